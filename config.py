@@ -1,0 +1,87 @@
+"""Configuration classes. Values come from the environment; see README "Configuration"."""
+
+import os
+from datetime import timedelta
+
+
+class Config:
+    """Base configuration, read from the environment when the class is used."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY")  # None: generated once and kept in instance/
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite file in instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    REDIS_URL = os.environ.get("REDIS_URL")
+    STORAGE_DIR = None  # DOCFLOW_STORAGE_DIR; None: instance/files
+
+    # Sessions and cookies (ASVS 3.x): short lifetime, HttpOnly, SameSite=Lax, Secure on demand.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "docflow_session"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(hours=12)
+    REMEMBER_COOKIE_NAME = "docflow_remember"
+    SECURE_COOKIES = False  # DOCFLOW_SECURE_COOKIES=true behind HTTPS
+
+    # Every key below can be set from the environment as DOCFLOW_<KEY> (app.config.from_prefixed_env).
+    # Uploads: MAX_UPLOAD_MB per file; the request may carry a little more (form fields).
+    MAX_UPLOAD_MB = 50
+    MAX_CONTENT_LENGTH = None  # derived from MAX_UPLOAD_MB in create_app()
+
+    PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's scrypt:32768:8:1
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = 3600 * 12
+
+    # Rate limiting: Redis when REDIS_URL is set, else per-worker memory.
+    RATELIMIT_STORAGE_URI = None  # derived in create_app()
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_USER = "5 per minute"
+    LOGIN_LIMIT_ADDRESS = "20 per minute"
+
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+    TIMEZONE = "Asia/Ho_Chi_Minh"
+
+    BOOTSTRAP_SERVE_LOCAL = True
+    BOOTSTRAP_BOOTSWATCH_THEME = None
+
+    # flask-smorest: the OpenAPI document is generated from the schemas that validate requests.
+    API_TITLE = "docflow"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+    PER_PAGE_MAX = 200
+    PRODUCTION = False
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class ProductionConfig(Config):
+    PRODUCTION = True
+
+
+class TestingConfig(Config):
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DOCFLOW_TEST_DATABASE_URL")
+    RATELIMIT_STORAGE_URI = "memory://"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing for the suite; production uses scrypt
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    return CONFIGS.get(os.environ.get("DOCFLOW_ENV", "development"), DevelopmentConfig)

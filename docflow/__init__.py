@@ -1,0 +1,195 @@
+"""docflow: official correspondence for Vietnamese state offices."""
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask, g, request, session
+
+from config import Config, config_from_env
+from docflow.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+
+
+def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_relative_config=True)
+    app.config.from_object(config_class or config_from_env())
+    app.config.from_prefixed_env("DOCFLOW")
+    app.config.update(overrides)
+    _finish_config(app)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, default_translation_directories=str(ROOT / "docflow" / "translations"))
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "sqlite":
+                _tune_sqlite(engine)
+
+    from docflow import models  # noqa: F401  (every model, for Alembic and relationships)
+    from docflow.core.errors import register_error_handlers
+
+    register_error_handlers(app)
+    _register_auth(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_security_headers(app)
+
+    from docflow.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    os.makedirs(app.instance_path, exist_ok=True)
+    cfg = app.config
+    if not cfg.get("SQLALCHEMY_DATABASE_URI"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "docflow.db")
+    url = cfg["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    cfg["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("sqlite"):
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}, **cfg.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
+    else:
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, **cfg.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
+
+    if not cfg.get("SECRET_KEY"):
+        if cfg.get("PRODUCTION"):
+            raise RuntimeError("SECRET_KEY must be set in production (DOCFLOW_ENV=production).")
+        cfg["SECRET_KEY"] = _instance_secret(app)
+    if not cfg.get("STORAGE_DIR"):
+        cfg["STORAGE_DIR"] = os.path.join(app.instance_path, "files")
+    cfg["MAX_CONTENT_LENGTH"] = int(cfg["MAX_UPLOAD_MB"]) * 1024 * 1024 + 1024 * 1024
+    secure = bool(cfg.get("SECURE_COOKIES"))
+    cfg["SESSION_COOKIE_SECURE"] = secure
+    cfg["REMEMBER_COOKIE_SECURE"] = secure
+    if not cfg.get("RATELIMIT_STORAGE_URI"):
+        cfg["RATELIMIT_STORAGE_URI"] = cfg.get("REDIS_URL") or "memory://"
+
+
+def _instance_secret(app: Flask) -> str:
+    """A secret generated on first start and kept in instance/ (never a constant in code)."""
+    path = Path(app.instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _tune_sqlite(engine) -> None:
+    """WAL, busy timeout, foreign keys; writes begin with BEGIN IMMEDIATE (engineering-notes §2)."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_con, _record):
+        dbapi_con.isolation_level = None  # SQLAlchemy's begin event emits BEGIN itself
+        cur = dbapi_con.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # A deferred transaction that later writes fails at once with "database is locked" whatever
+        # the busy timeout, so anything that may write takes the write lock up front. Page views
+        # (GET/HEAD) only read and begin deferred, so they never queue behind writers.
+        from flask import has_request_context
+
+        if has_request_context() and request.method in ("GET", "HEAD", "OPTIONS") and not g.get("db_write"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _select_locale():
+    lang = session.get("lang")
+    if lang in ("vi", "en"):
+        return lang
+    from flask_login import current_user
+
+    if getattr(current_user, "is_authenticated", False) and getattr(current_user, "locale", None):
+        return current_user.locale
+    return "vi"
+
+
+def _register_auth(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from docflow.auth.models import User
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(session_token: str):
+        if not session_token:
+            return None
+        user = db.session.scalar(sa.select(User).where(User.session_token == session_token))
+        return user if user is not None and user.is_active else None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from docflow.admin.views import bp as admin_bp
+    from docflow.api import init_api
+    from docflow.auth.views import bp as auth_bp
+    from docflow.main.views import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    init_api(app)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from docflow.core import enums
+    from docflow.core.timeutil import format_date, format_datetime
+
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["datetime"] = format_datetime
+
+    @app.context_processor
+    def inject():
+        return {
+            "enums": enums,
+            "current_locale": str(get_locale() or "vi"),
+        }
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.path.startswith("/api/") or (response.mimetype == "text/html" and request.endpoint != "static"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        if app.config.get("SECURE_COOKIES"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response

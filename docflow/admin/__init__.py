@@ -1,0 +1,1 @@
+"""Administration pages (admin role): people, reference data, agency settings, audit log."""

@@ -1,0 +1,38 @@
+"""Bearer-token authentication for /api/v1 (cookies are ignored there: the API is CSRF-exempt)."""
+
+from flask import abort, g, request
+from flask_login import current_user
+
+from docflow.auth.services import user_for_token
+from docflow.core.errors import problem
+from docflow.extensions import login_manager
+
+PUBLIC = {("POST", "/api/v1/auth/tokens"), ("GET", "/api/v1/openapi.json"), ("HEAD", "/api/v1/openapi.json")}
+
+
+def install(app) -> None:
+    @app.before_request
+    def authenticate_api():
+        if not request.path.startswith("/api/"):
+            return None
+        g._login_user = login_manager.anonymous_user()  # never the cookie session's user
+        if (request.method, request.path.rstrip("/")) in PUBLIC:
+            return None
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        user = user_for_token(token.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            response = problem(401, "Unauthorized", "A valid bearer token is required.")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="docflow"'
+            return response
+        g._login_user = user
+        g.db_write = request.method not in ("GET", "HEAD", "OPTIONS")
+        return None
+
+    app.config.setdefault("API_PUBLIC_PATHS", PUBLIC)
+
+
+def require_role(*roles: str) -> None:
+    """403 unless the token's user holds one of the roles."""
+    if not current_user.has_role(*roles):
+        abort(403, description="Your roles do not allow this action.")

@@ -1,0 +1,36 @@
+"""Shared API schemas: pagination, problem details, small nested shapes."""
+
+from marshmallow import Schema, fields, validate
+
+from docflow.extensions import db
+
+
+class PageArgs(Schema):
+    page = fields.Int(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class ProblemSchema(Schema):
+    type = fields.Str()
+    title = fields.Str()
+    status = fields.Int()
+    detail = fields.Str()
+    errors = fields.Dict(keys=fields.Str(), values=fields.List(fields.Str()))
+
+
+class UnitRef(Schema):
+    id = fields.Int()
+    code = fields.Str()
+    name = fields.Str()
+
+
+def page_of(stmt, args: dict, schema: Schema) -> dict:
+    """{"items", "total", "page", "per_page"} as api.md's list convention."""
+    pagination = db.paginate(stmt, page=args["page"], per_page=args["per_page"], max_per_page=200, error_out=False)
+    return {"items": schema.dump(pagination.items, many=True), "total": pagination.total,
+            "page": pagination.page, "per_page": pagination.per_page}
+
+
+def list_schema(item_schema: type[Schema], name: str) -> type[Schema]:
+    return Schema.from_dict({"items": fields.List(fields.Nested(item_schema)), "total": fields.Int(),
+                             "page": fields.Int(), "per_page": fields.Int()}, name=name)

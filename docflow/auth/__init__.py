@@ -1,0 +1,1 @@
+"""People: units, users and roles, login, API tokens."""

@@ -1,0 +1,174 @@
+"""`flask docflow ...`: the office's command line. Commands call the services and commit once."""
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from docflow.core.errors import DomainError
+from docflow.extensions import db
+
+docflow_cli = AppGroup("docflow", help="docflow administration commands.")
+unit_cli = AppGroup("unit", help="Organisational units.")
+user_cli = AppGroup("user", help="User accounts.")
+audit_cli = AppGroup("audit", help="The hash-chained audit log.")
+docflow_cli.add_command(unit_cli)
+docflow_cli.add_command(user_cli)
+docflow_cli.add_command(audit_cli)
+
+
+def _fail(exc: DomainError):
+    db.session.rollback()
+    lines = [exc.detail] + [f"  {field}: {'; '.join(map(str, msgs))}" for field, msgs in exc.errors.items()]
+    raise click.ClickException("\n".join(lines))
+
+
+def init_office(org_name: str | None, org_abbr: str | None, org_code: str | None) -> dict:
+    """Reference data: the agency, Decree 30 document types, this year's registers, the default
+    approval ladder (when the outgoing feature is present). Idempotent."""
+    from docflow.core import settings
+    from docflow.registry import reference
+
+    agency = settings.agency()
+    if org_name or org_abbr or org_code or not agency.get("name"):
+        reference.update_agency({"name": org_name or agency.get("name") or "Ủy ban nhân dân",
+                                 "abbr": org_abbr or agency.get("abbr") or "UBND",
+                                 "code": org_code if org_code is not None else agency.get("code", "")})
+    added = reference.seed_doc_types()
+    registers = reference.ensure_default_registers()
+    return {"types_added": added, "registers": len(registers)}
+
+
+@docflow_cli.command("init")
+@click.option("--org-name", help="The agency's full name.")
+@click.option("--org-abbr", help="The abbreviation used in outgoing symbols (e.g. UBND).")
+@click.option("--org-code", help="The agency's 13-character electronic code (e.g. 000.00.00.H19).")
+def init_command(org_name, org_abbr, org_code):
+    """Seed the reference data (idempotent)."""
+    try:
+        result = init_office(org_name, org_abbr, org_code)
+    except DomainError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"Initialised: {result['types_added']} document types added, {result['registers']} registers this year.")
+
+
+@unit_cli.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--parent", "parent_code", help="Code of the parent unit.")
+def unit_add(code, name, parent_code):
+    """Add a unit (CODE is used in document symbols)."""
+    from docflow.auth import services
+
+    try:
+        unit = services.create_unit({"code": code, "name": name, "parent_code": parent_code})
+    except DomainError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"Unit {unit.code} added.")
+
+
+@user_cli.command("add")
+@click.argument("username")
+@click.option("--password", required=True, help="At least 12 characters.")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["admin", "clerk", "leader", "unit_head", "specialist", "archivist"]))
+@click.option("--unit", "unit_code", required=True, help="Unit code.")
+@click.option("--full-name", help="Full name (defaults to the username).")
+@click.option("--email")
+@click.option("--clearance", default="normal", type=click.Choice(["normal", "confidential", "secret", "top_secret"]))
+def user_add(username, password, roles, unit_code, full_name, email, clearance):
+    """Add a user account."""
+    from docflow.auth import services
+
+    try:
+        user = services.create_user({"username": username, "password": password, "roles": list(roles),
+                                     "unit_code": unit_code.upper(), "full_name": full_name or username,
+                                     "email": email, "clearance": clearance})
+    except DomainError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"User {user.username} added ({', '.join(user.roles)}).")
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Check the audit chain; exit 1 naming the first broken event."""
+    from docflow.core import audit
+
+    result = audit.verify()
+    if result.ok:
+        click.echo(f"OK: {result.message}.")
+        return
+    click.echo(f"BROKEN: {result.message}.", err=True)
+    sys.exit(1)
+
+
+@docflow_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def backup(path):
+    """Write a .tar.gz with the database (SQLite online backup / pg_dump) and the file store."""
+    engine = db.engine
+    storage = Path(current_app.config["STORAGE_DIR"])
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        if engine.dialect.name == "sqlite":
+            dump = tmp_path / "docflow.db"
+            source = sqlite3.connect(engine.url.database)
+            target = sqlite3.connect(dump)
+            with target:
+                source.backup(target)
+            source.close()
+            target.close()
+        else:
+            dump = tmp_path / "docflow.pgdump"
+            url = engine.url
+            env = dict(os.environ)
+            if url.password:
+                env["PGPASSWORD"] = url.password
+            cmd = ["pg_dump", "--format=custom", f"--file={dump}", "--no-owner",
+                   f"--host={url.host or 'localhost'}", f"--port={url.port or 5432}",
+                   f"--username={url.username or 'postgres'}", url.database]
+            if shutil.which("pg_dump") is None:
+                raise click.ClickException("pg_dump is not installed (Debian package postgresql-client).")
+            result = subprocess.run(cmd, env=env, capture_output=True, text=True)
+            if result.returncode != 0:
+                raise click.ClickException(f"pg_dump failed: {result.stderr.strip()}")
+        with tarfile.open(path, "w:gz") as tar:
+            tar.add(dump, arcname=dump.name)
+            if storage.exists():
+                tar.add(storage, arcname="files")
+    click.echo(f"Backup written to {path}.")
+
+
+@docflow_cli.command("demo")
+@click.option("--credentials-file", type=click.Path(dir_okay=False),
+              help="Where to keep the demo logins (default: instance/demo-logins.txt).")
+def demo_command(credentials_file):
+    """Load a realistic demo office (once) and print the demo logins."""
+    from docflow.demo import load_demo
+
+    path = Path(credentials_file or Path(current_app.instance_path) / "demo-logins.txt")
+    try:
+        created = load_demo(path)
+    except DomainError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo("Demo office loaded." if created else "Demo office already present.")
+    click.echo(path.read_text(encoding="utf-8") if path.exists() else "(no demo logins file)")
+
+
+def register_cli(app) -> None:
+    app.cli.add_command(docflow_cli)
+
+
+__all__ = ["init_office", "register_cli"]

@@ -1,0 +1,1 @@
+"""What every feature shares: enums, errors, audit log, settings, text folding, time."""

@@ -1,0 +1,121 @@
+"""Domain errors raised by services, and their mapping to problem+json and error pages."""
+
+import logging
+
+from flask import current_app, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from docflow.extensions import db
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class DomainError(Exception):
+    """A rule a request broke. Services raise it; views, API and CLI present it."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str | None = None, *, errors: dict | None = None, **extra):
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.errors = errors or {}
+        self.extra = extra
+
+
+class ValidationFailed(DomainError):
+    status = 422
+    title = "Invalid fields"
+
+    def __init__(self, errors: dict | str, detail: str | None = None, **extra):
+        if isinstance(errors, str):
+            errors = {"_schema": [errors]}
+        errors = {k: (v if isinstance(v, list) else [v]) for k, v in errors.items()}
+        first = next(iter(errors.values()))[0] if errors else None
+        super().__init__(detail or str(first or self.title), errors=errors, **extra)
+
+
+class PermissionDenied(DomainError):
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+
+
+def problem(status: int, title: str, detail: str | None = None, errors: dict | None = None, **extra):
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail or title}
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    response = current_app.json.response(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_MEDIA_TYPE
+    return response
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _http_exception_problem(error: HTTPException):
+    errors = None
+    data = getattr(error, "data", None)  # webargs/flask-smorest put validation messages here
+    if isinstance(data, dict) and "messages" in data:
+        errors = _flatten_messages(data["messages"])
+    detail = error.description if error.code != 422 else _("Some fields are invalid.")
+    response = problem(error.code or 500, error.name, detail, errors)
+    if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def _flatten_messages(messages: dict) -> dict:
+    """webargs nests messages by location ({"json": {"field": [..]}}); problem+json wants fields."""
+    flat: dict = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            for field, msgs in fields.items():
+                flat[field] = msgs if isinstance(msgs, list) else [msgs]
+        else:
+            flat[location] = fields if isinstance(fields, list) else [fields]
+    return flat
+
+
+def register_error_handlers(app):
+    @app.errorhandler(HTTPException)
+    def handle_http(error: HTTPException):
+        if is_api_request():
+            return _http_exception_problem(error)
+        code = error.code or 500
+        template = f"errors/{code}.html" if code in (403, 404, 500) else "errors/generic.html"
+        return render_template(template, error=error), code
+
+    @app.errorhandler(DomainError)
+    def handle_domain(error: DomainError):
+        db.session.rollback()
+        if is_api_request():
+            return problem(error.status, error.title, error.detail, error.errors or None, **error.extra)
+        code = error.status
+        template = f"errors/{code}.html" if code in (403, 404) else "errors/generic.html"
+        return render_template(template, error=error), code
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        if isinstance(error, HTTPException):  # pragma: no cover - routed above
+            return handle_http(error)
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        if is_api_request():
+            return problem(500, "Internal Server Error", _("An unexpected error occurred."))
+        return render_template("errors/500.html", error=error), 500

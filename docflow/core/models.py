@@ -1,0 +1,54 @@
+"""Shared models: the hash-chained audit log and office settings."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from docflow.core.timeutil import utcnow
+from docflow.extensions import db
+
+
+class AuditEvent(db.Model):
+    """Append-only. Each event's hash covers the previous event's hash (a chain)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: position in the chain, 1, 2, 3 ... without gaps
+    seq: Mapped[int] = mapped_column(sa.Integer, unique=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)
+    actor_name: Mapped[str | None] = mapped_column(sa.String(80))
+    action: Mapped[str] = mapped_column(sa.String(64), index=True)
+    object_type: Mapped[str | None] = mapped_column(sa.String(40))
+    object_id: Mapped[str | None] = mapped_column(sa.String(40))
+    before: Mapped[dict | None] = mapped_column(sa.JSON)
+    after: Mapped[dict | None] = mapped_column(sa.JSON)
+    address: Mapped[str | None] = mapped_column(sa.String(64))
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))
+
+    __table_args__ = (sa.Index("ix_audit_events_object", "object_type", "object_id"),)
+
+
+class AuditHead(db.Model):
+    """The chain's head (one row). Locked while an event is appended, so the chain is serial,
+    and compared by `audit verify` so that removing the newest events is detected too."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.Integer, default=0)
+    hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class Setting(db.Model):
+    """Office settings as JSON values by key (the agency, deadlines, holidays, targets...)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[dict | list | str | int | None] = mapped_column(sa.JSON)
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, onupdate=utcnow)

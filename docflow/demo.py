@@ -1,0 +1,117 @@
+"""The demo office: the agency, units, one user per role, external agencies. Later features add
+documents in every state through their own `demo_*` functions, called from here."""
+
+import os
+import secrets
+import string
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from docflow.auth import services as people
+from docflow.auth.models import User
+from docflow.extensions import db
+from docflow.registry import reference
+
+AGENCY = {"name": "Ủy ban nhân dân tỉnh Đồng Nai", "abbr": "UBND", "code": "000.00.00.H19"}
+
+UNITS = (
+    # code, name, parent
+    ("VP", "Văn phòng Ủy ban nhân dân tỉnh", None),
+    ("TH", "Phòng Tổng hợp", "VP"),
+    ("HCTC", "Phòng Hành chính - Tổ chức", "VP"),
+    ("KT", "Phòng Kinh tế", None),
+    ("NC", "Phòng Nội chính", None),
+    ("VX", "Phòng Văn hóa - Xã hội", None),
+    ("TCD", "Ban Tiếp công dân", None),
+)
+
+USERS = (
+    # username, full name, roles, unit, clearance
+    ("quantri", "Nguyễn Văn Quản", ("admin",), "HCTC", "normal"),
+    ("vanthu", "Trần Thị Thu", ("clerk",), "HCTC", "secret"),
+    ("lanhdao", "Lê Minh Đức", ("leader",), "VP", "top_secret"),
+    ("phochanh", "Phạm Thị Hồng Nhung", ("leader",), "VP", "secret"),
+    ("truongphong", "Hoàng Văn Bình", ("unit_head",), "KT", "confidential"),
+    ("chuyenvien", "Đỗ Thị Mai", ("specialist",), "KT", "normal"),
+    ("chuyenvien2", "Vũ Quốc Huy", ("specialist",), "VX", "normal"),
+    ("truongphongvx", "Bùi Thị Lan", ("unit_head",), "VX", "normal"),
+    ("luutru", "Ngô Thanh Tâm", ("archivist",), "HCTC", "confidential"),
+)
+
+ORGANIZATIONS = (
+    ("Văn phòng Chính phủ", "VPCP", "000.00.00.G22"),
+    ("Bộ Công an", "BCA", "000.00.00.G01"),
+    ("Bộ Công Thương", "BCT", "000.00.00.G02"),
+    ("Bộ Giáo dục và Đào tạo", "BGDĐT", "000.00.00.G03"),
+    ("Bộ Khoa học và Công nghệ", "BKHCN", "000.00.00.G06"),
+    ("Bộ Nội vụ", "BNV", "000.00.00.G09"),
+    ("Bộ Quốc phòng", "BQP", "000.00.00.G11"),
+    ("Bộ Tài chính", "BTC", "000.00.00.G12"),
+    ("Bộ Tư pháp", "BTP", "000.00.00.G15"),
+    ("Bộ Y tế", "BYT", "000.00.00.G18"),
+    ("Ngân hàng Nhà nước Việt Nam", "NHNN", "000.00.00.G19"),
+    ("Hội đồng nhân dân tỉnh Đồng Nai", "HĐND", "000.00.00.K19"),
+    ("Sở Nội vụ tỉnh Đồng Nai", "SNV", "000.00.01.H19"),
+    ("Sở Tài chính tỉnh Đồng Nai", "STC", "000.00.02.H19"),
+    ("Sở Kế hoạch và Đầu tư tỉnh Đồng Nai", "SKHĐT", "000.00.03.H19"),
+    ("Sở Tư pháp tỉnh Đồng Nai", "STP", "000.00.04.H19"),
+    ("Sở Xây dựng tỉnh Đồng Nai", "SXD", "000.00.05.H19"),
+    ("Sở Giao thông vận tải tỉnh Đồng Nai", "SGTVT", "000.00.06.H19"),
+    ("Sở Tài nguyên và Môi trường tỉnh Đồng Nai", "STNMT", "000.00.07.H19"),
+    ("Sở Nông nghiệp và Phát triển nông thôn tỉnh Đồng Nai", "SNN", "000.00.08.H19"),
+    ("Sở Y tế tỉnh Đồng Nai", "SYT", "000.00.09.H19"),
+    ("Sở Giáo dục và Đào tạo tỉnh Đồng Nai", "SGDĐT", "000.00.10.H19"),
+    ("Sở Văn hóa, Thể thao và Du lịch tỉnh Đồng Nai", "SVHTTDL", "000.00.11.H19"),
+    ("Sở Thông tin và Truyền thông tỉnh Đồng Nai", "STTTT", "000.00.12.H19"),
+    ("Sở Lao động - Thương binh và Xã hội tỉnh Đồng Nai", "SLĐTBXH", "000.00.13.H19"),
+    ("Sở Công Thương tỉnh Đồng Nai", "SCT", "000.00.14.H19"),
+    ("Sở Khoa học và Công nghệ tỉnh Đồng Nai", "SKHCN", "000.00.15.H19"),
+    ("Thanh tra tỉnh Đồng Nai", "TTr", "000.00.16.H19"),
+    ("Công an tỉnh Đồng Nai", "CAT", "000.00.17.H19"),
+    ("Ủy ban nhân dân thành phố Biên Hòa", "UBND", "000.00.31.H19"),
+    ("Ủy ban nhân dân thành phố Long Khánh", "UBND", "000.00.32.H19"),
+    ("Ủy ban nhân dân huyện Nhơn Trạch", "UBND", "000.00.33.H19"),
+    ("Ủy ban nhân dân huyện Long Thành", "UBND", "000.00.34.H19"),
+    ("Ủy ban nhân dân huyện Trảng Bom", "UBND", "000.00.35.H19"),
+    ("Ủy ban nhân dân tỉnh Bình Dương", "UBND", "000.00.00.H13"),
+    ("Ủy ban nhân dân tỉnh Bà Rịa - Vũng Tàu", "UBND", "000.00.00.H02"),
+    ("Ủy ban nhân dân Thành phố Hồ Chí Minh", "UBND", "000.00.00.H29"),
+    ("Ban Quản lý các khu công nghiệp Đồng Nai", "BQLKCN", "000.00.20.H19"),
+    ("Bảo hiểm xã hội tỉnh Đồng Nai", "BHXH", None),
+    ("Cục Thuế tỉnh Đồng Nai", "CT", None),
+)
+
+
+def _password() -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "Demo-" + "".join(secrets.choice(alphabet) for _ in range(12))
+
+
+def load_demo(credentials_path: Path) -> bool:
+    """Create the demo office unless it is there; write the logins to credentials_path."""
+    if db.session.scalar(sa.select(User.id).where(User.username == "vanthu")):
+        return False
+    from docflow.cli import init_office
+
+    init_office(AGENCY["name"], AGENCY["abbr"], AGENCY["code"])
+    units = {}
+    for code, name, parent in UNITS:
+        units[code] = people.create_unit({"code": code, "name": name, "parent_code": parent})
+    logins = []
+    for username, full_name, roles, unit, clearance in USERS:
+        password = _password()
+        people.create_user({"username": username, "password": password, "full_name": full_name,
+                            "roles": list(roles), "unit_code": unit, "clearance": clearance,
+                            "email": f"{username}@dongnai.gov.vn"})
+        logins.append((username, password, ", ".join(roles), unit))
+    for name, abbr, code in ORGANIZATIONS:
+        reference.save_organization({"name": name, "abbr": abbr, "code": code})
+    db.session.flush()
+    credentials_path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["Demo logins (username / password / roles / unit):"]
+    lines += [f"  {u:<14} {p:<20} {r:<12} {unit}" for u, p, r, unit in logins]
+    fd = os.open(credentials_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    return True

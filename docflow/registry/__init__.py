@@ -1,0 +1,1 @@
+"""Registers and numbering, document types, external organisations, (later) documents and access."""
