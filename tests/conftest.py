@@ -64,6 +64,13 @@ def _empty_all_tables():
         conn.exec_driver_sql("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '" + "0" * 64 + "')")
 
 
+def _fresh_g():
+    from flask import g
+
+    for name in list(vars(g)):
+        delattr(g, name)
+
+
 @pytest.fixture
 def make_app(database_url, tmp_path):
     """Build an app on the test database; extra config as keyword arguments."""
@@ -72,6 +79,10 @@ def make_app(database_url, tmp_path):
     def factory(**overrides):
         config = {"SQLALCHEMY_DATABASE_URI": database_url, "STORAGE_DIR": str(tmp_path / "files"), **overrides}
         app = create_app(TestingConfig, **config)
+        # The `app` fixture keeps an app context pushed, and Flask reuses it for test requests, so
+        # `g` (Flask-Login's cached user, Flask-Babel's locale...) would leak from one request into
+        # the next, even across test clients. Each real request starts with a fresh `g`.
+        app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
         apps.append(app)
         return app
 

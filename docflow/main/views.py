@@ -19,6 +19,11 @@ def dashboard():
     return render_template("main/dashboard.html")
 
 
+@bp.route("/favicon.ico")
+def favicon():
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.route("/healthz")
 def healthz():
     return {"status": "ok"}
