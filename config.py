@@ -7,7 +7,7 @@ from datetime import timedelta
 class Config:
     """Base configuration, read from the environment when the class is used."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY")  # None: generated once and kept in instance/
+    SECRET_KEY = None  # from $SECRET_KEY when the app is created; else generated once and kept in instance/
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite file in instance/
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REDIS_URL = os.environ.get("REDIS_URL")

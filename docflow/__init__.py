@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 
 from config import Config, config_from_env
 from docflow.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
@@ -70,6 +70,8 @@ def _finish_config(app: Flask) -> None:
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, **cfg.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
 
     if not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = os.environ.get("SECRET_KEY")  # read now, not when config.py was imported
+    if not cfg.get("SECRET_KEY"):
         if cfg.get("PRODUCTION"):
             raise RuntimeError("SECRET_KEY must be set in production (DOCFLOW_ENV=production).")
         cfg["SECRET_KEY"] = _instance_secret(app)
@@ -113,8 +115,6 @@ def _tune_sqlite(engine) -> None:
         # A deferred transaction that later writes fails at once with "database is locked" whatever
         # the busy timeout, so anything that may write takes the write lock up front. Page views
         # (GET/HEAD) only read and begin deferred, so they never queue behind writers.
-        from flask import has_request_context
-
         if has_request_context() and request.method in ("GET", "HEAD", "OPTIONS") and not g.get("db_write"):
             conn.exec_driver_sql("BEGIN")
         else:
@@ -122,6 +122,8 @@ def _tune_sqlite(engine) -> None:
 
 
 def _select_locale():
+    if not has_request_context():  # CLI commands and jobs: messages in the default language
+        return None
     lang = session.get("lang")
     if lang in ("vi", "en"):
         return lang

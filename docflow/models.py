@@ -1,8 +1,9 @@
 """Every model of every feature, imported in one place for Alembic and the shell."""
 
 from docflow.auth.models import ApiToken, Unit, User, UserRole
-from docflow.core.models import AuditEvent, AuditHead, Setting
-from docflow.registry.models import DocType, Organization, Register
+from docflow.core.models import AuditEvent, AuditHead, Notification, Setting
+from docflow.incoming.models import Assignment, ProgressNote
+from docflow.registry.models import Attachment, DocType, Document, Organization, Participant, Register
 
-__all__ = ["ApiToken", "AuditEvent", "AuditHead", "DocType", "Organization", "Register", "Setting", "Unit", "User",
-           "UserRole"]
+__all__ = ["ApiToken", "Assignment", "Attachment", "AuditEvent", "AuditHead", "DocType", "Document", "Notification",
+           "Organization", "Participant", "ProgressNote", "Register", "Setting", "Unit", "User", "UserRole"]

@@ -274,6 +274,7 @@ def test_security_headers_on_every_response(client, path):
     assert "frame-ancestors 'none'" in csp
     assert response.headers.get("X-Content-Type-Options") == "nosniff"
     assert response.headers.get("Referrer-Policy")
+    response.close()
 
 
 def test_security_headers_on_error_pages(app, client):

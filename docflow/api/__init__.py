@@ -20,9 +20,9 @@ def init_api(app) -> None:
     api = DocflowApi(app)
     app.extensions["docflow_api"] = api
     from docflow.api import auth as api_auth
-    from docflow.api import people
+    from docflow.api import incoming, people
 
     api_auth.install(app)
-    for blp in (people.blp,):
+    for blp in (people.blp, incoming.blp):
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix="/api/v1")

@@ -148,6 +148,7 @@ def _token_user_key() -> str:
 @blp.arguments(TokenCreateSchema)
 @blp.response(201, TokenSchema)
 @blp.alt_response(401, description="Wrong username or password, or the account is disabled")
+@blp.doc(security=[])
 def create_token(body):
     """Create a personal token (shown once; stored hashed)."""
     user = people.authenticate(body["username"], body["password"], channel="api")

@@ -31,6 +31,16 @@ def page_of(stmt, args: dict, schema: Schema) -> dict:
             "page": pagination.page, "per_page": pagination.per_page}
 
 
+class _Dumped(fields.Nested):
+    """Nested in the OpenAPI document; items that page_of() already dumped pass through unchanged.
+    (Dumping them a second time dropped every field with an `attribute`, e.g. `active`.)"""
+
+    def _serialize(self, nested_obj, attr, obj, **kwargs):
+        if isinstance(nested_obj, dict):
+            return nested_obj
+        return super()._serialize(nested_obj, attr, obj, **kwargs)
+
+
 def list_schema(item_schema: type[Schema], name: str) -> type[Schema]:
-    return Schema.from_dict({"items": fields.List(fields.Nested(item_schema)), "total": fields.Int(),
+    return Schema.from_dict({"items": fields.List(_Dumped(item_schema)), "total": fields.Int(),
                              "page": fields.Int(), "per_page": fields.Int()}, name=name)

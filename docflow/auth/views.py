@@ -28,6 +28,10 @@ def _failed(response) -> bool:
 def _safe_next(target: str | None) -> str | None:
     if not target:
         return None
+    # Browsers read a backslash as "/" and drop tabs and newlines, so "/<backslash>evil.example" or
+    # "/<tab>/evil.example" would lead to another site: only a plain path on this site is accepted.
+    if "\\" in target or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
@@ -102,7 +106,7 @@ def account():
                 target.errors = list(target.errors) + msgs
         else:
             db.session.commit()
-            login_user(current_user)  # this session continues with the new session id; others end
+            login_user(current_user._get_current_object())  # this session continues with the new session id; others end
             session.permanent = True
             flash(_("Your password was changed. Your other sessions and API tokens have ended."), "success")
             return redirect(url_for("auth.account"))

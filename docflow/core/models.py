@@ -52,3 +52,21 @@ class Setting(db.Model):
     value: Mapped[dict | list | str | int | None] = mapped_column(sa.JSON)
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Notification(db.Model):
+    """An in-app notification (new assignment, urge, deadline tomorrow, overdue)."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"))
+    #: the assignment a reminder was for: one reminder per (user, kind, assignment)
+    assignment_id: Mapped[int | None] = mapped_column(sa.Integer)
+    message: Mapped[str] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+
+    __table_args__ = (sa.Index("ix_notifications_unread", "user_id", "read_at"),)

@@ -1,6 +1,6 @@
 """Reference data of the registry: document types, registers, external organisations."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -69,3 +69,105 @@ class Organization(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
 
     successor: Mapped["Organization | None"] = relationship(remote_side="Organization.id")
+
+
+class Document(db.Model):
+    """A registered document, incoming or outgoing (its flow's details live in its feature)."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(sa.String(10), index=True)
+    register_id: Mapped[int | None] = mapped_column(sa.ForeignKey("registers.id"), index=True)
+    year: Mapped[int | None] = mapped_column(sa.Integer)
+    #: incoming: the arrival number (số đến); outgoing: the issuing number. Never reused.
+    number: Mapped[int | None] = mapped_column(sa.Integer)
+    #: incoming: the sender's number and symbol; outgoing: built on issue (05/QĐ-UBND)
+    number_symbol: Mapped[str | None] = mapped_column(sa.String(60))
+    doc_type_id: Mapped[int] = mapped_column(sa.ForeignKey("doc_types.id"), index=True)
+    subject: Mapped[str] = mapped_column(sa.String(1000))
+    sender_org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    sender_name: Mapped[str | None] = mapped_column(sa.String(250))
+    issued_date: Mapped[date | None] = mapped_column(sa.Date)
+    received_date: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    signer: Mapped[str | None] = mapped_column(sa.String(120))
+    urgency: Mapped[str] = mapped_column(sa.String(12), default="normal")
+    confidentiality: Mapped[str] = mapped_column(sa.String(12), default="normal", index=True)
+    pages: Mapped[int | None] = mapped_column(sa.Integer)
+    copies: Mapped[int | None] = mapped_column(sa.Integer)
+    medium: Mapped[str] = mapped_column(sa.String(10), default="paper")
+    due_date: Mapped[date | None] = mapped_column(sa.Date)
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(12), index=True)
+    #: folded sender + symbol + date: the duplicate check of Decree 30 App. VI
+    dup_key: Mapped[str | None] = mapped_column(sa.String(400), index=True)
+    #: the leader it was presented to, and the leader's direction (ý kiến chỉ đạo)
+    presented_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    presented_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    instruction: Mapped[str | None] = mapped_column(sa.Text)
+    directed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    directed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    result: Mapped[str | None] = mapped_column(sa.Text)
+    reply_number_symbol: Mapped[str | None] = mapped_column(sa.String(60))
+    completed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    cancelled_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, onupdate=utcnow)
+
+    register: Mapped[Register | None] = relationship(lazy="joined")
+    doc_type: Mapped[DocType] = relationship(lazy="joined")
+    sender_org: Mapped[Organization | None] = relationship()
+    presented_to = relationship("User", foreign_keys=[presented_to_id])
+    directed_by = relationship("User", foreign_keys=[directed_by_id])
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    participants: Mapped[list["Participant"]] = relationship(back_populates="document",
+                                                             cascade="all, delete-orphan")
+    attachments: Mapped[list["Attachment"]] = relationship(back_populates="document", order_by="Attachment.id",
+                                                           cascade="all, delete-orphan")
+
+    __table_args__ = (
+        sa.UniqueConstraint("register_id", "number"),
+        sa.CheckConstraint(sa.text("direction IN ('incoming','outgoing')"), name="direction"),
+        sa.CheckConstraint(sa.text("confidentiality IN ('normal','confidential','secret','top_secret')"),
+                           name="confidentiality"),
+        sa.CheckConstraint(sa.text("urgency IN ('normal','urgent','very_urgent','flash')"), name="urgency"),
+        sa.CheckConstraint(sa.text("medium IN ('paper','electronic')"), name="medium"),
+    )
+
+
+class Participant(db.Model):
+    """Who takes part in a document (a person, a unit, or a person within a unit), written by the
+    flows; the one visibility rule (registry/access.py) reads only this table."""
+
+    __tablename__ = "document_participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    #: primary, coordinate, inform, drafter, approver, recipient ...
+    role: Mapped[str] = mapped_column(sa.String(20))
+
+    document: Mapped[Document] = relationship(back_populates="participants")
+
+
+class Attachment(db.Model):
+    """A file of a document, stored content-addressed (SHA-256) under STORAGE_DIR."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(120))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    #: extracted text for search (4/6); text_status: pending, done, none (no text / refused), failed
+    text: Mapped[str | None] = mapped_column(sa.Text)
+    text_status: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    document: Mapped[Document] = relationship(back_populates="attachments")

@@ -138,10 +138,14 @@ def ensure_default_registers(year: int | None = None) -> list[Register]:
                                                           Register.is_confidential.is_(confidential),
                                                           Register.is_default.is_(True)))
         if reg is None:
-            reg = Register(name=name, direction=direction, is_confidential=confidential, year=year,
-                           is_default=True, last_number=0)
-            db.session.add(reg)
-            db.session.flush()
+            try:
+                with db.session.begin_nested():  # another transaction may create it at the same moment
+                    reg = Register(name=name, direction=direction, is_confidential=confidential, year=year,
+                                   is_default=True, last_number=0)
+                    db.session.add(reg)
+            except sa.exc.IntegrityError:
+                reg = db.session.scalar(sa.select(Register).where(Register.direction == direction,
+                                                                  Register.year == year, Register.name == name))
         out.append(reg)
     return out
 

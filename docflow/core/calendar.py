@@ -1,0 +1,61 @@
+"""The working-day calendar: weekends and the office's configured holidays are skipped."""
+
+from datetime import date, timedelta
+
+from docflow.core import settings
+
+
+def holidays() -> set[date]:
+    out = set()
+    for value in settings.get("holidays") or []:
+        try:
+            out.add(date.fromisoformat(str(value)))
+        except ValueError:
+            continue
+    return out
+
+
+def is_working_day(day: date, off: set[date] | None = None) -> bool:
+    off = holidays() if off is None else off
+    return day.weekday() < 5 and day not in off
+
+
+def add_working_days(start: date, days: int, off: set[date] | None = None) -> date:
+    """The date `days` working days after `start` (0: start itself, or the next working day
+    when start is not one). A deadline of "2 working days" from Friday is Tuesday."""
+    off = holidays() if off is None else off
+    day = start
+    while not is_working_day(day, off):
+        day += timedelta(days=1)
+    remaining = days
+    while remaining > 0:
+        day += timedelta(days=1)
+        if is_working_day(day, off):
+            remaining -= 1
+    return day
+
+
+def working_days_between(start: date, end: date, off: set[date] | None = None) -> int:
+    """Working days after start up to and including end (negative when end is before start)."""
+    off = holidays() if off is None else off
+    if end == start:
+        return 0
+    step, sign = (1, 1) if end > start else (-1, -1)
+    count, day = 0, start
+    while day != end:
+        day += timedelta(days=step)
+        if is_working_day(day, off):
+            count += 1
+    return sign * count
+
+
+def default_due_date(urgency: str, start: date) -> date:
+    days = (settings.get("deadline_days") or settings.DEFAULTS["deadline_days"]).get(urgency, 7)
+    return add_working_days(start, int(days))
+
+
+def due_soon(due: date | None, today: date, off: set[date] | None = None, within: int = 1) -> bool:
+    """Due today or within `within` working days (and not yet overdue)."""
+    if due is None or due < today:
+        return False
+    return due <= add_working_days(today, within, off)

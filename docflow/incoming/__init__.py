@@ -1,0 +1,1 @@
+"""Incoming correspondence: register → present → assign → handle → complete, tracking."""

@@ -1,0 +1,653 @@
+"""Incoming correspondence services (domain.md §2). They validate, check permission, change rows,
+write the audit event (which is also the document's history) and flush; the caller commits."""
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from docflow.auth.models import Unit, User, UserRole
+from docflow.core import audit, calendar
+from docflow.core.enums import CLEARANCES, MEDIA, URGENCIES
+from docflow.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from docflow.core.models import Notification
+from docflow.core.text import fold, nfc
+from docflow.core.timeutil import today, utcnow
+from docflow.extensions import db
+from docflow.incoming.models import Assignment, ProgressNote
+from docflow.registry import access, reference
+from docflow.registry.models import DocType, Document, Organization, Participant, Register
+from docflow.registry.numbering import draw_number
+
+ASSIGNMENT_ROLES = ("primary", "coordinate", "inform")
+
+
+def snapshot(doc: Document) -> dict:
+    return {
+        "register": doc.register_id, "year": doc.year, "number": doc.number, "number_symbol": doc.number_symbol,
+        "doc_type": doc.doc_type.code if doc.doc_type else None, "subject": doc.subject,
+        "sender": doc.sender_name, "issued_date": doc.issued_date, "received_date": doc.received_date,
+        "signer": doc.signer, "urgency": doc.urgency, "confidentiality": doc.confidentiality, "pages": doc.pages,
+        "copies": doc.copies, "medium": doc.medium, "due_date": doc.due_date, "notes": doc.notes,
+        "status": doc.status,
+    }
+
+
+def _history(action: str, doc: Document, actor, before=None, after=None) -> None:
+    audit.record(action, object_type="documents", object_id=doc.id, before=before, after=after, actor=actor)
+
+
+def notify(user_id: int, kind: str, doc: Document, message: str, assignment_id: int | None = None) -> None:
+    db.session.add(Notification(user_id=user_id, kind=kind, document_id=doc.id, assignment_id=assignment_id,
+                                message=message[:500]))
+
+
+def dup_key(sender_name: str | None, number_symbol: str | None, issued_date: date | None) -> str:
+    return "|".join([fold(sender_name), fold(number_symbol).replace(" ", ""),
+                     issued_date.isoformat() if issued_date else ""])[:400]
+
+
+# ---- validation --------------------------------------------------------------------------------
+
+def _as_date(value, field: str, errors: dict) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        errors.setdefault(field, []).append(_("Enter a real date (YYYY-MM-DD)."))
+        return None
+
+
+def _as_int(value, field: str, errors: dict, lo: int = 0, hi: int = 100000) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        errors.setdefault(field, []).append(_("Enter a whole number."))
+        return None
+    if not lo <= number <= hi:
+        errors.setdefault(field, []).append(_("Enter a number from %(lo)d to %(hi)d.", lo=lo, hi=hi))
+        return None
+    return number
+
+
+def _text(value, field: str, errors: dict, max_len: int, required: bool = False, label: str | None = None):
+    text = nfc(value) if isinstance(value, str) else (None if value is None else nfc(str(value)))
+    text = " ".join(text.split()) if text and field not in ("notes",) else (text or None)
+    if required and not text:
+        errors.setdefault(field, []).append(label or _("This field is required."))
+    elif text and len(text) > max_len:
+        errors.setdefault(field, []).append(_("At most %(n)d characters.", n=max_len))
+    return text or None
+
+
+def _clean_incoming(data: dict, existing: Document | None = None) -> dict:
+    """Validate registration fields; with `existing`, only the fields present in data."""
+    errors: dict[str, list[str]] = {}
+    clean: dict = {}
+    partial = existing is not None
+
+    def has(field):
+        return not partial or field in data
+
+    now = today()
+    if has("sender_id") or has("sender_name"):
+        org = None
+        if data.get("sender_id") not in (None, ""):
+            org = db.session.get(Organization, _as_int(data.get("sender_id"), "sender_id", errors, 1, 2**31) or 0)
+            if org is None:
+                errors.setdefault("sender_id", []).append(_("Choose a known organisation."))
+        name = _text(data.get("sender_name"), "sender_name", errors, 250)
+        if org is None and not name and "sender_id" not in errors:
+            errors["sender_name"] = [_("Enter the issuing organisation.")]
+        clean["sender_org"] = org
+        clean["sender_name"] = org.name if org else name
+    if has("number_symbol"):
+        clean["number_symbol"] = _text(data.get("number_symbol"), "number_symbol", errors, 60, required=True,
+                                       label=_("Enter the document's number and symbol."))
+    if has("issued_date"):
+        clean["issued_date"] = _as_date(data.get("issued_date"), "issued_date", errors)
+        if clean["issued_date"] is None and "issued_date" not in errors:
+            errors["issued_date"] = [_("Enter the document's date.")]
+    if has("received_date"):
+        received = _as_date(data.get("received_date"), "received_date", errors)
+        clean["received_date"] = received or (None if "received_date" in errors else now)
+    for field in ("issued_date", "received_date"):
+        value = clean.get(field)
+        if value and value > now:
+            errors.setdefault(field, []).append(_("The date cannot be in the future."))
+        if value and value.year < 1945:
+            errors.setdefault(field, []).append(_("Enter a real date (YYYY-MM-DD)."))
+    issued = clean.get("issued_date", existing.issued_date if existing else None)
+    received = clean.get("received_date", existing.received_date if existing else None)
+    if issued and received and issued > received and "issued_date" not in errors:
+        errors.setdefault("issued_date", []).append(_("The document's date cannot be after its arrival date."))
+    if has("doc_type"):
+        code = (data.get("doc_type") or "CV").strip() if isinstance(data.get("doc_type") or "CV", str) else ""
+        doc_type = db.session.scalar(sa.select(DocType).where(DocType.code == code, DocType.is_active.is_(True)))
+        if doc_type is None:
+            errors["doc_type"] = [_("Unknown document type.")]
+        clean["doc_type"] = doc_type
+    if has("subject"):
+        clean["subject"] = _text(data.get("subject"), "subject", errors, 1000, required=True,
+                                 label=_("Enter the subject (trích yếu)."))
+    if has("signer"):
+        clean["signer"] = _text(data.get("signer"), "signer", errors, 120)
+    for field, allowed, default in (("urgency", URGENCIES, "normal"), ("confidentiality", CLEARANCES, "normal"),
+                                    ("medium", MEDIA, "paper")):
+        if has(field):
+            value = data.get(field) or default
+            if value not in allowed:
+                errors[field] = [_("Unknown value.")]
+            clean[field] = value
+    for field in ("pages", "copies"):
+        if has(field):
+            clean[field] = _as_int(data.get(field), field, errors, 1, 100000)
+    if has("due_date"):
+        clean["due_date"] = _as_date(data.get("due_date"), "due_date", errors)
+        if clean["due_date"] and received and clean["due_date"] < received:
+            errors.setdefault("due_date", []).append(_("The deadline cannot be before the arrival date."))
+    if has("notes"):
+        clean["notes"] = _text(data.get("notes"), "notes", errors, 2000)
+    if errors:
+        raise ValidationFailed(errors)
+    return clean
+
+
+# ---- registration ------------------------------------------------------------------------------
+
+def find_duplicate(sender_name, number_symbol, issued_date, exclude_id=None) -> Document | None:
+    key = dup_key(sender_name, number_symbol, issued_date)
+    stmt = sa.select(Document).where(Document.direction == "incoming", Document.dup_key == key,
+                                     Document.status != "cancelled").order_by(Document.id)
+    if exclude_id:
+        stmt = stmt.where(Document.id != exclude_id)
+    return db.session.scalars(stmt).first()
+
+
+def _register_for(data: dict, confidentiality: str, year: int, errors_field="register_id") -> Register:
+    confidential = confidentiality != "normal"
+    if data.get("register_id") not in (None, ""):
+        reg = db.session.get(Register, data["register_id"]) if str(data["register_id"]).isdigit() else None
+        if reg is None or reg.direction != "incoming" or not reg.is_active:
+            raise ValidationFailed({errors_field: [_("Choose an active incoming register.")]})
+        if reg.year != year:
+            raise ValidationFailed({errors_field: [_("The register is for %(y)d; the arrival date is in another year.",
+                                                     y=reg.year)]})
+        if reg.is_confidential != confidential:
+            raise ValidationFailed({errors_field: [_("Confidential documents go in a confidential register, and "
+                                                     "only they do.")]})
+        return reg
+    return reference.default_register("incoming", confidential, year)
+
+
+def require_role(actor: User, *roles: str) -> None:
+    if actor is None or not actor.has_role(*roles):
+        raise PermissionDenied(_("Your roles do not allow this action."))
+
+
+def register_incoming(data: dict, *, actor: User, force: bool = False) -> Document:
+    """Register an incoming document: validate, check duplicates, draw the arrival number from the
+    register of the arrival year, insert — all in the caller's transaction."""
+    require_role(actor, "clerk")
+    clean = _clean_incoming(data)
+    if not actor.cleared_for(clean["confidentiality"]):
+        raise ValidationFailed({"confidentiality": [_("You are not cleared for this confidentiality level.")]})
+    if not force:
+        existing = find_duplicate(clean["sender_name"], clean["number_symbol"], clean["issued_date"])
+        if existing is not None and access.can_view(actor, existing):
+            raise Conflict(_("This document was already registered (arrival number %(n)s).", n=existing.number),
+                           existing_id=existing.id)
+    year = clean["received_date"].year
+    register = _register_for(data, clean["confidentiality"], year)
+    doc = Document(direction="incoming", register=register, year=year, status="registered",
+                   created_by_id=actor.id, **clean)
+    doc.dup_key = dup_key(doc.sender_name, doc.number_symbol, doc.issued_date)
+    doc.number = draw_number(register)
+    db.session.add(doc)
+    db.session.flush()
+    _history("incoming.register", doc, actor, after=snapshot(doc))
+    return doc
+
+
+def update_incoming(doc: Document, data: dict, *, actor: User, version=None) -> Document:
+    """Corrections by the clerk; the number, register and year never change."""
+    require_role(actor, "clerk")
+    from docflow.auth.services import check_version
+
+    check_version(doc, version)
+    if doc.status == "cancelled":
+        raise Conflict(_("A cancelled document cannot be changed."))
+    data = {k: v for k, v in data.items() if k not in ("number", "register_id", "year", "version")}
+    clean = _clean_incoming(data, existing=doc)
+    if "received_date" in clean and clean["received_date"].year != doc.year:
+        raise ValidationFailed({"received_date": [_("The arrival date must stay in %(y)d, the register's year.",
+                                                    y=doc.year)]})
+    if "confidentiality" in clean and (clean["confidentiality"] != "normal") != (doc.confidentiality != "normal"):
+        raise ValidationFailed({"confidentiality": [_("Moving a document between the ordinary and the confidential "
+                                                      "register would change its number; cancel and register it "
+                                                      "again instead.")]})
+    if "confidentiality" in clean and not actor.cleared_for(clean["confidentiality"]):
+        raise ValidationFailed({"confidentiality": [_("You are not cleared for this confidentiality level.")]})
+    before = snapshot(doc)
+    for key, value in clean.items():
+        setattr(doc, key, value)
+    doc.dup_key = dup_key(doc.sender_name, doc.number_symbol, doc.issued_date)
+    doc.version += 1
+    db.session.flush()
+    _history("incoming.update", doc, actor, before=before, after=snapshot(doc))
+    return doc
+
+
+def cancel_incoming(doc: Document, reason: str, *, actor: User) -> Document:
+    require_role(actor, "clerk")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationFailed({"reason": [_("Give the reason for cancelling.")]})
+    if doc.status == "cancelled":
+        raise Conflict(_("The document is already cancelled."))
+    before = {"status": doc.status}
+    doc.status = "cancelled"
+    doc.cancelled_reason = reason[:500]
+    for a in _assignments(doc):
+        if a.state == "open":
+            a.state = "cancelled"
+    doc.version += 1
+    db.session.flush()
+    _history("incoming.cancel", doc, actor, before=before, after={"status": "cancelled", "reason": reason})
+    return doc
+
+
+# ---- presenting and direction ------------------------------------------------------------------
+
+def leaders(min_clearance: str = "normal"):
+    stmt = (sa.select(User).join(UserRole).where(UserRole.role == "leader", User.is_active_flag.is_(True))
+            .order_by(User.full_name))
+    return [u for u in db.session.scalars(stmt) if u.cleared_for(min_clearance)]
+
+
+def submit(doc: Document, *, actor: User, leader_id=None) -> Document:
+    """The clerk presents (trình) the document to a leader."""
+    require_role(actor, "clerk")
+    if doc.status not in ("registered", "submitted"):
+        raise Conflict(_("Only a registered document can be presented."))
+    leader = None
+    if leader_id not in (None, ""):
+        leader = db.session.get(User, leader_id) if str(leader_id).isdigit() else None
+        if leader is None or not leader.has_role("leader") or not leader.is_active:
+            raise ValidationFailed({"leader_id": [_("Choose an active leader.")]})
+        if not leader.cleared_for(doc.confidentiality):
+            raise ValidationFailed({"leader_id": [_("This leader is not cleared for the document.")]})
+    before = {"status": doc.status}
+    doc.status = "submitted"
+    doc.presented_to_id = leader.id if leader else None
+    doc.presented_at = utcnow()
+    doc.version += 1
+    if leader:
+        notify(leader.id, "presented", doc, _("Presented to you: %(s)s", s=doc.subject[:200]))
+    db.session.flush()
+    _history("incoming.submit", doc, actor, before=before,
+             after={"status": doc.status, "leader": leader.username if leader else None})
+    return doc
+
+
+def _assignments(doc: Document) -> list[Assignment]:
+    return db.session.scalars(sa.select(Assignment).where(Assignment.document_id == doc.id)
+                              .order_by(Assignment.id)).all()
+
+
+def _resolve_assignee(item: dict, index: int, errors: dict):
+    user = unit = None
+    role = item.get("role")
+    key = f"assignees.{index}"
+    if role not in ASSIGNMENT_ROLES:
+        errors.setdefault(key, []).append(_("The role must be primary, coordinate or inform."))
+    if item.get("user_id") not in (None, ""):
+        user = db.session.get(User, item["user_id"]) if str(item["user_id"]).isdigit() else None
+        if user is None or not user.is_active:
+            errors.setdefault(key, []).append(_("Choose an active user."))
+    elif item.get("unit_id") not in (None, ""):
+        unit = db.session.get(Unit, item["unit_id"]) if str(item["unit_id"]).isdigit() else None
+        if unit is None or not unit.is_active:
+            errors.setdefault(key, []).append(_("Choose an active unit."))
+    else:
+        errors.setdefault(key, []).append(_("Give a user or a unit."))
+    return user, unit, role
+
+
+def unit_head_of(unit: Unit) -> list[User]:
+    stmt = (sa.select(User).join(UserRole).where(UserRole.role == "unit_head", User.unit_id == unit.id,
+                                                  User.is_active_flag.is_(True)))
+    return list(db.session.scalars(stmt))
+
+
+def _check_cleared(user: User, doc: Document, key: str, errors: dict) -> None:
+    if not user.cleared_for(doc.confidentiality):
+        errors.setdefault(key, []).append(_("%(name)s is not cleared for this document.", name=user.full_name))
+
+
+def assign(doc: Document, *, actor: User, instruction: str | None, assignees: list[dict],
+           due_date=None) -> Document:
+    """The leader's direction: exactly one primary handler, any coordinators and informed, a deadline."""
+    require_role(actor, "leader")
+    if doc.status not in ("registered", "submitted", "assigned"):
+        raise Conflict(_("This document can no longer be assigned."))
+    errors: dict[str, list[str]] = {}
+    instruction = _text(instruction, "instruction", errors, 4000)
+    due = _as_date(due_date, "due_date", errors)
+    base = today()
+    if due and due < base:
+        errors.setdefault("due_date", []).append(_("The deadline cannot be in the past."))
+    if not isinstance(assignees, list) or not assignees:
+        errors["assignees"] = [_("Choose the handlers.")]
+        raise ValidationFailed(errors)
+    resolved = []
+    seen = set()
+    for i, item in enumerate(assignees):
+        if not isinstance(item, dict):
+            errors.setdefault(f"assignees.{i}", []).append(_("Give a user or a unit."))
+            continue
+        user, unit, role = _resolve_assignee(item, i, errors)
+        target = ("user", user.id) if user else (("unit", unit.id) if unit else None)
+        if target and target in seen:
+            errors.setdefault(f"assignees.{i}", []).append(_("Named twice."))
+        seen.add(target)
+        if user is not None:
+            _check_cleared(user, doc, f"assignees.{i}", errors)
+        if unit is not None:
+            heads = unit_head_of(unit)
+            if not heads:
+                errors.setdefault(f"assignees.{i}", []).append(_("The unit has no active unit head to receive it."))
+            elif not any(h.cleared_for(doc.confidentiality) for h in heads):
+                errors.setdefault(f"assignees.{i}", []).append(_("No head of this unit is cleared for the document."))
+        resolved.append((user, unit, role))
+    primaries = [r for r in resolved if r[2] == "primary"]
+    if len(primaries) != 1:
+        errors.setdefault("assignees", []).append(_("Choose exactly one primary handler."))
+    if errors:
+        raise ValidationFailed(errors)
+    due = due or doc.due_date or calendar.default_due_date(doc.urgency, base)
+    # a new direction replaces the open assignments of an earlier one
+    for old in _assignments(doc):
+        if old.state in ("open", "delegated"):
+            old.state = "cancelled"
+    db.session.execute(sa.delete(Participant).where(Participant.document_id == doc.id,
+                                                    Participant.role.in_(ASSIGNMENT_ROLES)))
+    before = {"status": doc.status}
+    created = []
+    for user, unit, role in resolved:
+        a = Assignment(document_id=doc.id, user_id=user.id if user else None, unit_id=unit.id if unit else
+                       (user.unit_id if user else None), role=role, due_date=due, instruction=instruction,
+                       assigned_by_id=actor.id, state="open")
+        if user is not None:
+            a.unit_id = None  # a person's assignment; their unit is recorded as a participant below
+        db.session.add(a)
+        db.session.flush()
+        created.append(a)
+        db.session.add(Participant(document_id=doc.id, user_id=user.id if user else None,
+                                   unit_id=unit.id if unit else (user.unit_id if user else None), role=role))
+        recipients = [user] if user else unit_head_of(unit)
+        for r in recipients:
+            notify(r.id, "assigned", doc, _("New assignment (%(role)s): %(s)s", role=role, s=doc.subject[:200]), a.id)
+    doc.instruction = instruction
+    doc.directed_by_id = actor.id
+    doc.directed_at = utcnow()
+    doc.due_date = due
+    doc.status = "assigned"
+    doc.version += 1
+    db.session.flush()
+    _history("incoming.assign", doc, actor, before=before,
+             after={"status": "assigned", "instruction": instruction, "due_date": due,
+                    "assignees": [{"user": u.username if u else None, "unit": un.code if un else None, "role": r}
+                                  for u, un, r in resolved]})
+    return doc
+
+
+# ---- handling ----------------------------------------------------------------------------------
+
+def acts_for(actor: User, a: Assignment) -> bool:
+    """The actor may act on the assignment: it is theirs, or their unit's and they head the unit."""
+    if a.user_id is not None:
+        return a.user_id == actor.id
+    return a.unit_id is not None and a.unit_id == actor.unit_id and actor.has_role("unit_head")
+
+
+def _open_assignment_for(doc: Document, actor: User, roles: tuple[str, ...]) -> Assignment | None:
+    for a in _assignments(doc):
+        if a.state == "open" and a.role in roles and acts_for(actor, a):
+            return a
+    return None
+
+
+def get_assignment(assignment_id, doc: Document | None = None) -> Assignment:
+    a = db.session.get(Assignment, assignment_id) if str(assignment_id).isdigit() else None
+    if a is None or (doc is not None and a.document_id != doc.id):
+        raise NotFound(_("No such assignment."))
+    return a
+
+
+def delegate(assignment: Assignment, *, actor: User, user_id, due_date=None, note: str | None = None) -> Assignment:
+    """A unit head hands a unit assignment to a specialist of the unit (a child assignment)."""
+    doc = assignment.document
+    if assignment.user_id is not None or not acts_for(actor, assignment):
+        raise PermissionDenied(_("Only the head of the assigned unit can hand this on."))
+    if assignment.state != "open":
+        raise Conflict(_("This assignment is no longer open."))
+    errors: dict[str, list[str]] = {}
+    user = db.session.get(User, user_id) if str(user_id or "").isdigit() else None
+    if user is None or not user.is_active or user.unit_id != assignment.unit_id:
+        errors["user_id"] = [_("Choose an active person of the unit.")]
+    else:
+        _check_cleared(user, doc, "user_id", errors)
+    due = _as_date(due_date, "due_date", errors) or assignment.due_date
+    if due and assignment.due_date and due > assignment.due_date:
+        errors.setdefault("due_date", []).append(_("The deadline cannot be later than the unit's."))
+    if errors:
+        raise ValidationFailed(errors)
+    child = Assignment(document_id=doc.id, user_id=user.id, parent_id=assignment.id, role=assignment.role,
+                       due_date=due, instruction=_text(note, "note", {}, 4000) or assignment.instruction,
+                       assigned_by_id=actor.id, state="open")
+    assignment.state = "delegated"
+    assignment.version += 1
+    db.session.add(child)
+    db.session.add(Participant(document_id=doc.id, user_id=user.id, unit_id=user.unit_id, role=assignment.role))
+    db.session.flush()
+    notify(user.id, "assigned", doc, _("New assignment (%(role)s): %(s)s", role=assignment.role,
+                                       s=doc.subject[:200]), child.id)
+    _history("incoming.delegate", doc, actor, after={"assignment": assignment.id, "to": user.username,
+                                                     "due_date": due})
+    return child
+
+
+def add_progress(doc: Document, note: str, *, actor: User) -> ProgressNote:
+    a = _open_assignment_for(doc, actor, ("primary", "coordinate"))
+    if a is None:
+        raise PermissionDenied(_("Only a handler of this document can add progress notes."))
+    text = _text(note, "note", errors := {}, 4000, required=True, label=_("Write the progress note."))
+    if errors:
+        raise ValidationFailed(errors)
+    entry = ProgressNote(document_id=doc.id, assignment_id=a.id, author_id=actor.id, kind="progress", note=text)
+    db.session.add(entry)
+    db.session.flush()
+    _history("incoming.progress", doc, actor, after={"note": text})
+    return entry
+
+
+def give_opinion(doc: Document, opinion: str, *, actor: User) -> Assignment:
+    a = _open_assignment_for(doc, actor, ("coordinate",))
+    if a is None:
+        raise PermissionDenied(_("Only a coordinating assignee can give an opinion."))
+    text = _text(opinion, "opinion", errors := {}, 4000, required=True, label=_("Write your opinion."))
+    if errors:
+        raise ValidationFailed(errors)
+    db.session.add(ProgressNote(document_id=doc.id, assignment_id=a.id, author_id=actor.id, kind="opinion",
+                                note=text))
+    _close(a, text)
+    db.session.flush()
+    _history("incoming.opinion", doc, actor, after={"opinion": text})
+    return a
+
+
+def mark_read(doc: Document, *, actor: User) -> Assignment:
+    a = _open_assignment_for(doc, actor, ("inform",))
+    if a is None:
+        raise PermissionDenied(_("Nothing here for you to mark as read."))
+    _close(a, None)
+    db.session.flush()
+    _history("incoming.read", doc, actor)
+    return a
+
+
+def _close(a: Assignment, result: str | None) -> None:
+    a.state = "done"
+    a.result = result
+    a.done_at = utcnow()
+    a.version += 1
+    if a.parent_id:  # a delegated unit assignment is done when its delegate is
+        parent = db.session.get(Assignment, a.parent_id)
+        if parent is not None and parent.state == "delegated":
+            _close(parent, result)
+
+
+def complete(doc: Document, result: str, *, actor: User, reply_number_symbol: str | None = None,
+             reply_id=None) -> Document:
+    """The primary handler completes the document with a result (and the reply, when there is one)."""
+    a = _open_assignment_for(doc, actor, ("primary",))
+    if a is None:
+        raise PermissionDenied(_("Only the primary handler can complete this document."))
+    errors: dict = {}
+    text = _text(result, "result", errors, 4000, required=True, label=_("Write the result."))
+    if reply_id not in (None, ""):
+        reply = db.session.get(Document, reply_id) if str(reply_id).isdigit() else None
+        if reply is None or reply.direction != "outgoing" or not access.can_view(actor, reply):
+            errors["reply_id"] = [_("Choose an outgoing document you can see.")]
+        else:
+            reply_number_symbol = reply.number_symbol
+    if errors:
+        raise ValidationFailed(errors)
+    _close(a, text)
+    before = {"status": doc.status}
+    doc.status = "completed"
+    doc.result = text
+    doc.reply_number_symbol = _text(reply_number_symbol, "reply", {}, 60)
+    doc.completed_at = utcnow()
+    doc.version += 1
+    db.session.flush()
+    _history("incoming.complete", doc, actor, before=before,
+             after={"status": "completed", "result": text, "reply": doc.reply_number_symbol})
+    return doc
+
+
+def urge(assignment: Assignment, *, actor: User, message: str | None = None) -> Assignment:
+    """A leader urges (đôn đốc) an overdue assignment; the assignee is notified."""
+    require_role(actor, "leader")
+    if assignment.state != "open":
+        raise Conflict(_("This assignment is no longer open."))
+    if not is_overdue(assignment):
+        raise ValidationFailed({"assignment": [_("Only an overdue assignment can be urged.")]})
+    doc = assignment.document
+    assignment.last_urged_at = utcnow()
+    recipients = [assignment.user] if assignment.user_id else unit_head_of(assignment.unit)
+    for r in recipients:
+        notify(r.id, "urged", doc, message or _("Overdue since %(d)s: %(s)s", d=assignment.due_date.strftime("%d/%m/%Y"),
+                                                   s=doc.subject[:200]), assignment.id)
+    db.session.flush()
+    _history("incoming.urge", doc, actor, after={"assignment": assignment.id})
+    return assignment
+
+
+# ---- queries -----------------------------------------------------------------------------------
+
+def is_overdue(a: Assignment, on: date | None = None) -> bool:
+    return a.state == "open" and a.due_date is not None and a.due_date < (on or today())
+
+
+def task_filter(user: User):
+    """Assignments in the user's inbox: their own, and their unit's when they head it."""
+    mine = Assignment.user_id == user.id
+    if user.has_role("unit_head") and user.unit_id:
+        return sa.or_(mine, sa.and_(Assignment.user_id.is_(None), Assignment.unit_id == user.unit_id))
+    return mine
+
+
+def tasks(user: User, state: str = "open"):
+    """select(Assignment) of the user's inbox: open, due_soon, overdue or done; only visible documents."""
+    day = today()
+    stmt = (sa.select(Assignment).join(Document, Document.id == Assignment.document_id)
+            .where(task_filter(user), access.visible_filter(user)))
+    if state == "done":
+        stmt = stmt.where(Assignment.state == "done").order_by(Assignment.done_at.desc())
+    else:
+        stmt = stmt.where(Assignment.state == "open")
+        if state == "overdue":
+            stmt = stmt.where(Assignment.due_date < day)
+        elif state == "due_soon":
+            stmt = stmt.where(Assignment.due_date >= day,
+                              Assignment.due_date <= calendar.add_working_days(day, 1))
+        stmt = stmt.order_by(Assignment.due_date.is_(None), Assignment.due_date, Assignment.id)
+    return stmt
+
+
+def send_deadline_reminders(on: date | None = None) -> int:
+    """Notify assignees of deadlines tomorrow (next working day) and of overdue items, once each.
+    Idempotent: run it from cron or the job runner as often as you like."""
+    day = on or today()
+    tomorrow = calendar.add_working_days(day, 1)
+    sent = 0
+    open_items = db.session.scalars(sa.select(Assignment).where(Assignment.state == "open",
+                                                                Assignment.due_date.is_not(None),
+                                                                Assignment.due_date <= tomorrow))
+    for a in open_items:
+        kind = "overdue" if a.due_date < day else "due_soon"
+        recipients = [a.user] if a.user_id else unit_head_of(a.unit)
+        for r in recipients:
+            exists = db.session.scalar(sa.select(Notification.id).where(Notification.user_id == r.id,
+                                                                        Notification.kind == kind,
+                                                                        Notification.assignment_id == a.id))
+            if exists:
+                continue
+            msg = (_("Overdue since %(d)s: %(s)s", d=a.due_date.strftime("%d/%m/%Y"), s=a.document.subject[:200])
+                   if kind == "overdue" else
+                   _("Due %(d)s: %(s)s", d=a.due_date.strftime("%d/%m/%Y"), s=a.document.subject[:200]))
+            notify(r.id, kind, a.document, msg, a.id)
+            sent += 1
+    db.session.flush()
+    return sent
+
+
+def list_incoming(user: User, *, status=None, year=None, overdue=None, q=None):
+    """Visible incoming documents, newest first; `q` matches the sender or the number-symbol."""
+    stmt = access.visible_documents(user).where(Document.direction == "incoming")
+    if status:
+        stmt = stmt.where(Document.status == status)
+    if year:
+        stmt = stmt.where(Document.year == int(year))
+    if overdue:
+        stmt = stmt.where(Document.id.in_(sa.select(Assignment.document_id).where(
+            Assignment.state == "open", Assignment.due_date < today())))
+    if q:
+        for word in fold(q).split()[:6]:
+            stmt = stmt.where(Document.dup_key.like(f"%{word}%"))
+    return stmt.order_by(Document.received_date.desc(), Document.number.desc())
+
+
+def assignments_of(doc: Document) -> list[Assignment]:
+    return _assignments(doc)
+
+
+def notes_of(doc: Document) -> list[ProgressNote]:
+    return db.session.scalars(sa.select(ProgressNote).where(ProgressNote.document_id == doc.id)
+                              .order_by(ProgressNote.id)).all()
+
+
+def history_of(doc: Document):
+    from docflow.core.models import AuditEvent
+
+    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.object_type == "documents",
+                                                          AuditEvent.object_id == str(doc.id))
+                              .order_by(AuditEvent.seq)).all()
+

@@ -1,0 +1,72 @@
+"""The one visibility rule (architecture decision 2).
+
+`visible_filter(user)` is the SQL condition "documents this user may see"; `can_view(user, doc)`
+answers for one document with the same rule; `get_visible_or_404` loads a document or raises
+NotFound when it is missing *or* not visible, so an invisible document looks exactly like a missing
+one. Every list, detail, search, count, export and download goes through here.
+
+- Nobody sees a document above their clearance.
+- admin, clerk, leader and archivist see every incoming document and every issued outgoing one;
+  an outgoing draft (not yet issued) is seen only by its participants.
+- A unit head sees documents in which their unit, or a person of their unit, takes part.
+- A specialist sees documents in which they take part, or which are assigned to their unit as a unit.
+"""
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from docflow.auth.models import User
+from docflow.core.enums import cleared_levels
+from docflow.core.errors import NotFound
+from docflow.extensions import db
+from docflow.registry.models import Document, Participant
+
+OFFICE_WIDE_ROLES = ("admin", "clerk", "leader", "archivist")
+#: outgoing documents not yet issued are private to their participants
+PRIVATE_OUTGOING_STATES = ("draft", "in_review", "approved", "returned", "rejected")
+
+
+def _participation(user: User):
+    """Documents where the user takes part personally, or through their unit."""
+    conditions = [Participant.user_id == user.id]
+    if user.unit_id is not None:
+        if user.has_role("unit_head"):
+            conditions.append(Participant.unit_id == user.unit_id)
+        conditions.append(sa.and_(Participant.unit_id == user.unit_id, Participant.user_id.is_(None)))
+    return sa.select(Participant.document_id).where(sa.or_(*conditions))
+
+
+def visible_filter(user: User):
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return sa.false()
+    cleared = Document.confidentiality.in_(cleared_levels(user.clearance))
+    mine = Document.id.in_(_participation(user))
+    if user.has_role(*OFFICE_WIDE_ROLES):
+        office_wide = sa.or_(Document.direction == "incoming", Document.status.not_in(PRIVATE_OUTGOING_STATES))
+        return sa.and_(cleared, sa.or_(office_wide, mine))
+    return sa.and_(cleared, mine)
+
+
+def visible_documents(user: User):
+    """select(Document) restricted to what the user may see."""
+    return sa.select(Document).where(visible_filter(user))
+
+
+def can_view(user: User, doc: Document) -> bool:
+    if doc is None:
+        return False
+    return bool(db.session.scalar(sa.select(sa.literal(True)).where(Document.id == doc.id, visible_filter(user))))
+
+
+def get_visible_or_404(user: User, doc_id, direction: str | None = None) -> Document:
+    try:
+        doc_id = int(doc_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("No such document.")) from None
+    stmt = visible_documents(user).where(Document.id == doc_id)
+    if direction:
+        stmt = stmt.where(Document.direction == direction)
+    doc = db.session.scalar(stmt)
+    if doc is None:
+        raise NotFound(_("No such document."))
+    return doc
