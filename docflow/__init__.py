@@ -3,21 +3,25 @@
 import logging
 import os
 import secrets
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, g, has_request_context, request, session
+from werkzeug.routing import IntegerConverter
 
 from config import Config, config_from_env
 from docflow.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
-CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
+       "form-action 'self'")
 
 
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_relative_config=True)
+    app.url_map.converters["int"] = _DatabaseInt  # before any route is added
     app.config.from_object(config_class or config_from_env())
     app.config.from_prefixed_env("DOCFLOW")
     app.config.update(overrides)
@@ -29,7 +33,8 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale, default_translation_directories=str(ROOT / "docflow" / "translations"))
+    babel.init_app(app, locale_selector=_select_locale,
+                   default_translation_directories=str(ROOT / "docflow" / "translations"))
     bootstrap.init_app(app)
     limiter.init_app(app)
 
@@ -51,6 +56,14 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 
     register_cli(app)
     return app
+
+
+class _DatabaseInt(IntegerConverter):
+    """`<int:id>` only matches 0..2147483647 (an INTEGER column), so a larger id is a 404 for every method
+    rather than a database error. (A `max` check would run after the method match and answer 405.)"""
+
+    regex = (r"(?:\d{1,9}|1\d{9}|20\d{8}|21[0-3]\d{7}|214[0-6]\d{6}|2147[0-3]\d{5}|21474[0-7]\d{4}"
+             r"|214748[0-2]\d{3}|2147483[0-5]\d{2}|21474836[0-3]\d|214748364[0-7])")
 
 
 def _finish_config(app: Flask) -> None:
@@ -91,7 +104,15 @@ def _instance_secret(app: Flask) -> str:
     if path.exists():
         return path.read_text().strip()
     key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker created it meanwhile: use theirs once written
+        for _ in range(50):
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.1)
+        raise RuntimeError(f"{path} is empty; remove it or set SECRET_KEY.") from None
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
@@ -156,11 +177,21 @@ def _register_blueprints(app: Flask) -> None:
     from docflow.admin.views import bp as admin_bp
     from docflow.api import init_api
     from docflow.auth.views import bp as auth_bp
+    from docflow.incoming.report_views import bp as books_bp
+    from docflow.incoming.views import bp as incoming_bp
     from docflow.main.views import bp as main_bp
+    from docflow.outgoing.report_views import bp as outbooks_bp
+    from docflow.outgoing.views import bp as outgoing_bp
+    from docflow.registry.views import bp as files_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(files_bp)
+    app.register_blueprint(incoming_bp)
+    app.register_blueprint(books_bp)
+    app.register_blueprint(outgoing_bp)
+    app.register_blueprint(outbooks_bp)
     init_api(app)
 
 

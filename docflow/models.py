@@ -3,7 +3,9 @@
 from docflow.auth.models import ApiToken, Unit, User, UserRole
 from docflow.core.models import AuditEvent, AuditHead, Notification, Setting
 from docflow.incoming.models import Assignment, ProgressNote
+from docflow.outgoing.models import ApprovalAction, DraftVersion, Recipient, ReplyLink, Workflow, WorkflowDocType, WorkflowStep
 from docflow.registry.models import Attachment, DocType, Document, Organization, Participant, Register
 
-__all__ = ["ApiToken", "Assignment", "Attachment", "AuditEvent", "AuditHead", "DocType", "Document", "Notification",
+__all__ = ["ApiToken", "ApprovalAction", "DraftVersion", "Recipient", "ReplyLink", "Workflow", "WorkflowDocType",
+           "WorkflowStep", "Assignment", "Attachment", "AuditEvent", "AuditHead", "DocType", "Document", "Notification",
            "Organization", "Participant", "ProgressNote", "Register", "Setting", "Unit", "User", "UserRole"]

@@ -20,9 +20,9 @@ def init_api(app) -> None:
     api = DocflowApi(app)
     app.extensions["docflow_api"] = api
     from docflow.api import auth as api_auth
-    from docflow.api import incoming, people
+    from docflow.api import attachments, books, incoming, outgoing, people
 
     api_auth.install(app)
-    for blp in (people.blp, incoming.blp):
+    for blp in (people.blp, incoming.blp, attachments.blp, books.blp, outgoing.blp):
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix="/api/v1")

@@ -111,6 +111,19 @@ class Document(db.Model):
     reply_number_symbol: Mapped[str | None] = mapped_column(sa.String(60))
     completed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     cancelled_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    # outgoing: the drafter and their unit (its code goes in a công văn's symbol), the proposed
+    # signer and signing capacity, the approval ladder and its current step, the frozen issue
+    drafter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    drafting_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"))
+    signer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    signing_capacity: Mapped[str | None] = mapped_column(sa.String(8))
+    workflow_id: Mapped[int | None] = mapped_column(sa.ForeignKey("workflows.id"))
+    #: position (1..n) of the ladder step now waiting; the step that returned a draft while returned
+    current_step: Mapped[int | None] = mapped_column(sa.Integer)
+    step_due_date: Mapped[date | None] = mapped_column(sa.Date)
+    issued_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    #: SHA-256 of the issued version's file: the issued text is frozen
+    issued_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
@@ -122,6 +135,9 @@ class Document(db.Model):
     presented_to = relationship("User", foreign_keys=[presented_to_id])
     directed_by = relationship("User", foreign_keys=[directed_by_id])
     created_by = relationship("User", foreign_keys=[created_by_id])
+    drafter = relationship("User", foreign_keys=[drafter_id])
+    signer_user = relationship("User", foreign_keys=[signer_id])
+    drafting_unit = relationship("Unit", foreign_keys=[drafting_unit_id])
     participants: Mapped[list["Participant"]] = relationship(back_populates="document",
                                                              cascade="all, delete-orphan")
     attachments: Mapped[list["Attachment"]] = relationship(back_populates="document", order_by="Attachment.id",

@@ -1,0 +1,1 @@
+"""Outgoing correspondence: drafts and versions, approval ladders, issuing number and symbol, dispatch."""

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("outbooks", __name__, url_prefix="/books")

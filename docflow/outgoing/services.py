@@ -1,0 +1,529 @@
+"""Outgoing correspondence services (domain.md §1.2, §1.3, §3): drafts and versions, the approval
+ladder, issuing (number and symbol), dispatch. They flush; the caller commits."""
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from docflow.auth.models import Unit, User, UserRole
+from docflow.core import audit, calendar, settings
+from docflow.core.enums import CLEARANCES, URGENCIES
+from docflow.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from docflow.core.models import Notification
+from docflow.core.text import nfc
+from docflow.core.timeutil import today, utcnow
+from docflow.extensions import db
+from docflow.outgoing import workflows
+from docflow.outgoing.models import ApprovalAction, DraftVersion, Recipient, ReplyLink
+from docflow.registry import access, reference
+from docflow.registry.models import DocType, Document, Organization, Participant
+from docflow.registry.numbering import draw_number
+
+SIGNING_CAPACITIES = ("TM.", "KT.", "TL.", "TUQ.", "Q.")
+CHANNELS = ("paper", "electronic", "email")
+DRAFTING_ROLES = ("specialist", "unit_head", "leader")
+EDITABLE_STATES = ("draft", "returned")
+
+
+def snapshot(doc: Document) -> dict:
+    return {"doc_type": doc.doc_type.code if doc.doc_type else None, "subject": doc.subject,
+            "urgency": doc.urgency, "confidentiality": doc.confidentiality, "signer_id": doc.signer_id,
+            "signing_capacity": doc.signing_capacity, "status": doc.status, "current_step": doc.current_step,
+            "number": doc.number, "number_symbol": doc.number_symbol}
+
+
+def _history(action: str, doc: Document, actor, before=None, after=None) -> None:
+    audit.record(action, object_type="documents", object_id=doc.id, before=before, after=after, actor=actor)
+
+
+def _notify(user_id: int, kind: str, doc: Document, message: str) -> None:
+    db.session.add(Notification(user_id=user_id, kind=kind, document_id=doc.id, message=message[:500]))
+
+
+def _text(value, max_len: int) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(nfc(str(value)).split())
+    return text[:max_len] if text else None
+
+
+# ---- drafts ------------------------------------------------------------------------------------
+
+def _clean_draft(data: dict, actor: User, partial: bool) -> dict:
+    errors: dict[str, list[str]] = {}
+    clean: dict = {}
+
+    def has(field):
+        return not partial or field in data
+
+    if has("doc_type"):
+        code = data.get("doc_type") or ""
+        doc_type = db.session.scalar(sa.select(DocType).where(DocType.code == code, DocType.is_active.is_(True)))
+        if doc_type is None:
+            errors["doc_type"] = [_("Unknown document type.")]
+        clean["doc_type"] = doc_type
+    if has("subject"):
+        subject = _text(data.get("subject"), 1001)
+        if not subject:
+            errors["subject"] = [_("Enter the subject (trích yếu).")]
+        elif len(subject) > 1000:
+            errors["subject"] = [_("At most %(n)d characters.", n=1000)]
+        clean["subject"] = subject
+    for field, allowed, default in (("urgency", URGENCIES, "normal"), ("confidentiality", CLEARANCES, "normal")):
+        if has(field):
+            value = data.get(field) or default
+            if value not in allowed:
+                errors[field] = [_("Unknown value.")]
+            clean[field] = value
+    if "confidentiality" in clean and clean["confidentiality"] in CLEARANCES and not actor.cleared_for(
+            clean["confidentiality"]):
+        errors["confidentiality"] = [_("You are not cleared for this confidentiality level.")]
+    if has("signer_id"):
+        signer = None
+        if data.get("signer_id") not in (None, ""):
+            signer = db.session.get(User, data["signer_id"]) if str(data["signer_id"]).isdigit() else None
+            if signer is None or not signer.is_active:
+                errors["signer_id"] = [_("Choose an active user.")]
+        clean["signer_id"] = signer.id if signer else None
+        clean["signer"] = signer.full_name if signer else _text(data.get("signer"), 120)
+    if has("signing_capacity"):
+        capacity = data.get("signing_capacity") or None
+        if capacity and capacity not in SIGNING_CAPACITIES:
+            errors["signing_capacity"] = [_("One of TM., KT., TL., TUQ., Q.")]
+        clean["signing_capacity"] = capacity
+    if has("notes"):
+        clean["notes"] = _text(data.get("notes"), 2000)
+    if has("recipients"):
+        recipients = []
+        for i, item in enumerate(data.get("recipients") or []):
+            key = f"recipients.{i}"
+            if not isinstance(item, dict):
+                errors[key] = [_("Give an organisation, a unit or a name.")]
+                continue
+            if item.get("organization_id") not in (None, ""):
+                org = db.session.get(Organization, item["organization_id"]) if str(
+                    item["organization_id"]).isdigit() else None
+                if org is None:
+                    errors[key] = [_("Choose a known organisation.")]
+                    continue
+                recipients.append(Recipient(organization_id=org.id, name=org.name))
+            elif item.get("unit_id") not in (None, ""):
+                unit = db.session.get(Unit, item["unit_id"]) if str(item["unit_id"]).isdigit() else None
+                if unit is None or not unit.is_active:
+                    errors[key] = [_("Choose an active unit.")]
+                    continue
+                recipients.append(Recipient(unit_id=unit.id, name=unit.name))
+            elif _text(item.get("name"), 250):
+                recipients.append(Recipient(name=_text(item.get("name"), 250)))
+            else:
+                errors[key] = [_("Give an organisation, a unit or a name.")]
+        clean["recipients"] = recipients
+    if has("reply_to"):
+        replies = []
+        for i, ref in enumerate(data.get("reply_to") or []):
+            doc = db.session.get(Document, ref) if str(ref).isdigit() else None
+            if doc is None or doc.direction != "incoming" or not access.can_view(actor, doc):
+                errors.setdefault("reply_to", []).append(_("Incoming document %(ref)s is unknown to you.", ref=ref))
+            else:
+                replies.append(doc)
+        clean["reply_to"] = replies
+    if has("workflow_id") and data.get("workflow_id") not in (None, ""):
+        try:
+            clean["workflow"] = workflows.get_workflow(data["workflow_id"])
+        except NotFound:
+            errors["workflow_id"] = [_("No such workflow.")]
+    if errors:
+        raise ValidationFailed(errors)
+    return clean
+
+
+def _apply(doc: Document, clean: dict) -> None:
+    for key in ("doc_type", "subject", "urgency", "confidentiality", "signer_id", "signer", "signing_capacity",
+                "notes"):
+        if key in clean:
+            setattr(doc, key, clean[key])
+    if "recipients" in clean:
+        db.session.execute(sa.delete(Recipient).where(Recipient.document_id == doc.id))
+        for r in clean["recipients"]:
+            r.document_id = doc.id
+            db.session.add(r)
+    if "reply_to" in clean:
+        db.session.execute(sa.delete(ReplyLink).where(ReplyLink.outgoing_id == doc.id))
+        for incoming_doc in clean["reply_to"]:
+            db.session.add(ReplyLink(outgoing_id=doc.id, incoming_id=incoming_doc.id))
+
+
+def create_draft(data: dict, *, actor: User) -> Document:
+    if not actor.has_role(*DRAFTING_ROLES):
+        raise PermissionDenied(_("Your roles do not allow drafting."))
+    if actor.unit_id is None:
+        raise ValidationFailed({"unit": [_("You need a unit to draft documents.")]})
+    clean = _clean_draft(data, actor, partial=False)
+    workflow = clean.pop("workflow", None) or workflows.workflow_for(clean["doc_type"])
+    if workflow is None:
+        raise ValidationFailed({"workflow_id": [_("No approval workflow applies; ask an administrator.")]})
+    doc = Document(direction="outgoing", status="draft", drafter_id=actor.id, drafting_unit_id=actor.unit_id,
+                   created_by_id=actor.id, workflow_id=workflow.id, medium="electronic", subject="")
+    db.session.add(doc)
+    _apply(doc, {k: v for k, v in clean.items() if k not in ("recipients", "reply_to")})
+    db.session.flush()
+    _apply(doc, {k: clean[k] for k in ("recipients", "reply_to")})
+    db.session.add(Participant(document_id=doc.id, user_id=actor.id, unit_id=actor.unit_id, role="drafter"))
+    db.session.flush()
+    _history("outgoing.draft", doc, actor, after=snapshot(doc))
+    return doc
+
+
+def _require_drafter(doc: Document, actor: User) -> None:
+    if doc.drafter_id != actor.id:
+        raise PermissionDenied(_("Only the drafter can do this."))
+
+
+def update_draft(doc: Document, data: dict, *, actor: User, version=None) -> Document:
+    from docflow.auth.services import check_version
+
+    _require_drafter(doc, actor)
+    check_version(doc, version)
+    if doc.status not in EDITABLE_STATES:
+        raise Conflict(_("Only a draft or a returned draft can be edited."))
+    clean = _clean_draft({k: v for k, v in data.items() if k != "version"}, actor, partial=True)
+    if "workflow" in clean:
+        doc.workflow_id = clean.pop("workflow").id
+    before = snapshot(doc)
+    _apply(doc, clean)
+    doc.version += 1
+    db.session.flush()
+    _history("outgoing.update", doc, actor, before=before, after=snapshot(doc))
+    return doc
+
+
+def add_version(doc: Document, file, *, actor: User, note: str | None = None, filename: str | None = None
+                ) -> DraftVersion:
+    """A new numbered version of the draft's file (DOCX/PDF, the upload rules of attachments)."""
+    from docflow.registry.attachments import add_attachment
+
+    if doc.status == "issued":
+        raise Conflict(_("The issued text is frozen; amend or replace it with a new document."))
+    if doc.status not in EDITABLE_STATES:
+        raise Conflict(_("A new version can be added only to a draft or a returned draft."))
+    _require_drafter(doc, actor)
+    att = add_attachment(doc, file, actor=actor, filename=filename)
+    if att.content_type not in ("application/pdf",
+                                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"):
+        raise ValidationFailed({"file": [_("A draft version must be a DOCX or PDF file.")]})
+    last = db.session.scalar(sa.select(sa.func.max(DraftVersion.number)).where(DraftVersion.document_id == doc.id))
+    version = DraftVersion(document_id=doc.id, number=(last or 0) + 1, attachment_id=att.id,
+                           note=_text(note, 500), created_by_id=actor.id)
+    db.session.add(version)
+    doc.version += 1
+    db.session.flush()
+    _history("outgoing.version", doc, actor, after={"version": version.number, "sha256": att.sha256,
+                                                    "filename": att.filename})
+    return version
+
+
+def versions_of(doc: Document) -> list[DraftVersion]:
+    return db.session.scalars(sa.select(DraftVersion).where(DraftVersion.document_id == doc.id)
+                              .order_by(DraftVersion.number)).all()
+
+
+def latest_version(doc: Document) -> DraftVersion | None:
+    return db.session.scalar(sa.select(DraftVersion).where(DraftVersion.document_id == doc.id)
+                             .order_by(DraftVersion.number.desc()).limit(1))
+
+
+# ---- the approval ladder -----------------------------------------------------------------------
+
+def _record(doc: Document, actor: User, action: str, comment: str | None, step=None) -> None:
+    db.session.add(ApprovalAction(document_id=doc.id, actor_id=actor.id, action=action, comment=comment,
+                                  step_position=step.position if step else None,
+                                  step_name=step.name if step else None))
+
+
+def _enter_step(doc: Document, position: int, actor: User) -> None:
+    """Make `position` the waiting step, skipping steps only the drafter could approve; approved
+    when the ladder is done."""
+    wf = workflows.get_workflow(doc.workflow_id)
+    steps = [s for s in wf.steps if s.position >= position]
+    for step in steps:
+        approvers = workflows.eligible_approvers(doc, step)
+        if not approvers:
+            if step.kind == "unit_head" and doc.drafter and doc.drafter.has_role("unit_head") and \
+                    doc.drafter.unit_id == doc.drafting_unit_id:
+                _record(doc, actor, "skip", _("The drafter heads the unit."), step)
+                continue
+            raise ValidationFailed({"workflow": [_("Nobody can approve the step “%(s)s” of this draft.",
+                                                   s=step.name)]})
+        doc.status = "in_review"
+        doc.current_step = step.position
+        doc.step_due_date = calendar.add_working_days(today(), step.days)
+        known = {p.user_id for p in doc.participants if p.role == "approver"}
+        for user in approvers:
+            if user.id not in known:
+                db.session.add(Participant(document_id=doc.id, user_id=user.id, role="approver"))
+            _notify(user.id, "approval", doc, _("Waiting for your approval (%(step)s): %(s)s", step=step.name,
+                                                 s=doc.subject[:200]))
+        return
+    doc.status = "approved"
+    doc.current_step = None
+    doc.step_due_date = None
+    for clerk in db.session.scalars(sa.select(User).join(UserRole).where(UserRole.role == "clerk",
+                                                                         User.is_active_flag.is_(True))):
+        if clerk.cleared_for(doc.confidentiality):
+            _notify(clerk.id, "to_issue", doc, _("Approved, ready to issue: %(s)s", s=doc.subject[:200]))
+    if doc.drafter_id:
+        _notify(doc.drafter_id, "approved", doc, _("Your draft was approved: %(s)s", s=doc.subject[:200]))
+
+
+def submit(doc: Document, *, actor: User) -> Document:
+    """The drafter submits; a returned draft resumes at the step that returned it."""
+    _require_drafter(doc, actor)
+    if doc.status not in EDITABLE_STATES:
+        raise Conflict(_("Only a draft or a returned draft can be submitted."))
+    if latest_version(doc) is None:
+        raise ValidationFailed({"file": [_("Add the draft's file (a version) before submitting.")]})
+    before = snapshot(doc)
+    resuming = doc.status == "returned" and doc.current_step
+    _record(doc, actor, "resubmit" if resuming else "submit", None, workflows.step_at(doc, doc.current_step))
+    _enter_step(doc, doc.current_step if resuming else 1, actor)
+    doc.version += 1
+    db.session.flush()
+    _history("outgoing.resubmit" if resuming else "outgoing.submit", doc, actor, before=before, after=snapshot(doc))
+    return doc
+
+
+def _current_step_for(doc: Document, actor: User):
+    if doc.status != "in_review":
+        raise Conflict(_("The draft is not waiting for approval."))
+    step = workflows.step_at(doc, doc.current_step)
+    if step is None or actor.id == doc.drafter_id or actor not in workflows.eligible_approvers(doc, step):
+        raise PermissionDenied(_("Only the approver of the current step can act on this draft."))
+    return step
+
+
+def approve(doc: Document, *, actor: User, comment: str | None = None) -> Document:
+    step = _current_step_for(doc, actor)
+    before = snapshot(doc)
+    _record(doc, actor, "approve", _text(comment, 4000), step)
+    _enter_step(doc, step.position + 1, actor)
+    doc.version += 1
+    db.session.flush()
+    _history("outgoing.approve", doc, actor, before=before, after={**snapshot(doc), "comment": comment})
+    return doc
+
+
+def _required_comment(comment) -> str:
+    text = _text(comment, 4000)
+    if not text:
+        raise ValidationFailed({"comment": [_("A comment is required.")]})
+    return text
+
+
+def return_draft(doc: Document, *, actor: User, comment: str) -> Document:
+    """Back to the drafter for revision; the draft resumes at this step when resubmitted."""
+    text = _required_comment(comment)
+    step = _current_step_for(doc, actor)
+    before = snapshot(doc)
+    _record(doc, actor, "return", text, step)
+    doc.status = "returned"
+    doc.step_due_date = None
+    doc.version += 1
+    _notify(doc.drafter_id, "returned", doc, _("Returned for revision: %(s)s", s=doc.subject[:200]))
+    db.session.flush()
+    _history("outgoing.return", doc, actor, before=before, after={**snapshot(doc), "comment": text})
+    return doc
+
+
+def reject(doc: Document, *, actor: User, comment: str) -> Document:
+    """Final: the draft will not be issued."""
+    text = _required_comment(comment)
+    step = _current_step_for(doc, actor)
+    before = snapshot(doc)
+    _record(doc, actor, "reject", text, step)
+    doc.status = "rejected"
+    doc.current_step = None
+    doc.step_due_date = None
+    doc.version += 1
+    _notify(doc.drafter_id, "rejected", doc, _("Rejected: %(s)s", s=doc.subject[:200]))
+    db.session.flush()
+    _history("outgoing.reject", doc, actor, before=before, after={**snapshot(doc), "comment": text})
+    return doc
+
+
+def approvals_of(doc: Document) -> list[ApprovalAction]:
+    return db.session.scalars(sa.select(ApprovalAction).where(ApprovalAction.document_id == doc.id)
+                              .order_by(ApprovalAction.id)).all()
+
+
+# ---- issuing -----------------------------------------------------------------------------------
+
+def build_symbol(number: int, doc_type: DocType, agency_abbr: str, unit_code: str | None) -> str:
+    """Decree 30 App. I §3: two digits at least; `05/QĐ-UBND`; công văn `123/UBND-KT`."""
+    n = f"{number:02d}"
+    if doc_type.in_symbol:
+        return f"{n}/{doc_type.code}-{agency_abbr}"
+    return f"{n}/{agency_abbr}-{unit_code}" if unit_code else f"{n}/{agency_abbr}"
+
+
+def issue(doc: Document, *, actor: User, issued_date=None, complete_replies: bool = True) -> Document:
+    """The clerk issues an approved draft: number from the outgoing register of the year of issue
+    (gap-free, in this transaction), number-symbol, the issued version frozen by its SHA-256."""
+    if not actor.has_role("clerk"):
+        raise PermissionDenied(_("Only the clerk issues documents."))
+    if doc.status == "issued":
+        raise Conflict(_("This document was already issued as %(s)s.", s=doc.number_symbol))
+    if doc.status != "approved":
+        raise Conflict(_("Only an approved draft can be issued."))
+    if not actor.cleared_for(doc.confidentiality):
+        raise PermissionDenied(_("You are not cleared for this document."))
+    day = today()
+    if issued_date in (None, ""):
+        issued = day
+    elif isinstance(issued_date, date):
+        issued = issued_date
+    else:
+        try:
+            issued = date.fromisoformat(str(issued_date))
+        except ValueError:
+            raise ValidationFailed({"issued_date": [_("Enter a real date (YYYY-MM-DD).")]}) from None
+    if issued > day:
+        raise ValidationFailed({"issued_date": [_("The date cannot be in the future.")]})
+    agency = settings.agency()
+    if not agency.get("abbr"):
+        raise ValidationFailed({"agency": [_("Set the agency's abbreviation first (administration).")]})
+    version = latest_version(doc)
+    register = reference.default_register("outgoing", doc.confidentiality != "normal", issued.year)
+    before = snapshot(doc)
+    doc.register = register
+    doc.year = issued.year
+    doc.number = draw_number(register)
+    doc.number_symbol = build_symbol(doc.number, doc.doc_type, agency["abbr"],
+                                     doc.drafting_unit.code if doc.drafting_unit else None)
+    doc.issued_date = issued
+    doc.issued_at = utcnow()
+    doc.issued_sha256 = version.attachment.sha256 if version else None
+    doc.status = "issued"
+    doc.version += 1
+    doc.sender_name = agency.get("name")
+    for r in db.session.scalars(sa.select(Recipient).where(Recipient.document_id == doc.id,
+                                                           Recipient.unit_id.is_not(None))):
+        db.session.add(Participant(document_id=doc.id, unit_id=r.unit_id, role="recipient"))
+    db.session.flush()
+    _history("outgoing.issue", doc, actor, before=before,
+             after={**snapshot(doc), "issued_date": issued, "sha256": doc.issued_sha256})
+    if complete_replies:
+        from docflow.incoming.services import complete_by_reply
+
+        for link in db.session.scalars(sa.select(ReplyLink).where(ReplyLink.outgoing_id == doc.id)):
+            incoming_doc = db.session.get(Document, link.incoming_id)
+            complete_by_reply(incoming_doc, doc, actor=actor)
+    return doc
+
+
+def cancel(doc: Document, *, actor: User, reason: str) -> Document:
+    """Cancel a draft (its drafter) or an issued document (the clerk; it keeps its number)."""
+    text = _text(reason, 500)
+    if not text:
+        raise ValidationFailed({"reason": [_("Give the reason for cancelling.")]})
+    if doc.status == "cancelled":
+        raise Conflict(_("The document is already cancelled."))
+    if doc.status == "issued":
+        if not actor.has_role("clerk"):
+            raise PermissionDenied(_("Only the clerk cancels an issued document."))
+    elif doc.drafter_id != actor.id:
+        raise PermissionDenied(_("Only the drafter can cancel the draft."))
+    before = snapshot(doc)
+    doc.status = "cancelled"
+    doc.cancelled_reason = text
+    doc.current_step = None
+    doc.version += 1
+    db.session.flush()
+    _history("outgoing.cancel", doc, actor, before=before, after={"status": "cancelled", "reason": text})
+    return doc
+
+
+# ---- dispatch ----------------------------------------------------------------------------------
+
+def recipients_of(doc: Document) -> list[Recipient]:
+    return db.session.scalars(sa.select(Recipient).where(Recipient.document_id == doc.id)
+                              .order_by(Recipient.id)).all()
+
+
+def dispatch(doc: Document, *, actor: User, channel: str, recipient_ids=None, dispatched_on=None,
+             envelopes: int | None = None) -> list[Recipient]:
+    """Send the issued document to its recipients (all, or those named) by a channel."""
+    if not actor.has_role("clerk"):
+        raise PermissionDenied(_("Only the clerk dispatches documents."))
+    if doc.status != "issued":
+        raise Conflict(_("Only an issued document can be dispatched."))
+    if channel not in CHANNELS:
+        raise ValidationFailed({"channel": [_("One of paper, electronic, email.")]})
+    chosen = recipients_of(doc)
+    if recipient_ids:
+        wanted = {int(i) for i in recipient_ids if str(i).isdigit()}
+        chosen = [r for r in chosen if r.id in wanted]
+        if len(chosen) != len(set(recipient_ids)):
+            raise ValidationFailed({"recipients": [_("Some recipients are not on this document.")]})
+    if not chosen:
+        raise ValidationFailed({"recipients": [_("The document has no recipients to dispatch to.")]})
+    now = utcnow()
+    for r in chosen:
+        r.channel = channel
+        r.dispatched_at = now
+        r.dispatched_by_id = actor.id
+        r.envelopes = envelopes if channel == "paper" else None
+        if r.unit_id:  # internal: the unit's head gets it in their inbox
+            unit = db.session.get(Unit, r.unit_id)
+            for head in db.session.scalars(sa.select(User).join(UserRole).where(
+                    UserRole.role == "unit_head", User.unit_id == unit.id, User.is_active_flag.is_(True))):
+                if head.cleared_for(doc.confidentiality):
+                    _notify(head.id, "internal", doc, _("Internal document %(n)s: %(s)s", n=doc.number_symbol,
+                                                         s=doc.subject[:200]))
+    db.session.flush()
+    _history("outgoing.dispatch", doc, actor, after={"channel": channel, "recipients": [r.name for r in chosen]})
+    return chosen
+
+
+# ---- queries -----------------------------------------------------------------------------------
+
+def list_outgoing(user: User, *, status=None, year=None):
+    stmt = access.visible_documents(user).where(Document.direction == "outgoing")
+    if status:
+        stmt = stmt.where(Document.status == status)
+    if year:
+        stmt = stmt.where(Document.year == int(year))
+    return stmt.order_by(Document.id.desc())
+
+
+def awaiting_approval(user: User):
+    """Drafts waiting for this user's approval (the current step is theirs)."""
+    stmt = (access.visible_documents(user).where(Document.direction == "outgoing", Document.status == "in_review")
+            .order_by(Document.step_due_date))
+    out = []
+    for doc in db.session.scalars(stmt):
+        step = workflows.step_at(doc, doc.current_step)
+        if step and user in workflows.eligible_approvers(doc, step):
+            out.append(doc)
+    return out
+
+
+def overdue_approvals(user: User):
+    stmt = access.visible_documents(user).where(Document.direction == "outgoing", Document.status == "in_review",
+                                                Document.step_due_date < today())
+    return stmt.order_by(Document.step_due_date)
+
+
+def internal_inbox(user: User):
+    """Issued documents sent to the user's unit (incoming-internal)."""
+    if user.unit_id is None:
+        return sa.select(Document).where(sa.false())
+    return (access.visible_documents(user)
+            .where(Document.direction == "outgoing", Document.status == "issued",
+                   Document.id.in_(sa.select(Recipient.document_id).where(Recipient.unit_id == user.unit_id)))
+            .order_by(Document.issued_at.desc()))
+
+
+def replies_of(doc: Document) -> list[Document]:
+    return db.session.scalars(sa.select(Document).join(ReplyLink, ReplyLink.incoming_id == Document.id)
+                              .where(ReplyLink.outgoing_id == doc.id)).all()

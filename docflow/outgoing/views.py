@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("outgoing", __name__, url_prefix="/outgoing")
