@@ -29,7 +29,7 @@ class Config:
     MAX_UPLOAD_MB = 50
     MAX_CONTENT_LENGTH = None  # derived from MAX_UPLOAD_MB in create_app()
 
-    PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's scrypt:32768:8:1
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105  werkzeug's scrypt:32768:8:1
 
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 3600 * 12
@@ -70,10 +70,10 @@ class ProductionConfig(Config):
 class TestingConfig(Config):
     TESTING = True
     WTF_CSRF_ENABLED = False
-    SECRET_KEY = "test-secret-key-not-for-production"
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = os.environ.get("DOCFLOW_TEST_DATABASE_URL")
     RATELIMIT_STORAGE_URI = "memory://"
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing for the suite; production uses scrypt
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105  fast hashing for the suite; production uses scrypt
 
 
 CONFIGS = {

@@ -42,8 +42,11 @@ def init_office(org_name: str | None, org_abbr: str | None, org_code: str | None
         reference.update_agency({"name": org_name or agency.get("name") or "Ủy ban nhân dân",
                                  "abbr": org_abbr or agency.get("abbr") or "UBND",
                                  "code": org_code if org_code is not None else agency.get("code", "")})
+    from docflow.outgoing.workflows import ensure_default_workflow
+
     added = reference.seed_doc_types()
     registers = reference.ensure_default_registers()
+    ensure_default_workflow()
     return {"types_added": added, "registers": len(registers)}
 
 

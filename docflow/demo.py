@@ -108,6 +108,11 @@ def load_demo(credentials_path: Path) -> bool:
     for name, abbr, code in ORGANIZATIONS:
         reference.save_organization({"name": name, "abbr": abbr, "code": code})
     db.session.flush()
+    from docflow.demo_incoming import demo_incoming
+    from docflow.demo_outgoing import demo_outgoing
+
+    demo_incoming()
+    demo_outgoing(120)
     credentials_path.parent.mkdir(parents=True, exist_ok=True)
     lines = ["Demo logins (username / password / roles / unit):"]
     lines += [f"  {u:<14} {p:<20} {r:<12} {unit}" for u, p, r, unit in logins]

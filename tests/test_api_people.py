@@ -456,3 +456,73 @@ def test_openapi_declares_bearer_security(client):
     assert {"bearer": []} in spec["security"]
     # the token endpoint itself needs no token
     assert spec["paths"]["/api/v1/auth/tokens"]["post"].get("security") == []
+
+
+# ---- values a client may send that the database cannot hold ---------------------------------
+
+HUGE = "99999999999"
+
+
+def test_out_of_range_ids_are_404_or_422_not_500(api, users, office):
+    caller = api(users["admin"])
+    assert_problem(caller.get(f"/users/{HUGE}"), 404)
+    assert_problem(caller.get("/users/" + "9" * 30), 404)
+    assert_problem(caller.patch(f"/users/{HUGE}", json={"version": 1}), 404)
+    assert_problem(caller.delete(f"/auth/tokens/{HUGE}"), 404)
+    assert caller.get(f"/users?unit={HUGE}").get_json()["total"] == 0
+    body = assert_problem(caller.post("/users", json={"username": "abc", "password": PASSWORD, "full_name": "X",
+                                                      "roles": ["clerk"], "unit_id": int(HUGE)}), 422)
+    assert "unit_id" in body["errors"]
+    body = assert_problem(caller.post("/units", json={"code": "ABC", "name": "X", "parent_id": int(HUGE)}), 422)
+    assert "parent_id" in body["errors"]
+    assert_problem(caller.get("/users?page=" + "9" * 20), 422)
+
+
+def test_database_refusing_a_value_is_422(app, api, users):
+    """The safety net behind validation: the database refusing a value is the client's 422, not a 500."""
+
+    @app.route("/api/v1/_toolong", methods=["POST"])
+    def toolong():
+        raise sa.exc.DataError("INSERT ...", {}, Exception("value too long for type character varying(20)"))
+
+    response = api(users["admin"]).post("/_toolong", json={})
+    assert_problem(response, 422)
+    assert api(users["admin"]).get("/me").status_code == 200
+
+
+@pytest.mark.parametrize("content_type, data", [("text/plain", "code=X"), ("application/x-www-form-urlencoded",
+                                                                           "code=X&name=Y"),
+                                                 ("application/xml", "<unit/>")])
+def test_wrong_media_type_is_415(api, users, content_type, data):
+    response = api(users["admin"]).post("/units", data=data, headers={"Content-Type": content_type})
+    assert_problem(response, 415)
+
+
+def test_json_with_charset_and_bodiless_actions_are_accepted(api, users):
+    caller = api(users["admin"])
+    response = caller.post("/units", data='{"code": "CS", "name": "Charset"}',
+                           headers={"Content-Type": "application/json; charset=utf-8"})
+    assert response.status_code == 201
+    # no body at all: not a media-type question (the fields are missing)
+    assert_problem(caller.post("/units"), 422)
+
+
+def test_timestamps_carry_an_offset(client, users):
+    body = client.post("/api/v1/auth/tokens", json={"username": "clerk1", "password": PASSWORD}).get_json()
+    from datetime import datetime
+
+    assert datetime.fromisoformat(body["created_at"]).utcoffset() is not None
+
+
+@pytest.mark.csrf
+def test_api_works_with_csrf_protection_on(make_app, users, db):
+    db.session.commit()
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    response = client.post("/api/v1/auth/tokens", json={"username": "admin1", "password": PASSWORD})
+    assert response.status_code == 201
+    token = response.get_json()["token"]
+    response = client.post("/api/v1/units", json={"code": "CSRF", "name": "X"}, headers=bearer(token))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    # while a cookie-authenticated page POST still needs its token
+    assert client.post("/auth/login", data={"username": "admin1", "password": PASSWORD}).status_code == 400

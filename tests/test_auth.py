@@ -429,3 +429,16 @@ def test_development_app_keeps_generated_key_in_instance(monkeypatch, tmp_path):
     for a in (first, second):
         with a.app_context():
             db.engine.dispose()
+
+
+def test_logout_invalidates_a_copied_session_cookie(app, users, login_as):
+    """ASVS 3.3.1: after logout, the old session id does not work again."""
+    client = login_as(users["clerk"])
+    cookie = client.get_cookie("docflow_session")
+    assert cookie is not None
+    assert client.get("/dashboard").status_code == 200
+    thief = app.test_client()
+    thief.set_cookie("docflow_session", cookie.value)
+    assert thief.get("/dashboard").status_code == 200  # a copy works while the session lives
+    client.post("/auth/logout")
+    assert thief.get("/dashboard").status_code == 302  # and is dead after logout

@@ -2,10 +2,18 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, SelectMultipleField, \
-    StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from docflow.core.enums import CLEARANCE_LABELS, CLEARANCES, DIRECTION_LABELS, DIRECTIONS, ROLE_LABELS, ROLES
@@ -122,7 +130,7 @@ class RegisterCreateForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     direction = SelectField(_l("Direction"), choices=direction_choices())
     confidential = BooleanField(_l("For confidential documents"))
-    year = IntegerField(_l("Year"), validators=[DataRequired(), NumberRange(min=1900, max=2999)])
+    year = IntegerField(_l("Year"), validators=[InputRequired()])
     submit = SubmitField(_l("Save"))
 
 

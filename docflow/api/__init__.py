@@ -19,8 +19,8 @@ def init_api(app) -> None:
     }
     api = DocflowApi(app)
     app.extensions["docflow_api"] = api
-    from docflow.api import auth as api_auth
     from docflow.api import attachments, books, incoming, outgoing, people
+    from docflow.api import auth as api_auth
 
     api_auth.install(app)
     for blp in (people.blp, incoming.blp, attachments.blp, books.blp, outgoing.blp):

@@ -29,6 +29,19 @@ def install(app) -> None:
         g.db_write = request.method not in ("GET", "HEAD", "OPTIONS")
         return None
 
+    @app.before_request
+    def check_media_type():
+        """415 for a request body that is neither JSON nor a multipart upload (api.md)."""
+        if not request.path.startswith("/api/") or request.method not in ("POST", "PUT", "PATCH"):
+            return None
+        if not request.content_length and not request.headers.get("Transfer-Encoding"):
+            return None  # no body: an action without parameters
+        mimetype = request.mimetype
+        if mimetype == "application/json" or mimetype.endswith("+json") or mimetype == "multipart/form-data":
+            return None
+        return problem(415, "Unsupported Media Type",
+                       "Send JSON (Content-Type: application/json), or multipart/form-data for files.")
+
     app.config.setdefault("API_PUBLIC_PATHS", PUBLIC)
 
 

@@ -15,6 +15,7 @@ from docflow.extensions import db
 from docflow.incoming import services as incoming
 from docflow.outgoing import services as outgoing
 from docflow.outgoing import workflows
+from docflow.outgoing.models import DraftVersion
 from docflow.registry import access
 
 blp = Blueprint("api_outgoing", __name__, description="Outgoing correspondence and approval workflows")
@@ -127,6 +128,7 @@ class DispatchSchema(Schema):
     channel = fields.Str(required=True, validate=validate.OneOf(outgoing.CHANNELS))
     recipients = fields.List(fields.Int(), load_default=None)
     envelopes = fields.Int(load_default=None, validate=validate.Range(min=1, max=10000))
+    dispatched_on = fields.Date(load_default=None, metadata={"description": "the day it was sent (default today)"})
 
 
 class OutgoingCancelSchema(Schema):
@@ -228,11 +230,12 @@ def add_version(doc_id):
     if file is None or not file.filename:
         raise ValidationFailed({"file": ["Send the file as multipart field `file`."]})
     version = outgoing.add_version(doc, file, actor=current_user, note=request.form.get("note"))
-    db.session.commit()
+    version_id, attachment_id = version.id, version.attachment_id
+    db.session.commit()  # no attribute access after this: it would reopen a (write) transaction the job waits on
     from docflow.jobs import enqueue
 
-    enqueue("extract_attachment_text", version.attachment_id)
-    return version
+    enqueue("extract_attachment_text", attachment_id)
+    return db.session.get(DraftVersion, version_id)
 
 
 @blp.route("/outgoing/<int:doc_id>/submit", methods=["POST"])
@@ -279,7 +282,7 @@ def issue(body, doc_id):
 def dispatch(body, doc_id):
     doc = _doc(doc_id)
     outgoing.dispatch(doc, actor=current_user, channel=body["channel"], recipient_ids=body.get("recipients"),
-                      envelopes=body.get("envelopes"))
+                      envelopes=body.get("envelopes"), dispatched_on=body.get("dispatched_on"))
     return _answer(doc)
 
 

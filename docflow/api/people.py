@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from docflow.api.auth import require_role
-from docflow.api.schemas import PageArgs, UnitRef, list_schema, page_of
+from docflow.api.schemas import MAX_ID, Id, PageArgs, UnitRef, UtcDateTime, list_schema, page_of
 from docflow.auth import services as people
 from docflow.auth.models import ApiToken, Unit
 from docflow.core.enums import CLEARANCES, DIRECTIONS, ROLES
@@ -31,7 +31,7 @@ class TokenSchema(Schema):
     id = fields.Int()
     token = fields.Str(metadata={"description": "shown once; only its hash is stored"})
     name = fields.Str()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class UserSchema(Schema):
@@ -52,7 +52,7 @@ class UserCreateSchema(Schema):
     full_name = fields.Str(required=True, validate=validate.Length(min=1, max=120))
     email = fields.Str(load_default=None, validate=validate.Length(max=254))
     roles = fields.List(fields.Str(validate=validate.OneOf(ROLES)), required=True, validate=validate.Length(min=1))
-    unit_id = fields.Int(required=True)
+    unit_id = Id(required=True)
     clearance = fields.Str(load_default="normal", validate=validate.OneOf(CLEARANCES))
 
 
@@ -61,7 +61,7 @@ class UserPatchSchema(Schema):
     full_name = fields.Str(validate=validate.Length(min=1, max=120))
     email = fields.Str(allow_none=True, validate=validate.Length(max=254))
     roles = fields.List(fields.Str(validate=validate.OneOf(ROLES)), validate=validate.Length(min=1))
-    unit_id = fields.Int()
+    unit_id = Id()
     clearance = fields.Str(validate=validate.OneOf(CLEARANCES))
     active = fields.Bool()
 
@@ -83,7 +83,7 @@ class UnitSchema(Schema):
 class UnitCreateSchema(Schema):
     code = fields.Str(required=True, validate=validate.Length(min=1, max=20))
     name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    parent_id = fields.Int(load_default=None)
+    parent_id = Id(load_default=None, allow_none=True)
 
 
 class DocTypeSchema(Schema):
@@ -206,8 +206,10 @@ def list_users(args):
     unit_id = None
     if args.get("unit"):
         ref = args["unit"]
-        unit = db.session.get(Unit, int(ref)) if ref.isdigit() else db.session.scalar(
-            sa.select(Unit).where(Unit.code == ref.upper()))
+        if ref.isdecimal():
+            unit = db.session.get(Unit, int(ref)) if 0 < int(ref) <= MAX_ID else None
+        else:
+            unit = db.session.scalar(sa.select(Unit).where(Unit.code == ref.strip().upper()))
         unit_id = unit.id if unit else -1
     return page_of(people.list_users(unit_id=unit_id, role=args.get("role")), args, UserSchema())
 

@@ -2,11 +2,30 @@
 
 from marshmallow import Schema, fields, validate
 
+from docflow.core.timeutil import iso_utc
 from docflow.extensions import db
+
+MAX_ID = 2**31 - 1  # an INTEGER column: a larger id would be a database error, not a 404 or 422
+
+
+def Id(**kwargs) -> fields.Int:  # noqa: N802  (reads like a field class)
+    """A reference to a row: a positive integer within the column's range."""
+    return fields.Int(strict=False, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class UtcDateTime(fields.DateTime):
+    """A stored (naive UTC) timestamp as ISO 8601 with its offset, as api.md asks."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        if isinstance(value, str):  # already dumped
+            return value
+        return iso_utc(value)
 
 
 class PageArgs(Schema):
-    page = fields.Int(load_default=1, validate=validate.Range(min=1))
+    page = fields.Int(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     per_page = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
 
 

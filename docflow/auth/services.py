@@ -14,6 +14,7 @@ from docflow.core import audit
 from docflow.core.enums import CLEARANCES, ROLES
 from docflow.core.errors import Conflict, NotFound, ValidationFailed
 from docflow.core.timeutil import utcnow
+from docflow.core.values import get_by_id
 from docflow.extensions import db
 
 MIN_PASSWORD_LENGTH = 12
@@ -60,8 +61,14 @@ def set_password(user: User, password: str) -> None:
     problems = password_problems(password, user.username)
     if problems:
         raise ValidationFailed({"password": problems})
-    user.password_hash = generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    user.password_hash = generate_password_hash(password, method=method)
     user.password_changed_at = utcnow()
+
+
+def end_cookie_sessions(user: User) -> None:
+    """Rotate the session id: every browser session of the user ends (API tokens stay)."""
+    user.session_token = new_session_token()
 
 
 def end_sessions(user: User) -> None:
@@ -134,7 +141,7 @@ def _validate_user_fields(data: dict, *, creating: bool) -> dict:
     if creating or "unit_id" in data or "unit_code" in data:
         unit = None
         if data.get("unit_id") is not None:
-            unit = db.session.get(Unit, data["unit_id"])
+            unit = get_by_id(Unit, data["unit_id"])
         elif data.get("unit_code"):
             unit = db.session.scalar(sa.select(Unit).where(Unit.code == data["unit_code"]))
         if unit is None:
@@ -247,7 +254,7 @@ def _validate_unit(data: dict, unit: Unit | None = None) -> dict:
     parent_ref = data.get("parent_id") or data.get("parent_code")
     if parent_ref:
         if data.get("parent_id"):
-            parent = db.session.get(Unit, data["parent_id"])
+            parent = get_by_id(Unit, data["parent_id"])
         else:
             parent = db.session.scalar(sa.select(Unit).where(Unit.code == str(parent_ref).upper()))
         if parent is None:
@@ -274,7 +281,8 @@ def create_unit(data: dict, *, actor=None) -> Unit:
 def update_unit(unit: Unit, data: dict, *, actor=None, version=None) -> Unit:
     check_version(unit, version)
     before = unit_snapshot(unit)
-    clean = _validate_unit({"code": unit.code, **data}, unit)
+    current = {"code": unit.code, "name": unit.name, "parent_id": unit.parent_id}
+    clean = _validate_unit({**current, **data}, unit)
     unit.code, unit.name, unit.parent = clean["code"], clean["name"], clean["parent"]
     if "active" in data:
         unit.is_active = bool(data["active"])
@@ -303,7 +311,7 @@ def unit_tree() -> list[tuple[Unit, int]]:
 
 # ---- API tokens ------------------------------------------------------------------------------
 
-TOKEN_PREFIX = "dfl_"
+TOKEN_PREFIX = "dfl_"  # noqa: S105
 
 
 def _hash_token(token: str) -> str:

@@ -67,6 +67,10 @@ def login():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            # ASVS 3.3.1: a logged-out session id must not work again, even from a copied cookie
+            services.end_cookie_sessions(current_user._get_current_object())
+            db.session.commit()
         logout_user()
         lang = session.get("lang")
         session.clear()
@@ -106,7 +110,9 @@ def account():
                 target.errors = list(target.errors) + msgs
         else:
             db.session.commit()
-            login_user(current_user._get_current_object())  # this session continues with the new session id; others end
+            # this session continues with the new session id; others end. (The proxy itself must not be
+            # passed: Flask-Login would cache it as the user and recurse on the next use of current_user.)
+            login_user(current_user._get_current_object())
             session.permanent = True
             flash(_("Your password was changed. Your other sessions and API tokens have ended."), "success")
             return redirect(url_for("auth.account"))

@@ -113,16 +113,22 @@ class VerifyResult:
 def verify() -> VerifyResult:
     prev_hash, expected_seq, checked = GENESIS, 1, 0
     rows = db.session.execute(sa.select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=1000))
-    for ev in rows.scalars():
-        if ev.seq != expected_seq:
-            return VerifyResult(False, checked, f"event #{ev.seq} (id {ev.id}): event #{expected_seq} before it is missing",
-                                ev.seq, ev.id)
-        if ev.prev_hash != prev_hash:
-            return VerifyResult(False, checked, f"event #{ev.seq} (id {ev.id}): its link to the previous event is broken",
-                                ev.seq, ev.id)
-        if compute_hash(prev_hash, ev) != ev.hash:
-            return VerifyResult(False, checked, f"event #{ev.seq} (id {ev.id}): its contents were altered", ev.seq, ev.id)
-        prev_hash, expected_seq, checked = ev.hash, expected_seq + 1, checked + 1
+    try:  # a server-side cursor on PostgreSQL: closed even when a broken event ends the walk early
+        for ev in rows.scalars():
+            if ev.seq != expected_seq:
+                return VerifyResult(False, checked,
+                                    f"event #{ev.seq} (id {ev.id}): event #{expected_seq} before it is missing",
+                                    ev.seq, ev.id)
+            if ev.prev_hash != prev_hash:
+                return VerifyResult(False, checked,
+                                    f"event #{ev.seq} (id {ev.id}): its link to the previous event is broken",
+                                    ev.seq, ev.id)
+            if compute_hash(prev_hash, ev) != ev.hash:
+                return VerifyResult(False, checked, f"event #{ev.seq} (id {ev.id}): its contents were altered",
+                                    ev.seq, ev.id)
+            prev_hash, expected_seq, checked = ev.hash, expected_seq + 1, checked + 1
+    finally:
+        rows.close()
     head = db.session.get(AuditHead, 1)
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
     if head_seq != checked or head_hash != prev_hash:

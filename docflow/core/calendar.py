@@ -49,9 +49,23 @@ def working_days_between(start: date, end: date, off: set[date] | None = None) -
     return sign * count
 
 
+def deadline_days(urgency: str) -> int:
+    """Working days allowed for an urgency: the office's setting, else the default for that urgency
+    (a setting that names only some urgencies keeps the defaults of the others)."""
+    defaults = settings.DEFAULTS["deadline_days"]
+    configured = settings.get("deadline_days")
+    value = configured.get(urgency) if isinstance(configured, dict) else None
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        days = -1
+    if days < 0:
+        days = int(defaults.get(urgency, defaults["normal"]))
+    return days
+
+
 def default_due_date(urgency: str, start: date) -> date:
-    days = (settings.get("deadline_days") or settings.DEFAULTS["deadline_days"]).get(urgency, 7)
-    return add_working_days(start, int(days))
+    return add_working_days(start, deadline_days(urgency))
 
 
 def due_soon(due: date | None, today: date, off: set[date] | None = None, within: int = 1) -> bool:

@@ -4,6 +4,7 @@ import logging
 
 from flask import current_app, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from docflow.extensions import db
@@ -109,6 +110,17 @@ def register_error_handlers(app):
         code = error.status
         template = f"errors/{code}.html" if code in (403, 404) else "errors/generic.html"
         return render_template(template, error=error), code
+
+    @app.errorhandler(sa_exc.DataError)
+    def handle_data_error(error: sa_exc.DataError):
+        """A value the database cannot hold (a number out of range, text too long...): the client sent it,
+        so it is a 422, not a 500. Validation should have caught it first; the log says where it did not."""
+        log.warning("Database refused a value on %s %s: %s", request.method, request.path, error.orig)
+        db.session.rollback()
+        message = _("A value is out of range or too long.")
+        if is_api_request():
+            return problem(422, "Invalid fields", message)
+        return render_template("errors/generic.html", error=ValidationFailed(message)), 422
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

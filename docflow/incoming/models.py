@@ -21,7 +21,8 @@ class Assignment(db.Model):
     #: primary (xử lý chính), coordinate (phối hợp), inform (để biết)
     role: Mapped[str] = mapped_column(sa.String(12))
     due_date: Mapped[date | None] = mapped_column(sa.Date, index=True)
-    #: open, done (completed / opinion given / read), delegated (handed on to a child), cancelled
+    #: open, done (completed / opinion given / read), delegated (handed on to a child), cancelled,
+    #: closed (still open when the document was completed: no longer work)
     state: Mapped[str] = mapped_column(sa.String(10), default="open", index=True)
     instruction: Mapped[str | None] = mapped_column(sa.Text)
     result: Mapped[str | None] = mapped_column(sa.Text)

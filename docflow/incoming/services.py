@@ -13,6 +13,7 @@ from docflow.core.errors import Conflict, NotFound, PermissionDenied, Validation
 from docflow.core.models import Notification
 from docflow.core.text import fold, nfc
 from docflow.core.timeutil import today, utcnow
+from docflow.core.values import as_id, get_by_id
 from docflow.extensions import db
 from docflow.incoming.models import Assignment, ProgressNote
 from docflow.registry import access, reference
@@ -172,7 +173,7 @@ def find_duplicate(sender_name, number_symbol, issued_date, exclude_id=None) -> 
 def _register_for(data: dict, confidentiality: str, year: int, errors_field="register_id") -> Register:
     confidential = confidentiality != "normal"
     if data.get("register_id") not in (None, ""):
-        reg = db.session.get(Register, data["register_id"]) if str(data["register_id"]).isdigit() else None
+        reg = get_by_id(Register, data["register_id"])
         if reg is None or reg.direction != "incoming" or not reg.is_active:
             raise ValidationFailed({errors_field: [_("Choose an active incoming register.")]})
         if reg.year != year:
@@ -183,6 +184,16 @@ def _register_for(data: dict, confidentiality: str, year: int, errors_field="reg
                                                      "only they do.")]})
         return reg
     return reference.default_register("incoming", confidential, year)
+
+
+def _lock(doc: Document) -> None:
+    """Take the document's row lock and re-read it, so the version and status checks that follow see
+    the committed row and concurrent changes queue (PostgreSQL: SELECT ... FOR UPDATE; SQLite's
+    writers already hold the database write lock)."""
+    if doc.id is None:
+        return
+    db.session.execute(sa.select(Document.id).where(Document.id == doc.id).with_for_update())
+    db.session.refresh(doc)
 
 
 def require_role(actor: User, *roles: str) -> None:
@@ -219,6 +230,7 @@ def update_incoming(doc: Document, data: dict, *, actor: User, version=None) -> 
     require_role(actor, "clerk")
     from docflow.auth.services import check_version
 
+    _lock(doc)
     check_version(doc, version)
     if doc.status == "cancelled":
         raise Conflict(_("A cancelled document cannot be changed."))
@@ -248,6 +260,7 @@ def cancel_incoming(doc: Document, reason: str, *, actor: User) -> Document:
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationFailed({"reason": [_("Give the reason for cancelling.")]})
+    _lock(doc)
     if doc.status == "cancelled":
         raise Conflict(_("The document is already cancelled."))
     before = {"status": doc.status}
@@ -273,11 +286,12 @@ def leaders(min_clearance: str = "normal"):
 def submit(doc: Document, *, actor: User, leader_id=None) -> Document:
     """The clerk presents (trình) the document to a leader."""
     require_role(actor, "clerk")
+    _lock(doc)
     if doc.status not in ("registered", "submitted"):
         raise Conflict(_("Only a registered document can be presented."))
     leader = None
     if leader_id not in (None, ""):
-        leader = db.session.get(User, leader_id) if str(leader_id).isdigit() else None
+        leader = get_by_id(User, leader_id)
         if leader is None or not leader.has_role("leader") or not leader.is_active:
             raise ValidationFailed({"leader_id": [_("Choose an active leader.")]})
         if not leader.cleared_for(doc.confidentiality):
@@ -307,11 +321,11 @@ def _resolve_assignee(item: dict, index: int, errors: dict):
     if role not in ASSIGNMENT_ROLES:
         errors.setdefault(key, []).append(_("The role must be primary, coordinate or inform."))
     if item.get("user_id") not in (None, ""):
-        user = db.session.get(User, item["user_id"]) if str(item["user_id"]).isdigit() else None
+        user = get_by_id(User, item["user_id"])
         if user is None or not user.is_active:
             errors.setdefault(key, []).append(_("Choose an active user."))
     elif item.get("unit_id") not in (None, ""):
-        unit = db.session.get(Unit, item["unit_id"]) if str(item["unit_id"]).isdigit() else None
+        unit = get_by_id(Unit, item["unit_id"])
         if unit is None or not unit.is_active:
             errors.setdefault(key, []).append(_("Choose an active unit."))
     else:
@@ -334,6 +348,7 @@ def assign(doc: Document, *, actor: User, instruction: str | None, assignees: li
            due_date=None) -> Document:
     """The leader's direction: exactly one primary handler, any coordinators and informed, a deadline."""
     require_role(actor, "leader")
+    _lock(doc)
     if doc.status not in ("registered", "submitted", "assigned"):
         raise Conflict(_("This document can no longer be assigned."))
     errors: dict[str, list[str]] = {}
@@ -370,7 +385,9 @@ def assign(doc: Document, *, actor: User, instruction: str | None, assignees: li
         errors.setdefault("assignees", []).append(_("Choose exactly one primary handler."))
     if errors:
         raise ValidationFailed(errors)
-    due = due or doc.due_date or calendar.default_due_date(doc.urgency, base)
+    if due is None and doc.due_date is not None and doc.due_date >= base:
+        due = doc.due_date  # the deadline recorded at registration
+    due = due or calendar.default_due_date(doc.urgency, base)
     # a new direction replaces the open assignments of an earlier one
     for old in _assignments(doc):
         if old.state in ("open", "delegated"):
@@ -424,7 +441,7 @@ def _open_assignment_for(doc: Document, actor: User, roles: tuple[str, ...]) -> 
 
 
 def get_assignment(assignment_id, doc: Document | None = None) -> Assignment:
-    a = db.session.get(Assignment, assignment_id) if str(assignment_id).isdigit() else None
+    a = get_by_id(Assignment, assignment_id)
     if a is None or (doc is not None and a.document_id != doc.id):
         raise NotFound(_("No such assignment."))
     return a
@@ -438,12 +455,14 @@ def delegate(assignment: Assignment, *, actor: User, user_id, due_date=None, not
     if assignment.state != "open":
         raise Conflict(_("This assignment is no longer open."))
     errors: dict[str, list[str]] = {}
-    user = db.session.get(User, user_id) if str(user_id or "").isdigit() else None
+    user = get_by_id(User, user_id)
     if user is None or not user.is_active or user.unit_id != assignment.unit_id:
         errors["user_id"] = [_("Choose an active person of the unit.")]
     else:
         _check_cleared(user, doc, "user_id", errors)
     due = _as_date(due_date, "due_date", errors) or assignment.due_date
+    if due_date not in (None, "") and due and due < today():
+        errors.setdefault("due_date", []).append(_("The deadline cannot be in the past."))
     if due and assignment.due_date and due > assignment.due_date:
         errors.setdefault("due_date", []).append(_("The deadline cannot be later than the unit's."))
     if errors:
@@ -513,27 +532,40 @@ def _close(a: Assignment, result: str | None) -> None:
             _close(parent, result)
 
 
+def _close_remaining(doc: Document) -> None:
+    """When the document is completed, what is still open on it (coordination not given, a note
+    not read) closes with it: it is no longer work, nor overdue."""
+    for other in _assignments(doc):
+        if other.state in ("open", "delegated"):
+            other.state = "closed"
+            other.done_at = utcnow()
+            other.version += 1
+
+
 def complete(doc: Document, result: str, *, actor: User, reply_number_symbol: str | None = None,
              reply_id=None) -> Document:
     """The primary handler completes the document with a result (and the reply, when there is one)."""
+    _lock(doc)
     a = _open_assignment_for(doc, actor, ("primary",))
     if a is None:
         raise PermissionDenied(_("Only the primary handler can complete this document."))
     errors: dict = {}
     text = _text(result, "result", errors, 4000, required=True, label=_("Write the result."))
     if reply_id not in (None, ""):
-        reply = db.session.get(Document, reply_id) if str(reply_id).isdigit() else None
+        reply = get_by_id(Document, reply_id)
         if reply is None or reply.direction != "outgoing" or not access.can_view(actor, reply):
             errors["reply_id"] = [_("Choose an outgoing document you can see.")]
         else:
             reply_number_symbol = reply.number_symbol
+    reply_text = _text(reply_number_symbol, "reply_number_symbol", errors, 60)
     if errors:
         raise ValidationFailed(errors)
     _close(a, text)
+    _close_remaining(doc)
     before = {"status": doc.status}
     doc.status = "completed"
     doc.result = text
-    doc.reply_number_symbol = _text(reply_number_symbol, "reply", {}, 60)
+    doc.reply_number_symbol = reply_text
     doc.completed_at = utcnow()
     doc.version += 1
     db.session.flush()
@@ -553,8 +585,9 @@ def urge(assignment: Assignment, *, actor: User, message: str | None = None) -> 
     assignment.last_urged_at = utcnow()
     recipients = [assignment.user] if assignment.user_id else unit_head_of(assignment.unit)
     for r in recipients:
-        notify(r.id, "urged", doc, message or _("Overdue since %(d)s: %(s)s", d=assignment.due_date.strftime("%d/%m/%Y"),
-                                                   s=doc.subject[:200]), assignment.id)
+        text = message or _("Overdue since %(d)s: %(s)s", d=assignment.due_date.strftime("%d/%m/%Y"),
+                            s=doc.subject[:200])
+        notify(r.id, "urged", doc, text, assignment.id)
     db.session.flush()
     _history("incoming.urge", doc, actor, after={"assignment": assignment.id})
     return assignment
@@ -625,13 +658,15 @@ def list_incoming(user: User, *, status=None, year=None, overdue=None, q=None):
     if status:
         stmt = stmt.where(Document.status == status)
     if year:
-        stmt = stmt.where(Document.year == int(year))
+        year = as_id(year)
+        stmt = stmt.where(Document.year == (year or -1))
     if overdue:
         stmt = stmt.where(Document.id.in_(sa.select(Assignment.document_id).where(
             Assignment.state == "open", Assignment.due_date < today())))
     if q:
         for word in fold(q).split()[:6]:
-            stmt = stmt.where(Document.dup_key.like(f"%{word}%"))
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            stmt = stmt.where(Document.dup_key.like(f"%{escaped}%", escape="\\"))
     return stmt.order_by(Document.received_date.desc(), Document.number.desc())
 
 
@@ -651,3 +686,26 @@ def history_of(doc: Document):
                                                           AuditEvent.object_id == str(doc.id))
                               .order_by(AuditEvent.seq)).all()
 
+
+
+def complete_by_reply(doc: Document, reply: Document, *, actor: User) -> bool:
+    """Issuing a reply completes the incoming document's open primary assignment, with the reply's
+    number-symbol as the result (the tracking book's "reply" column). False when nothing was open."""
+    if doc is None or doc.direction != "incoming" or doc.status != "assigned":
+        return False
+    primary = next((a for a in _assignments(doc) if a.role == "primary" and a.state == "open"), None)
+    if primary is None:
+        return False
+    result = _("Answered by document %(n)s.", n=reply.number_symbol)
+    _close(primary, result)
+    _close_remaining(doc)
+    before = {"status": doc.status}
+    doc.status = "completed"
+    doc.result = result
+    doc.reply_number_symbol = reply.number_symbol
+    doc.completed_at = utcnow()
+    doc.version += 1
+    db.session.flush()
+    _history("incoming.complete", doc, actor, before=before,
+             after={"status": "completed", "result": result, "reply": reply.number_symbol})
+    return True

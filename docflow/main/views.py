@@ -1,9 +1,15 @@
 """The dashboard ("việc cần làm"), filled by the features as they arrive."""
 
+import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from docflow.extensions import db
+from docflow.registry.models import Document
+
 bp = Blueprint("main", __name__)
+
+SHORT_LIST = 5
 
 
 @bp.route("/")
@@ -13,10 +19,35 @@ def index():
     return redirect(url_for("auth.login"))
 
 
+def _count(stmt) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
+def _card(stmt) -> dict:
+    """A dashboard card: the number of items and the first few."""
+    return {"count": _count(stmt), "rows": db.session.scalars(stmt.limit(SHORT_LIST)).all()}
+
+
+def incoming_cards(user) -> dict:
+    from docflow.incoming import services
+    from docflow.incoming.views import notification_links, unread_notification_query
+
+    cards = {state: _card(services.tasks(user, state)) for state in ("open", "due_soon", "overdue")}
+    if user.has_role("leader"):
+        presented = services.list_incoming(user, status="submitted").where(
+            sa.or_(Document.presented_to_id == user.id, Document.presented_to_id.is_(None)))
+        cards["presented"] = _card(presented)
+    if user.has_role("clerk"):
+        cards["not_presented"] = _card(services.list_incoming(user, status="registered"))
+    cards["notifications"] = _card(unread_notification_query(user))
+    cards["notification_links"] = notification_links(cards["notifications"]["rows"])
+    return cards
+
+
 @bp.route("/dashboard")
 @login_required
 def dashboard():
-    return render_template("main/dashboard.html")
+    return render_template("main/dashboard.html", cards=incoming_cards(current_user))
 
 
 @bp.route("/favicon.ico")

@@ -1,3 +1,87 @@
-from flask import Blueprint
+"""The outgoing books (App. IV) as printable pages and XLSX downloads:
+/books/outgoing, /books/outgoing.xlsx (?from=&to=&confidential=1), /books/postal, /books/postal.xlsx
+(?from=&to=). For clerks, leaders, archivists and admins."""
+
+import io
+
+from flask import Blueprint, render_template, request, send_file
+from flask_login import current_user
+
+from docflow.core.errors import ValidationFailed
+from docflow.core.permissions import role_required
+from docflow.core.timeutil import today
+from docflow.outgoing import reports
 
 bp = Blueprint("outbooks", __name__, url_prefix="/books")
+
+BOOK_ROLES = ("clerk", "leader", "archivist", "admin")
+
+
+def _params():
+    """(form values as typed, period, confidential) or raise ValidationFailed."""
+    args = request.args
+    form = {"from": args.get("from", ""), "to": args.get("to", ""), "confidential": args.get("confidential", "")}
+    period = reports.parse_period(form["from"], form["to"])
+    confidential = reports.parse_confidential(form["confidential"])
+    if confidential and not current_user.cleared_for("confidential"):
+        raise ValidationFailed({"confidential": ["Bạn không được phép xem sổ văn bản mật."]})
+    return form, period, confidential
+
+
+def _page(kind: str, *, book=None, form=None, errors=None, status: int = 200):
+    now = today()
+    form = dict(form or {})
+    form.setdefault("from", "")
+    form.setdefault("to", "")
+    if book is not None:  # the period actually used, as the date inputs expect it
+        form = {**form, "from": book.period.start.isoformat(), "to": book.period.end.isoformat()}
+    html = render_template(f"outbooks/{kind}.html", kind=kind, book=book, form=form, errors=errors or {},
+                           display=reports.display, default_from=f"{now.year}-01-01", default_to=now.isoformat())
+    return html, status
+
+
+def _show(kind: str):
+    try:
+        form, period, confidential = _params()
+    except ValidationFailed as exc:
+        return _page(kind, form=request.args.to_dict(), errors=exc.errors, status=400)
+    book = reports.build(kind, current_user, period, confidential=confidential)
+    return _page(kind, book=book, form=form)
+
+
+def _download(kind: str):
+    try:
+        _form, period, confidential = _params()
+    except ValidationFailed as exc:
+        return _page(kind, form=request.args.to_dict(), errors=exc.errors, status=400)
+    book = reports.build(kind, current_user, period, confidential=confidential)
+    response = send_file(io.BytesIO(reports.to_xlsx(book)), mimetype=reports.XLSX_MIMETYPE, as_attachment=True,
+                         download_name=book.filename("xlsx"), max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/outgoing")
+@role_required(*BOOK_ROLES)
+def outgoing_page():
+    """Sổ đăng ký văn bản đi, printable."""
+    return _show("outgoing")
+
+
+@bp.route("/outgoing.xlsx")
+@role_required(*BOOK_ROLES)
+def outgoing_xlsx():
+    return _download("outgoing")
+
+
+@bp.route("/postal")
+@role_required(*BOOK_ROLES)
+def postal_page():
+    """Sổ gửi văn bản đi bưu điện, printable."""
+    return _show("postal")
+
+
+@bp.route("/postal.xlsx")
+@role_required(*BOOK_ROLES)
+def postal_xlsx():
+    return _download("postal")

@@ -1,7 +1,7 @@
 """Outgoing correspondence services (domain.md §1.2, §1.3, §3): drafts and versions, the approval
 ladder, issuing (number and symbol), dispatch. They flush; the caller commits."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -12,7 +12,8 @@ from docflow.core.enums import CLEARANCES, URGENCIES
 from docflow.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from docflow.core.models import Notification
 from docflow.core.text import nfc
-from docflow.core.timeutil import today, utcnow
+from docflow.core.timeutil import to_local, today, utcnow
+from docflow.core.values import as_id, get_by_id
 from docflow.extensions import db
 from docflow.outgoing import workflows
 from docflow.outgoing.models import ApprovalAction, DraftVersion, Recipient, ReplyLink
@@ -82,7 +83,7 @@ def _clean_draft(data: dict, actor: User, partial: bool) -> dict:
     if has("signer_id"):
         signer = None
         if data.get("signer_id") not in (None, ""):
-            signer = db.session.get(User, data["signer_id"]) if str(data["signer_id"]).isdigit() else None
+            signer = get_by_id(User, data["signer_id"])
             if signer is None or not signer.is_active:
                 errors["signer_id"] = [_("Choose an active user.")]
         clean["signer_id"] = signer.id if signer else None
@@ -102,14 +103,13 @@ def _clean_draft(data: dict, actor: User, partial: bool) -> dict:
                 errors[key] = [_("Give an organisation, a unit or a name.")]
                 continue
             if item.get("organization_id") not in (None, ""):
-                org = db.session.get(Organization, item["organization_id"]) if str(
-                    item["organization_id"]).isdigit() else None
+                org = get_by_id(Organization, item["organization_id"])
                 if org is None:
                     errors[key] = [_("Choose a known organisation.")]
                     continue
                 recipients.append(Recipient(organization_id=org.id, name=org.name))
             elif item.get("unit_id") not in (None, ""):
-                unit = db.session.get(Unit, item["unit_id"]) if str(item["unit_id"]).isdigit() else None
+                unit = get_by_id(Unit, item["unit_id"])
                 if unit is None or not unit.is_active:
                     errors[key] = [_("Choose an active unit.")]
                     continue
@@ -121,8 +121,8 @@ def _clean_draft(data: dict, actor: User, partial: bool) -> dict:
         clean["recipients"] = recipients
     if has("reply_to"):
         replies = []
-        for i, ref in enumerate(data.get("reply_to") or []):
-            doc = db.session.get(Document, ref) if str(ref).isdigit() else None
+        for ref in data.get("reply_to") or []:
+            doc = get_by_id(Document, ref)
             if doc is None or doc.direction != "incoming" or not access.can_view(actor, doc):
                 errors.setdefault("reply_to", []).append(_("Incoming document %(ref)s is unknown to you.", ref=ref))
             else:
@@ -241,6 +241,13 @@ def _record(doc: Document, actor: User, action: str, comment: str | None, step=N
                                   step_name=step.name if step else None))
 
 
+def _participant_ids(doc: Document, role: str) -> set[int]:
+    """From the table, not `doc.participants`: that collection goes stale when rows are added by id."""
+    db.session.flush()
+    return set(db.session.scalars(sa.select(Participant.user_id).where(Participant.document_id == doc.id,
+                                                                      Participant.role == role)))
+
+
 def _enter_step(doc: Document, position: int, actor: User) -> None:
     """Make `position` the waiting step, skipping steps only the drafter could approve; approved
     when the ladder is done."""
@@ -258,7 +265,7 @@ def _enter_step(doc: Document, position: int, actor: User) -> None:
         doc.status = "in_review"
         doc.current_step = step.position
         doc.step_due_date = calendar.add_working_days(today(), step.days)
-        known = {p.user_id for p in doc.participants if p.role == "approver"}
+        known = _participant_ids(doc, "approver")
         for user in approvers:
             if user.id not in known:
                 db.session.add(Participant(document_id=doc.id, user_id=user.id, role="approver"))
@@ -268,9 +275,13 @@ def _enter_step(doc: Document, position: int, actor: User) -> None:
     doc.status = "approved"
     doc.current_step = None
     doc.step_due_date = None
+    # the clerks number and issue it: they take part from now on (an approved draft is still private)
+    known = _participant_ids(doc, "clerk")
     for clerk in db.session.scalars(sa.select(User).join(UserRole).where(UserRole.role == "clerk",
                                                                          User.is_active_flag.is_(True))):
         if clerk.cleared_for(doc.confidentiality):
+            if clerk.id not in known:
+                db.session.add(Participant(document_id=doc.id, user_id=clerk.id, role="clerk"))
             _notify(clerk.id, "to_issue", doc, _("Approved, ready to issue: %(s)s", s=doc.subject[:200]))
     if doc.drafter_id:
         _notify(doc.drafter_id, "approved", doc, _("Your draft was approved: %(s)s", s=doc.subject[:200]))
@@ -322,8 +333,8 @@ def _required_comment(comment) -> str:
 
 def return_draft(doc: Document, *, actor: User, comment: str) -> Document:
     """Back to the drafter for revision; the draft resumes at this step when resubmitted."""
+    step = _current_step_for(doc, actor)  # who may act is checked before what they sent
     text = _required_comment(comment)
-    step = _current_step_for(doc, actor)
     before = snapshot(doc)
     _record(doc, actor, "return", text, step)
     doc.status = "returned"
@@ -337,8 +348,8 @@ def return_draft(doc: Document, *, actor: User, comment: str) -> Document:
 
 def reject(doc: Document, *, actor: User, comment: str) -> Document:
     """Final: the draft will not be issued."""
+    step = _current_step_for(doc, actor)  # who may act is checked before what they sent
     text = _required_comment(comment)
-    step = _current_step_for(doc, actor)
     before = snapshot(doc)
     _record(doc, actor, "reject", text, step)
     doc.status = "rejected"
@@ -468,6 +479,15 @@ def dispatch(doc: Document, *, actor: User, channel: str, recipient_ids=None, di
     if not chosen:
         raise ValidationFailed({"recipients": [_("The document has no recipients to dispatch to.")]})
     now = utcnow()
+    if dispatched_on not in (None, ""):
+        try:
+            day = dispatched_on if isinstance(dispatched_on, date) else date.fromisoformat(str(dispatched_on))
+        except ValueError:
+            raise ValidationFailed({"dispatched_on": [_("Enter a real date (YYYY-MM-DD).")]}) from None
+        if day > today() or (doc.issued_date and day < doc.issued_date):
+            raise ValidationFailed({"dispatched_on": [_("The date is between the issue date and today.")]})
+        local_now = to_local(now)
+        now = datetime.combine(day, local_now.timetz()).astimezone(UTC).replace(tzinfo=None)
     for r in chosen:
         r.channel = channel
         r.dispatched_at = now
@@ -481,7 +501,8 @@ def dispatch(doc: Document, *, actor: User, channel: str, recipient_ids=None, di
                     _notify(head.id, "internal", doc, _("Internal document %(n)s: %(s)s", n=doc.number_symbol,
                                                          s=doc.subject[:200]))
     db.session.flush()
-    _history("outgoing.dispatch", doc, actor, after={"channel": channel, "recipients": [r.name for r in chosen]})
+    _history("outgoing.dispatch", doc, actor, after={"channel": channel, "recipients": [r.name for r in chosen],
+                                                     "dispatched_at": now.isoformat()})
     return chosen
 
 
@@ -492,7 +513,7 @@ def list_outgoing(user: User, *, status=None, year=None):
     if status:
         stmt = stmt.where(Document.status == status)
     if year:
-        stmt = stmt.where(Document.year == int(year))
+        stmt = stmt.where(Document.year == (as_id(year) or -1))
     return stmt.order_by(Document.id.desc())
 
 

@@ -7,6 +7,7 @@ from docflow.auth.models import User, UserRole
 from docflow.core import audit
 from docflow.core.enums import ROLES
 from docflow.core.errors import NotFound, ValidationFailed
+from docflow.core.values import get_by_id
 from docflow.extensions import db
 from docflow.outgoing.models import Workflow, WorkflowDocType, WorkflowStep
 from docflow.registry.models import DocType, Document
@@ -65,17 +66,18 @@ def save_workflow(data: dict, wf: Workflow | None = None, *, actor=None) -> Work
                 errors.setdefault(key, []).append(_("The time limit is 0–365 working days."))
             user_id, role = raw.get("user_id"), raw.get("role")
             if user_id not in (None, ""):
-                user = db.session.get(User, user_id) if str(user_id).isdigit() else None
+                user = get_by_id(User, user_id)
                 if user is None or not user.is_active:
                     errors.setdefault(key, []).append(_("Choose an active user."))
-                steps.append(WorkflowStep(position=i, name=step_name[:120], kind="user", user_id=user.id if user else None,
-                                          days=days))
+                steps.append(WorkflowStep(position=i, name=step_name[:120], kind="user",
+                                          user_id=user.id if user else None, days=days))
             elif role == "unit_head":
                 steps.append(WorkflowStep(position=i, name=step_name[:120], kind="unit_head", days=days))
             elif role in ROLES:
                 steps.append(WorkflowStep(position=i, name=step_name[:120], kind="role", role=role, days=days))
             else:
-                errors.setdefault(key, []).append(_("Give a role (unit_head for the head of the drafter's unit) or a user."))
+                errors.setdefault(key, []).append(
+                    _("Give a role (unit_head for the head of the drafter's unit) or a user."))
     types = []
     for code in data.get("doc_types") or []:
         doc_type = db.session.scalar(sa.select(DocType).where(DocType.code == code))
@@ -86,6 +88,8 @@ def save_workflow(data: dict, wf: Workflow | None = None, *, actor=None) -> Work
         if bound is not None and (wf is None or bound.workflow_id != wf.id):
             errors.setdefault("doc_types", []).append(_("%(code)s is already bound to another workflow.", code=code))
         types.append(doc_type)
+    if wf is not None and wf.is_default and data.get("active") is False:
+        errors["active"] = [_("The default workflow cannot be deactivated; make another one the default first.")]
     if errors:
         raise ValidationFailed(errors)
     before = snapshot(wf) if wf else None
@@ -112,7 +116,7 @@ def save_workflow(data: dict, wf: Workflow | None = None, *, actor=None) -> Work
 
 
 def get_workflow(workflow_id) -> Workflow:
-    wf = db.session.get(Workflow, workflow_id) if str(workflow_id).isdigit() else None
+    wf = get_by_id(Workflow, workflow_id)
     if wf is None:
         raise NotFound(_("No such workflow."))
     return wf

@@ -6,8 +6,9 @@ NotFound when it is missing *or* not visible, so an invisible document looks exa
 one. Every list, detail, search, count, export and download goes through here.
 
 - Nobody sees a document above their clearance.
-- admin, clerk, leader and archivist see every incoming document and every issued outgoing one;
-  an outgoing draft (not yet issued) is seen only by its participants.
+- admin, clerk, leader and archivist see every incoming document, and every outgoing one once it
+  is submitted for approval; a draft being written, returned to its drafter, rejected, or cancelled
+  before issue is seen only by its participants (drafter, the drafter's unit head, approvers).
 - A unit head sees documents in which their unit, or a person of their unit, takes part.
 - A specialist sees documents in which they take part, or which are assigned to their unit as a unit.
 """
@@ -22,8 +23,9 @@ from docflow.extensions import db
 from docflow.registry.models import Document, Participant
 
 OFFICE_WIDE_ROLES = ("admin", "clerk", "leader", "archivist")
-#: outgoing documents not yet issued are private to their participants
-PRIVATE_OUTGOING_STATES = ("draft", "in_review", "approved", "returned", "rejected")
+#: outgoing drafts not (or no longer) on the approval ladder are private to their participants;
+#: once submitted, the office's leaders, clerks, archivists and admins see a draft on its way
+PRIVATE_OUTGOING_STATES = ("draft", "returned", "rejected")
 
 
 def _participation(user: User):
@@ -42,7 +44,11 @@ def visible_filter(user: User):
     cleared = Document.confidentiality.in_(cleared_levels(user.clearance))
     mine = Document.id.in_(_participation(user))
     if user.has_role(*OFFICE_WIDE_ROLES):
-        office_wide = sa.or_(Document.direction == "incoming", Document.status.not_in(PRIVATE_OUTGOING_STATES))
+        office_wide = sa.or_(
+            Document.direction == "incoming",
+            sa.and_(Document.status.not_in(PRIVATE_OUTGOING_STATES),
+                    sa.or_(Document.status != "cancelled", Document.number.is_not(None))),
+        )
         return sa.and_(cleared, sa.or_(office_wide, mine))
     return sa.and_(cleared, mine)
 

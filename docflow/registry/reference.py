@@ -9,6 +9,7 @@ from docflow.core import audit, settings
 from docflow.core.errors import NotFound, ValidationFailed
 from docflow.core.text import fold
 from docflow.core.timeutil import today
+from docflow.core.values import get_by_id
 from docflow.extensions import db
 from docflow.registry.models import DocType, Organization, Register
 
@@ -222,6 +223,8 @@ def org_snapshot(org: Organization) -> dict:
 
 
 def save_organization(data: dict, org: Organization | None = None, *, actor=None) -> Organization:
+    if org is not None:  # a partial update keeps the fields it does not name
+        data = {"name": org.name, "abbr": org.abbr, "code": org.code, **data}
     errors = {}
     name = " ".join((data.get("name") or "").split())
     abbr = (data.get("abbr") or "").strip() or None
@@ -239,7 +242,7 @@ def save_organization(data: dict, org: Organization | None = None, *, actor=None
                 errors["code"] = [_("Another organisation already has this code.")]
     successor = None
     if data.get("successor_id"):
-        successor = db.session.get(Organization, data["successor_id"])
+        successor = get_by_id(Organization, data["successor_id"])
         if successor is None or (org is not None and successor.id == org.id):
             errors["successor_id"] = [_("Choose another existing organisation.")]
     if errors:
@@ -274,7 +277,7 @@ def search_organizations(q: str | None = None, *, active_only: bool = False):
 
 
 def get_organization(org_id) -> Organization:
-    org = db.session.get(Organization, org_id)
+    org = get_by_id(Organization, org_id)
     if org is None:
         raise NotFound(_("No such organisation."))
     return org

@@ -1,0 +1,473 @@
+"""The incoming books of Decree 30/2020 App. IV, built for a period from what the user may see.
+
+- Sổ đăng ký văn bản đến (the incoming register): one row per arrival number of the period,
+  cancelled numbers included (marked in Ghi chú), so the printed book has no holes.
+- Sổ theo dõi giải quyết văn bản đến (the tracking book): deadline, progress and the reply.
+
+The ordinary and the confidential registers are separate books: choose one register
+(`register_id`) or the ordinary / confidential books (`confidential`). Rows come only from
+`access.visible_filter(user)`, so a user never gets a row they could not open.
+
+`incoming_book(...)` / `tracking_book(...)` return a `Book` (title, columns, rows); `to_xlsx(book)`
+writes it with openpyxl; the HTML pages render the same `Book`.
+"""
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from docflow.core import settings
+from docflow.core.enums import CLEARANCES
+from docflow.core.errors import ValidationFailed
+from docflow.core.timeutil import format_date, to_local, today
+from docflow.extensions import db
+from docflow.incoming.models import Assignment, ProgressNote
+from docflow.registry import access
+from docflow.registry.models import Document, Register
+
+#: App. IV, "Sổ đăng ký văn bản đến": the ten columns, in order
+INCOMING_COLUMNS = (
+    "Ngày đến",
+    "Số đến",
+    "Tác giả",
+    "Số, ký hiệu",
+    "Ngày văn bản",
+    "Tên loại và trích yếu nội dung",
+    "Đơn vị hoặc người nhận",
+    "Ngày chuyển",
+    "Ký nhận",
+    "Ghi chú",
+)
+#: App. IV, "Sổ theo dõi giải quyết văn bản đến": the seven columns, in order
+TRACKING_COLUMNS = (
+    "Số đến",
+    "Tên loại, số, ký hiệu, ngày tháng văn bản, tác giả",
+    "Đơn vị/người nhận",
+    "Thời hạn giải quyết",
+    "Tiến độ giải quyết",
+    "Số, ký hiệu văn bản trả lời",
+    "Ghi chú",
+)
+#: column widths (Excel character units), same order as the columns
+INCOMING_WIDTHS = (11, 8, 28, 16, 11, 48, 30, 11, 12, 26)
+TRACKING_WIDTHS = (8, 44, 30, 12, 46, 18, 26)
+#: columns holding a date (0-based), written as real dates formatted dd/mm/yyyy
+INCOMING_DATE_COLUMNS = (0, 4, 7)
+TRACKING_DATE_COLUMNS = (3,)
+
+INCOMING_TITLE = "SỔ ĐĂNG KÝ VĂN BẢN ĐẾN"
+TRACKING_TITLE = "SỔ THEO DÕI GIẢI QUYẾT VĂN BẢN ĐẾN"
+
+ROLE_LABELS_VI = {"primary": "xử lý chính", "coordinate": "phối hợp", "inform": "để biết"}
+CONFIDENTIALITY_VI = {"confidential": "Mật", "secret": "Tối mật", "top_secret": "Tuyệt mật"}
+URGENCY_VI = {"urgent": "Khẩn", "very_urgent": "Thượng khẩn", "flash": "Hỏa tốc"}
+
+_DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
+_ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+# ---- parameters --------------------------------------------------------------------------------
+
+def parse_day(value, field_name: str, errors: dict) -> date | None:
+    """A date typed as dd/mm/yyyy or sent by a date input as yyyy-mm-dd; None when empty."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    try:
+        m = _DMY.match(text)
+        if m:
+            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        return date.fromisoformat(text)
+    except ValueError:
+        errors.setdefault(field_name, []).append("Ngày không hợp lệ: nhập theo dạng ngày/tháng/năm (dd/mm/yyyy).")
+        return None
+
+
+@dataclass
+class Period:
+    start: date
+    end: date
+
+    @property
+    def label(self) -> str:
+        return f"Từ ngày {format_date(self.start)} đến ngày {format_date(self.end)}"
+
+
+def parse_period(start, end) -> Period:
+    """The period of a book: by default from 1 January of this year to today. Raises
+    ValidationFailed (Vietnamese messages keyed `from` / `to`) for bad or reversed dates."""
+    errors: dict[str, list[str]] = {}
+    first = parse_day(start, "from", errors)
+    last = parse_day(end, "to", errors)
+    now = today()
+    for key, value in (("from", first), ("to", last)):
+        if value is not None and not 1945 <= value.year <= 2999:
+            errors.setdefault(key, []).append("Năm phải từ 1945 trở đi.")
+    if errors:
+        raise ValidationFailed(errors)
+    last = last or now
+    first = first or date(last.year, 1, 1)
+    if first > last:
+        raise ValidationFailed({"from": ["Ngày bắt đầu phải trước hoặc bằng ngày kết thúc."]})
+    return Period(first, last)
+
+
+def parse_register(register_id, confidential=None) -> tuple[Register | None, bool]:
+    """(the register, whether the book is the confidential one). `register_id` wins over the flag."""
+    if register_id not in (None, ""):
+        reg = db.session.get(Register, int(register_id)) if str(register_id).strip().isdigit() else None
+        if reg is None or reg.direction != "incoming":
+            raise ValidationFailed({"register_id": ["Chọn một sổ văn bản đến."]})
+        return reg, reg.is_confidential
+    flag = str(confidential).strip().lower() in ("1", "true", "yes", "on", "mat") if confidential is not None else False
+    return None, flag
+
+
+def registers_for(user) -> list[Register]:
+    """Incoming registers the user may choose: confidential ones only when cleared for "Mật"."""
+    stmt = sa.select(Register).where(Register.direction == "incoming").order_by(
+        Register.year.desc(), Register.is_confidential, Register.name)
+    if not user.cleared_for(CLEARANCES[1]):
+        stmt = stmt.where(Register.is_confidential.is_(False))
+    return list(db.session.scalars(stmt))
+
+
+# ---- rows --------------------------------------------------------------------------------------
+
+@dataclass
+class Book:
+    kind: str  # "incoming" or "tracking"
+    title: str
+    agency: str
+    period: Period
+    register: Register | None
+    confidential: bool
+    columns: tuple[str, ...]
+    widths: tuple[int, ...]
+    date_columns: tuple[int, ...]
+    rows: list[list] = field(default_factory=list)
+    #: per row: the document, for links and highlighting in the HTML page
+    documents: list[Document] = field(default_factory=list)
+    overdue: set[int] = field(default_factory=set)
+
+    @property
+    def book_name(self) -> str:
+        if self.register is not None:
+            return f"{self.register.name} ({self.register.year})"
+        return "Sổ văn bản đến mật" if self.confidential else "Sổ văn bản đến"
+
+    @property
+    def subtitle(self) -> str:
+        return f"{self.book_name} · {self.period.label}"
+
+    def filename(self, ext: str = "xlsx") -> str:
+        stem = "so-dang-ky-van-ban-den" if self.kind == "incoming" else "so-theo-doi-giai-quyet-van-ban-den"
+        if self.confidential:
+            stem += "-mat"
+        return f"{stem}_{self.period.start.isoformat()}_{self.period.end.isoformat()}.{ext}"
+
+
+def documents_for(user, period: Period, *, register: Register | None = None, confidential: bool = False):
+    """Visible incoming documents received in the period, in arrival-number order."""
+    stmt = (sa.select(Document).join(Register, Register.id == Document.register_id)
+            .where(access.visible_filter(user), Document.direction == "incoming",
+                   Document.received_date >= period.start, Document.received_date <= period.end))
+    if register is not None:
+        stmt = stmt.where(Document.register_id == register.id)
+    else:
+        stmt = stmt.where(Register.is_confidential.is_(bool(confidential)))
+    stmt = stmt.order_by(Document.year, Register.is_default.desc(), Register.id, Document.number)
+    return list(db.session.scalars(stmt).unique())
+
+
+def _assignments_by_doc(doc_ids: list[int]) -> dict[int, list[Assignment]]:
+    out: dict[int, list[Assignment]] = {i: [] for i in doc_ids}
+    for chunk in _chunks(doc_ids):
+        stmt = (sa.select(Assignment).where(Assignment.document_id.in_(chunk))
+                .options(selectinload(Assignment.user), selectinload(Assignment.unit))
+                .order_by(Assignment.document_id, Assignment.id))
+        for a in db.session.scalars(stmt):
+            out[a.document_id].append(a)
+    return out
+
+
+def _last_notes(doc_ids: list[int]) -> dict[int, ProgressNote]:
+    out: dict[int, ProgressNote] = {}
+    for chunk in _chunks(doc_ids):
+        newest = (sa.select(sa.func.max(ProgressNote.id)).where(ProgressNote.document_id.in_(chunk),
+                                                                ProgressNote.kind == "progress")
+                  .group_by(ProgressNote.document_id))
+        for note in db.session.scalars(sa.select(ProgressNote).where(ProgressNote.id.in_(newest))):
+            out[note.document_id] = note
+    return out
+
+
+def _chunks(ids: list[int], size: int = 900):
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
+def _who(a: Assignment) -> str:
+    if a.user is not None:
+        return a.user.full_name
+    return a.unit.name if a.unit is not None else ""
+
+
+def _live(assignments: list[Assignment]) -> list[Assignment]:
+    """The current direction's top-level assignments (an earlier, replaced direction is cancelled)."""
+    return [a for a in assignments if a.parent_id is None and a.state != "cancelled"]
+
+
+def _recipients(doc: Document, assignments: list[Assignment]) -> str:
+    live = _live(assignments)
+    if live:
+        order = {"primary": 0, "coordinate": 1, "inform": 2}
+        children = {a.parent_id: a for a in assignments if a.parent_id is not None and a.state != "cancelled"}
+        parts = []
+        for a in sorted(live, key=lambda x: (order.get(x.role, 9), x.id)):
+            name = _who(a)
+            if a.id in children:
+                name += f" → {_who(children[a.id])}"
+            parts.append(f"{name} ({ROLE_LABELS_VI.get(a.role, a.role)})")
+        return "; ".join(parts)
+    if doc.presented_to is not None:
+        return f"{doc.presented_to.full_name} (trình)"
+    if doc.status == "submitted":
+        return "Lãnh đạo (trình)"
+    return ""
+
+
+def _transfer_date(doc: Document, assignments: list[Assignment]) -> date | None:
+    live = _live(assignments)
+    stamp = min((a.created_at for a in live if a.created_at), default=None) or doc.directed_at or doc.presented_at
+    return _local_day(stamp)
+
+
+def _local_day(stamp: datetime | None) -> date | None:
+    return to_local(stamp).date() if stamp else None
+
+
+def _primary(assignments: list[Assignment]) -> Assignment | None:
+    for a in _live(assignments):
+        if a.role == "primary":
+            return a
+    return None
+
+
+def _deadline(doc: Document, assignments: list[Assignment]) -> date | None:
+    primary = _primary(assignments)
+    if primary is not None:
+        child = next((a for a in assignments if a.parent_id == primary.id and a.state != "cancelled"), None)
+        return (child.due_date if child and child.due_date else None) or primary.due_date or doc.due_date
+    return doc.due_date
+
+
+def _notes(doc: Document) -> str:
+    parts = []
+    if doc.status == "cancelled":
+        parts.append(f"Đã hủy: {doc.cancelled_reason}" if doc.cancelled_reason else "Đã hủy")
+    if doc.confidentiality in CONFIDENTIALITY_VI:
+        parts.append(CONFIDENTIALITY_VI[doc.confidentiality])
+    if doc.urgency in URGENCY_VI:
+        parts.append(URGENCY_VI[doc.urgency])
+    if doc.notes:
+        parts.append(doc.notes)
+    return "; ".join(parts)
+
+
+def _progress(doc: Document, assignments: list[Assignment], note: ProgressNote | None, deadline: date | None,
+              on: date) -> tuple[str, bool]:
+    """The progress text of the tracking book, and whether the document is overdue."""
+    if doc.status == "cancelled":
+        return "Đã hủy", False
+    if doc.status == "completed":
+        done = _local_day(doc.completed_at)
+        text = "Đã giải quyết" + (f" ngày {format_date(done)}" if done else "")
+        if deadline and done and done > deadline:
+            text += " (quá hạn)"
+        if doc.result:
+            text += f": {doc.result}"
+        return text, False
+    if doc.status == "registered":
+        return "Chưa trình", False
+    if doc.status == "submitted":
+        return "Đã trình, chờ ý kiến chỉ đạo", False
+    overdue = deadline is not None and deadline < on
+    text = "Đang giải quyết"
+    if overdue:
+        text += f" – quá hạn {(on - deadline).days} ngày"
+    if note is not None:
+        text += f"; {format_date(_local_day(note.created_at))}: {note.note}"
+    return text, overdue
+
+
+def _type_and_subject(doc: Document) -> str:
+    kind = doc.doc_type.name if doc.doc_type else ""
+    return f"{kind}: {doc.subject}" if kind else doc.subject
+
+
+def _identity(doc: Document) -> str:
+    parts = [doc.doc_type.name if doc.doc_type else "Văn bản"]
+    if doc.number_symbol:
+        parts.append(f"số {doc.number_symbol}")
+    if doc.issued_date:
+        parts.append(f"ngày {format_date(doc.issued_date)}")
+    if doc.sender_name:
+        parts.append(f"của {doc.sender_name}")
+    return " ".join(parts)
+
+
+def _new_book(kind: str, period: Period, register: Register | None, confidential: bool) -> Book:
+    incoming = kind == "incoming"
+    return Book(kind=kind, title=INCOMING_TITLE if incoming else TRACKING_TITLE,
+                agency=settings.agency().get("name") or "", period=period, register=register,
+                confidential=confidential,
+                columns=INCOMING_COLUMNS if incoming else TRACKING_COLUMNS,
+                widths=INCOMING_WIDTHS if incoming else TRACKING_WIDTHS,
+                date_columns=INCOMING_DATE_COLUMNS if incoming else TRACKING_DATE_COLUMNS)
+
+
+def incoming_book(user, period: Period, *, register: Register | None = None, confidential: bool = False) -> Book:
+    """Sổ đăng ký văn bản đến for the period."""
+    if register is not None:
+        confidential = register.is_confidential
+    book = _new_book("incoming", period, register, confidential)
+    docs = documents_for(user, period, register=register, confidential=confidential)
+    assignments = _assignments_by_doc([d.id for d in docs])
+    for doc in docs:
+        mine = assignments[doc.id]
+        book.rows.append([doc.received_date, doc.number, doc.sender_name or "", doc.number_symbol or "",
+                          doc.issued_date, _type_and_subject(doc), _recipients(doc, mine),
+                          _transfer_date(doc, mine), "", _notes(doc)])
+        book.documents.append(doc)
+    return book
+
+
+def tracking_book(user, period: Period, *, register: Register | None = None, confidential: bool = False,
+                  on: date | None = None) -> Book:
+    """Sổ theo dõi giải quyết văn bản đến for the period (documents received in it)."""
+    if register is not None:
+        confidential = register.is_confidential
+    on = on or today()
+    book = _new_book("tracking", period, register, confidential)
+    docs = documents_for(user, period, register=register, confidential=confidential)
+    ids = [d.id for d in docs]
+    assignments = _assignments_by_doc(ids)
+    notes = _last_notes(ids)
+    for doc in docs:
+        mine = assignments[doc.id]
+        deadline = _deadline(doc, mine)
+        progress, overdue = _progress(doc, mine, notes.get(doc.id), deadline, on)
+        book.rows.append([doc.number, _identity(doc), _recipients(doc, mine), deadline, progress,
+                          doc.reply_number_symbol or "", _notes(doc)])
+        book.documents.append(doc)
+        if overdue:
+            book.overdue.add(doc.id)
+    return book
+
+
+def build(kind: str, user, period: Period, *, register: Register | None = None, confidential: bool = False) -> Book:
+    if kind == "incoming":
+        return incoming_book(user, period, register=register, confidential=confidential)
+    if kind == "tracking":
+        return tracking_book(user, period, register=register, confidential=confidential)
+    raise ValueError(kind)
+
+
+def display(value) -> str:
+    """A cell as text (the HTML page): dates dd/mm/yyyy."""
+    if value is None:
+        return ""
+    if isinstance(value, date | datetime):
+        return format_date(value)
+    return str(value)
+
+
+# ---- XLSX --------------------------------------------------------------------------------------
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _cell_text(value: str) -> str:
+    return _ILLEGAL_XLSX.sub("", value)
+
+
+def to_xlsx(book: Book) -> bytes:
+    """The book as an .xlsx: agency and title rows, the App. IV header (frozen, repeated on every
+    printed page), one row per document, dates as dd/mm/yyyy, landscape A4 fitted to the width."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Sổ đến" if book.kind == "incoming" else "Theo dõi giải quyết"
+    ncols = len(book.columns)
+    last_col = get_column_letter(ncols)
+    thin = Side(style="thin", color="000000")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    wrap_top = Alignment(wrap_text=True, vertical="top")
+
+    ws["A1"] = _cell_text(book.agency.upper())
+    ws["A1"].font = Font(bold=True, size=12)
+    ws.merge_cells(f"A1:{last_col}1")
+    ws["A2"] = book.title
+    ws["A2"].font = Font(bold=True, size=14)
+    ws["A2"].alignment = Alignment(horizontal="center")
+    ws.merge_cells(f"A2:{last_col}2")
+    ws["A3"] = _cell_text(book.subtitle)
+    ws["A3"].font = Font(italic=True)
+    ws["A3"].alignment = Alignment(horizontal="center")
+    ws.merge_cells(f"A3:{last_col}3")
+    header_row = 4
+
+    for col, (name, width) in enumerate(zip(book.columns, book.widths, strict=True), start=1):
+        cell = ws.cell(row=header_row, column=col, value=name)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = border
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.row_dimensions[header_row].height = 32
+
+    for r, row in enumerate(book.rows, start=header_row + 1):
+        for c, value in enumerate(row, start=1):
+            cell = ws.cell(row=r, column=c)
+            if isinstance(value, str):
+                cell.value = _cell_text(value)
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+            else:
+                cell.value = value
+            if (c - 1) in book.date_columns:
+                cell.number_format = "dd/mm/yyyy"
+                cell.alignment = Alignment(horizontal="center", vertical="top")
+            elif isinstance(value, int):
+                cell.alignment = Alignment(horizontal="center", vertical="top")
+            else:
+                cell.alignment = wrap_top
+            cell.border = border
+
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if book.rows:
+        ws.auto_filter.ref = f"A{header_row}:{last_col}{header_row + len(book.rows)}"
+    wb.properties.title = f"{book.title} – {book.subtitle}"
+    wb.properties.creator = "docflow"
+
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+#: the row number of the column headers in the XLSX (tests and readers look for it)
+XLSX_HEADER_ROW = 4

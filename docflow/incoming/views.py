@@ -1,0 +1,612 @@
+"""Incoming pages (văn bản đến): register, list, detail with the handling actions, task inbox,
+notifications. Thin adapters over incoming.services.
+
+Every document page loads through `access.get_visible_or_404` (an invisible document is a 404).
+A view calls one service, then commits once. A `ValidationFailed` is rolled back and its field
+errors go onto the form, shown again (200); a `Conflict` is rolled back and shown as a message
+(409); `PermissionDenied` and `NotFound` reach the app's handlers (403, 404) which roll back.
+The action forms are shown under the same predicates the services check (`_may`).
+"""
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
+from wtforms.fields import SelectChoice
+
+from docflow.auth.models import User
+from docflow.auth.services import unit_tree
+from docflow.core import calendar
+from docflow.core.errors import Conflict, ValidationFailed
+from docflow.core.models import Notification
+from docflow.core.permissions import role_required
+from docflow.core.text import fold
+from docflow.core.timeutil import today, utcnow
+from docflow.extensions import db
+from docflow.incoming import forms as f
+from docflow.incoming import services
+from docflow.registry import access, reference
+from docflow.registry.models import Document, Organization
+
+bp = Blueprint("incoming", __name__, url_prefix="/incoming")
+
+PER_PAGE = 25
+MAX_ID = 2**31 - 1
+TASK_STATES = ("open", "due_soon", "overdue", "done")
+STATUSES = ("registered", "submitted", "assigned", "completed", "cancelled")
+
+STATUS_LABELS = {
+    "registered": _l("Registered"),
+    "submitted": _l("Presented"),
+    "assigned": _l("Assigned"),
+    "completed": _l("Completed"),
+    "cancelled": _l("Cancelled"),
+}
+STATUS_BADGES = {"registered": "secondary", "submitted": "info", "assigned": "primary", "completed": "success",
+                 "cancelled": "dark"}
+ROLE_LABELS = {"primary": _l("Lead (chủ trì)"), "coordinate": _l("Coordinating (phối hợp)"),
+               "inform": _l("For information (để biết)")}
+STATE_LABELS = {"open": _l("Open"), "done": _l("Done"), "delegated": _l("Handed on"), "cancelled": _l("Cancelled")}
+TASK_STATE_LABELS = {"open": _l("Open"), "due_soon": _l("Due soon"), "overdue": _l("Overdue"), "done": _l("Done")}
+HISTORY_LABELS = {
+    "incoming.register": _l("Registered"),
+    "incoming.update": _l("Corrected"),
+    "incoming.cancel": _l("Cancelled"),
+    "incoming.submit": _l("Presented to the leader"),
+    "incoming.assign": _l("Assigned"),
+    "incoming.delegate": _l("Handed on"),
+    "incoming.progress": _l("Progress note"),
+    "incoming.opinion": _l("Opinion given"),
+    "incoming.read": _l("Read"),
+    "incoming.complete": _l("Completed"),
+    "incoming.urge": _l("Urged"),
+}
+
+
+# ---- template helpers ------------------------------------------------------------------------
+
+def unread_notifications() -> int:
+    """The current user's unread notifications (once per request; the nav badge)."""
+    if not getattr(current_user, "is_authenticated", False):
+        return 0
+    if "unread_notifications" not in g:
+        g.unread_notifications = db.session.scalar(
+            sa.select(sa.func.count(Notification.id)).where(Notification.user_id == current_user.id,
+                                                            Notification.read_at.is_(None))) or 0
+    return g.unread_notifications
+
+
+def attachment_url(attachment) -> str:
+    try:
+        return url_for("files.download", attachment_id=attachment.id)
+    except BuildError:  # the files blueprint is not there yet
+        return f"/files/attachments/{attachment.id}"
+
+
+def document_url(doc_id: int | None, direction: str | None) -> str | None:
+    """The page of a document of either direction (None while that feature has no such page)."""
+    if not doc_id or direction not in ("incoming", "outgoing"):
+        return None
+    try:
+        return url_for(f"{direction}.detail", doc_id=doc_id)
+    except BuildError:
+        return None
+
+
+def notification_links(items) -> dict[int, str | None]:
+    """Notification id -> the page of its document, in one query."""
+    ids = {n.document_id for n in items if n.document_id}
+    directions = dict(db.session.execute(sa.select(Document.id, Document.direction)
+                                         .where(Document.id.in_(ids))).all()) if ids else {}
+    return {n.id: document_url(n.document_id, directions.get(n.document_id)) for n in items}
+
+
+def unread_notification_query(user):
+    return (sa.select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .order_by(Notification.created_at.desc(), Notification.id.desc()))
+
+
+@bp.app_context_processor
+def inject_incoming():
+    return {
+        "unread_notifications": unread_notifications,
+        "incoming_status_labels": STATUS_LABELS,
+        "incoming_status_badges": STATUS_BADGES,
+        "assignment_role_labels": ROLE_LABELS,
+        "assignment_state_labels": STATE_LABELS,
+        "attachment_url": attachment_url,
+        "is_overdue": services.is_overdue,
+    }
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+def _apply_errors(form, errors: dict, mapping: dict | None = None) -> None:
+    """Put a service's field errors onto the form; errors without a visible field go on top."""
+    for key, messages in errors.items():
+        name = (mapping or {}).get(key, key)
+        field = form._fields.get(name)
+        if field is None or field.type in ("HiddenField", "CSRFTokenField", "SubmitField"):
+            form.form_errors.extend(messages)
+        else:
+            field.errors = list(field.errors) + list(messages)
+
+
+def _id(value) -> str | None:
+    """A posted id as the services expect it; anything else becomes a value they refuse."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    return text if text.isdigit() and 0 < int(text) <= MAX_ID else "invalid"
+
+
+def _load(doc_id: int) -> Document:
+    return access.get_visible_or_404(current_user, doc_id, "incoming")
+
+
+def _assignment(doc: Document, assignment_id: int):
+    if assignment_id > MAX_ID:
+        abort(404)
+    return services.get_assignment(assignment_id, doc)
+
+
+def _count(stmt) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
+def _sender_data(form) -> dict:
+    """The sender as the service takes it: the organisation's id when the typed name is one of the
+    organisations (with or without JS), else the typed name as free text."""
+    name = (form.sender_name.data or "").strip()
+    org_id = _id(form.sender_id.data)
+    if org_id and org_id != "invalid":
+        org = db.session.get(Organization, int(org_id))
+        if org is None or fold(org.name) != fold(name):
+            org_id = None  # the name was changed after picking: the typed name wins
+    if not org_id and name:
+        key = fold(name)
+        for org in db.session.scalars(reference.search_organizations(name, active_only=True).limit(50)):
+            if fold(org.name) == key:
+                org_id = str(org.id)
+                break
+    return {"sender_id": org_id if org_id != "invalid" else None, "sender_name": name}
+
+
+def _document_data(form) -> dict:
+    data = form.service_data()
+    data.update(_sender_data(form))
+    return data
+
+
+def _fill_document_choices(form) -> None:
+    form.doc_type.choices = [SelectChoice(t.code, f"{t.code} — {t.name}") for t in reference.active_doc_types()]
+    form.confidentiality.choices = f.clearance_choices(current_user)
+
+
+def _organizations():
+    """The organisations offered in the sender <datalist> before any typing (without JS as well)."""
+    return db.session.scalars(reference.search_organizations(None, active_only=True).limit(300)).all()
+
+
+def _enqueue_text_extraction(attachment_id: int) -> None:
+    """After the commit: the text of the file is extracted in the background (for search)."""
+    from docflow.jobs import enqueue
+
+    enqueue("extract_attachment_text", attachment_id)
+
+
+def _store_file(doc: Document, storage):
+    from docflow.registry.attachments import add_attachment
+
+    return add_attachment(doc, storage, actor=current_user)
+
+
+def _may_upload(doc: Document) -> bool:
+    from docflow.registry.attachments import can_add
+
+    return doc.status != "cancelled" and can_add(current_user, doc)
+
+
+def _has_file(storage) -> bool:
+    return storage is not None and bool(getattr(storage, "filename", ""))
+
+
+# ---- organisations (the sender picker) ----------------------------------------------------------
+
+@bp.route("/organizations.json")
+@login_required
+def organizations_json():
+    q = (request.args.get("q") or "").strip()[:100]
+    stmt = reference.search_organizations(q or None, active_only=True).limit(20)
+    items = [{"id": o.id, "name": o.name, "abbr": o.abbr, "code": o.code} for o in db.session.scalars(stmt)]
+    return {"items": items}
+
+
+# ---- register and correct ----------------------------------------------------------------------
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required("clerk")
+def register():
+    form = f.RegisterForm()
+    _fill_document_choices(form)
+    if request.method == "GET":
+        form.received_date.data = today().isoformat()
+    last = None
+    last_id = request.args.get("last", type=int)
+    if last_id and last_id <= MAX_ID:
+        last = db.session.scalar(access.visible_documents(current_user).where(Document.id == last_id,
+                                                                               Document.direction == "incoming"))
+    duplicate = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            doc = services.register_incoming(_document_data(form), actor=current_user, force=bool(form.force.data))
+            attachment = _store_file(doc, form.file.data) if _has_file(form.file.data) else None
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _apply_errors(form, exc.errors)
+        except Conflict as exc:
+            db.session.rollback()
+            existing_id = exc.extra.get("existing_id")
+            duplicate = {"message": exc.detail, "id": existing_id}
+            if existing_id is None:
+                form.form_errors.append(exc.detail)
+            status = 409
+        else:
+            db.session.commit()
+            if attachment is not None:
+                _enqueue_text_extraction(attachment.id)
+            if form.submit_next.data:
+                return redirect(url_for("incoming.register", last=doc.id))
+            flash(_("Registered with arrival number %(n)s.", n=doc.number), "success")
+            return redirect(url_for("incoming.detail", doc_id=doc.id))
+    return render_template("incoming/register.html", form=form, last=last, duplicate=duplicate,
+                           organizations=_organizations()), status
+
+
+@bp.route("/<int:doc_id>/edit", methods=["GET", "POST"])
+@role_required("clerk")
+def edit(doc_id: int):
+    doc = _load(doc_id)
+    if request.method == "GET":
+        form = f.EditForm(obj=doc)
+        form.doc_type.data = doc.doc_type.code
+        form.sender_id.data = str(doc.sender_org_id) if doc.sender_org_id else ""
+        for name in ("issued_date", "received_date", "due_date"):
+            value = getattr(doc, name)
+            form[name].data = value.isoformat() if value else ""
+        form.pages.data = "" if doc.pages is None else str(doc.pages)
+        form.copies.data = "" if doc.copies is None else str(doc.copies)
+    else:
+        form = f.EditForm()
+    _fill_document_choices(form)
+    stale = False
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.update_incoming(doc, _document_data(form), actor=current_user, version=form.version.data)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _apply_errors(form, exc.errors)
+        except Conflict as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.detail)
+            stale = "current_version" in exc.extra
+            status = 409
+        else:
+            db.session.commit()
+            flash(_("The corrections were saved."), "success")
+            return redirect(url_for("incoming.detail", doc_id=doc.id))
+    return render_template("incoming/edit.html", form=form, doc=doc, stale=stale,
+                           organizations=_organizations()), status
+
+
+# ---- list --------------------------------------------------------------------------------------
+
+@bp.route("/")
+@login_required
+def index():
+    status = request.args.get("status") if request.args.get("status") in STATUSES else None
+    year = request.args.get("year", type=int)
+    year = year if year and 1900 <= year <= 2999 else None
+    overdue = request.args.get("overdue") == "1"
+    q = (request.args.get("q") or "").strip()[:100]
+    stmt = services.list_incoming(current_user, status=status, year=year, overdue=overdue, q=q or None)
+    pagination = db.paginate(stmt, per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
+    filters = {"status": status, "year": year, "overdue": "1" if overdue else None, "q": q or None}
+    return render_template("incoming/index.html", pagination=pagination, filters=filters, statuses=STATUSES)
+
+
+# ---- detail and the actions on it ----------------------------------------------------------------
+
+def _may(doc: Document, assignments) -> dict:
+    """What the current user may do here: the predicates the services check."""
+    user = current_user
+    mine = [a for a in assignments if a.state == "open" and services.acts_for(user, a)]
+    roles = {a.role for a in mine}
+    clerk = user.has_role("clerk")
+    leader = user.has_role("leader")
+    handler = bool(roles & {"primary", "coordinate"})
+    return {
+        "edit": clerk and doc.status != "cancelled",
+        "cancel": clerk and doc.status != "cancelled",
+        "present": clerk and doc.status in ("registered", "submitted"),
+        "assign": leader and doc.status in ("registered", "submitted", "assigned"),
+        "urge": leader,
+        "delegate": [a for a in mine if a.user_id is None],
+        "progress": handler,
+        "opinion": "coordinate" in roles,
+        "complete": "primary" in roles,
+        "read": "inform" in roles,
+        "upload": _may_upload(doc),
+    }
+
+
+def _assignee_choices(doc: Document) -> list[SelectChoice]:
+    units, people = _("Units"), _("People")
+    choices = []
+    for unit, depth in unit_tree():
+        if unit.is_active:
+            choices.append(SelectChoice(f"unit:{unit.id}", "\u2003" * depth + f"{unit.code} — {unit.name}",
+                                        optgroup=units))
+    stmt = sa.select(User).where(User.is_active_flag.is_(True)).order_by(User.full_name)
+    for user in db.session.scalars(stmt):
+        if user.cleared_for(doc.confidentiality):  # the service refuses the others
+            unit = f" ({user.unit.code})" if user.unit else ""
+            choices.append(SelectChoice(f"user:{user.id}", user.full_name + unit, optgroup=people))
+    return choices
+
+
+def _delegate_choices(doc: Document, assignment) -> list[SelectChoice]:
+    stmt = (sa.select(User).where(User.unit_id == assignment.unit_id, User.is_active_flag.is_(True),
+                                  User.id != current_user.id).order_by(User.full_name))
+    return [SelectChoice(str(u.id), u.full_name) for u in db.session.scalars(stmt)
+            if u.cleared_for(doc.confidentiality)]
+
+
+def _forms(doc: Document, may: dict, given: dict) -> dict:
+    """Every action form of the page, blank or prefilled; `given` holds the one just posted."""
+    out = {}
+    if may["cancel"]:
+        out["cancel"] = given.get("cancel") or f.CancelForm(prefix="cancel", formdata=None)
+    if may["present"]:
+        form = given.get("present") or f.PresentForm(prefix="present", formdata=None)
+        form.leader_id.choices = [SelectChoice("", _("Any leader"))] + [
+            SelectChoice(str(u.id), u.full_name) for u in services.leaders(doc.confidentiality)]
+        if form.leader_id.data is None and doc.presented_to_id:
+            form.leader_id.data = str(doc.presented_to_id)
+        out["present"] = form
+    if may["assign"]:
+        form = given.get("assign")
+        if form is None:
+            form = f.AssignForm(prefix="assign", formdata=None)
+            form.due_date.data = (doc.due_date or calendar.default_due_date(doc.urgency, today())).isoformat()
+            form.instruction.data = doc.instruction
+        choices = _assignee_choices(doc)
+        form.primary.choices = [SelectChoice("", _("Choose the lead"))] + choices
+        form.coordinators.choices = choices
+        form.informed.choices = choices
+        out["assign"] = form
+    out["delegate"] = {}
+    for a in may["delegate"]:
+        form = given.get(f"delegate-{a.id}") or f.DelegateForm(prefix=f"delegate-{a.id}", formdata=None)
+        form.user_id.choices = [SelectChoice("", _("Choose a person"))] + _delegate_choices(doc, a)
+        if form.due_date.data is None and a.due_date:
+            form.due_date.data = a.due_date.isoformat()
+        out["delegate"][a.id] = form
+    if may["urge"]:
+        out["urge"] = given.get("urge") or f.UrgeForm(prefix="urge", formdata=None)
+    for name, cls in (("progress", f.ProgressForm), ("opinion", f.OpinionForm), ("complete", f.CompleteForm),
+                      ("upload", f.UploadForm), ("read", f.ButtonForm)):
+        if may[name]:
+            out[name] = given.get(name) or cls(prefix=name, formdata=None)
+    return out
+
+
+def _render_detail(doc: Document, status: int = 200, conflict: str | None = None, **given):
+    assignments = services.assignments_of(doc)
+    may = _may(doc, assignments)
+    return render_template(
+        "incoming/detail.html", doc=doc, assignments=assignments, notes=services.notes_of(doc),
+        history=services.history_of(doc), may=may, forms=_forms(doc, may, given), history_labels=HISTORY_LABELS,
+        conflict=conflict), status
+
+
+@bp.route("/<int:doc_id>")
+@login_required
+def detail(doc_id: int):
+    return _render_detail(_load(doc_id))
+
+
+def _act(doc: Document, key: str, form, call, success: str, mapping: dict | None = None):
+    """Run one action: the service, one commit, a message; errors shown on the page again."""
+    if not form.validate_on_submit():
+        if not form.errors or "csrf_token" in form.errors:
+            abort(400)
+        return _render_detail(doc, **{key: form})
+    try:
+        call()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        _apply_errors(form, exc.errors, mapping)
+        return _render_detail(doc, **{key: form})
+    except Conflict as exc:  # shown on top: the action's form may be gone (e.g. already cancelled)
+        db.session.rollback()
+        return _render_detail(doc, 409, exc.detail)
+    db.session.commit()
+    flash(success, "success")
+    return redirect(url_for("incoming.detail", doc_id=doc.id))
+
+
+@bp.route("/<int:doc_id>/cancel", methods=["POST"])
+@login_required
+def cancel(doc_id: int):
+    doc = _load(doc_id)
+    form = f.CancelForm(prefix="cancel")
+    return _act(doc, "cancel", form, lambda: services.cancel_incoming(doc, form.reason.data, actor=current_user),
+                _("The registration was cancelled."))
+
+
+@bp.route("/<int:doc_id>/present", methods=["POST"])
+@login_required
+def present(doc_id: int):
+    doc = _load(doc_id)
+    form = f.PresentForm(prefix="present")
+    return _act(doc, "present", form,
+                lambda: services.submit(doc, actor=current_user, leader_id=_id(form.leader_id.data)),
+                _("The document was presented."))
+
+
+def _assignees(form) -> tuple[list[dict], dict]:
+    """The posted choices as the service's assignee list, and where each item's errors belong."""
+    items, mapping = [], {"assignees": "primary", "instruction": "instruction", "due_date": "due_date"}
+    for field, role in (("primary", "primary"), ("coordinators", "coordinate"), ("informed", "inform")):
+        for value in form[field].data or []:
+            if not value:
+                continue
+            kind, _sep, ident = str(value).partition(":")
+            item = {"role": role}
+            if kind in ("user", "unit"):
+                item[f"{kind}_id"] = _id(ident) or "invalid"
+            mapping[f"assignees.{len(items)}"] = field
+            items.append(item)
+    return items, mapping
+
+
+@bp.route("/<int:doc_id>/assign", methods=["POST"])
+@login_required
+def assign(doc_id: int):
+    doc = _load(doc_id)
+    form = f.AssignForm(prefix="assign")
+    items, mapping = _assignees(form)
+    return _act(doc, "assign", form,
+                lambda: services.assign(doc, actor=current_user, instruction=form.instruction.data,
+                                        assignees=items, due_date=form.due_date.data or None),
+                _("The document was assigned."), mapping)
+
+
+@bp.route("/<int:doc_id>/assignments/<int:assignment_id>/delegate", methods=["POST"])
+@login_required
+def delegate(doc_id: int, assignment_id: int):
+    doc = _load(doc_id)
+    assignment = _assignment(doc, assignment_id)
+    form = f.DelegateForm(prefix=f"delegate-{assignment.id}")
+    return _act(doc, f"delegate-{assignment.id}", form,
+                lambda: services.delegate(assignment, actor=current_user, user_id=_id(form.user_id.data),
+                                          due_date=form.due_date.data or None, note=form.note.data),
+                _("The assignment was handed on."))
+
+
+@bp.route("/<int:doc_id>/assignments/<int:assignment_id>/urge", methods=["POST"])
+@login_required
+def urge(doc_id: int, assignment_id: int):
+    doc = _load(doc_id)
+    assignment = _assignment(doc, assignment_id)
+    form = f.UrgeForm(prefix="urge")
+    return _act(doc, "urge", form,
+                lambda: services.urge(assignment, actor=current_user, message=(form.message.data or "").strip()
+                                      or None),
+                _("A reminder was sent."), {"assignment": "message"})
+
+
+@bp.route("/<int:doc_id>/progress", methods=["POST"])
+@login_required
+def progress(doc_id: int):
+    doc = _load(doc_id)
+    form = f.ProgressForm(prefix="progress")
+    return _act(doc, "progress", form, lambda: services.add_progress(doc, form.note.data, actor=current_user),
+                _("The progress note was added."))
+
+
+@bp.route("/<int:doc_id>/opinion", methods=["POST"])
+@login_required
+def opinion(doc_id: int):
+    doc = _load(doc_id)
+    form = f.OpinionForm(prefix="opinion")
+    return _act(doc, "opinion", form, lambda: services.give_opinion(doc, form.opinion.data, actor=current_user),
+                _("Your opinion was recorded."))
+
+
+@bp.route("/<int:doc_id>/read", methods=["POST"])
+@login_required
+def mark_read(doc_id: int):
+    doc = _load(doc_id)
+    form = f.ButtonForm(prefix="read")
+    return _act(doc, "read", form, lambda: services.mark_read(doc, actor=current_user), _("Marked as read."))
+
+
+@bp.route("/<int:doc_id>/complete", methods=["POST"])
+@login_required
+def complete(doc_id: int):
+    doc = _load(doc_id)
+    form = f.CompleteForm(prefix="complete")
+    return _act(doc, "complete", form,
+                lambda: services.complete(doc, form.result.data, actor=current_user,
+                                          reply_number_symbol=form.reply_number_symbol.data or None),
+                _("The document was completed."), {"reply_id": "reply_number_symbol"})
+
+
+@bp.route("/<int:doc_id>/attachments", methods=["POST"])
+@login_required
+def upload(doc_id: int):
+    doc = _load(doc_id)
+    form = f.UploadForm(prefix="upload")
+    if not form.validate_on_submit():
+        abort(400)
+    if not _has_file(form.file.data):
+        form.file.errors = [_("Choose a file.")]
+        return _render_detail(doc, upload=form)
+    try:
+        attachment = _store_file(doc, form.file.data)  # refuses (403) who may not attach
+    except ValidationFailed as exc:
+        db.session.rollback()
+        _apply_errors(form, exc.errors)
+        return _render_detail(doc, upload=form)
+    db.session.commit()
+    _enqueue_text_extraction(attachment.id)
+    flash(_("The file %(name)s was attached.", name=attachment.filename), "success")
+    return redirect(url_for("incoming.detail", doc_id=doc.id))
+
+
+# ---- task inbox --------------------------------------------------------------------------------
+
+@bp.route("/tasks")
+@login_required
+def tasks():
+    state = request.args.get("state") if request.args.get("state") in TASK_STATES else "open"
+    pagination = db.paginate(services.tasks(current_user, state), per_page=PER_PAGE, max_per_page=PER_PAGE,
+                             error_out=False)
+    counts = {s: _count(services.tasks(current_user, s)) for s in TASK_STATES if s != "done"}
+    return render_template("incoming/tasks.html", pagination=pagination, state=state, counts=counts,
+                           state_labels=TASK_STATE_LABELS, today=today())
+
+
+# ---- notifications -----------------------------------------------------------------------------
+
+@bp.route("/notifications", methods=["GET", "POST"])
+@login_required
+def notifications():
+    if request.method == "POST":
+        form = f.ButtonForm()
+        if not form.validate_on_submit():
+            abort(400)
+        stmt = sa.update(Notification).where(Notification.user_id == current_user.id,
+                                             Notification.read_at.is_(None))
+        one = _id(request.form.get("id"))
+        if one == "invalid":
+            abort(404)
+        if one:
+            stmt = stmt.where(Notification.id == int(one))
+        db.session.execute(stmt.values(read_at=utcnow()))
+        db.session.commit()
+        return redirect(url_for("incoming.notifications", unread="1" if request.args.get("unread") else None))
+    unread_only = request.args.get("unread") == "1"
+    stmt = sa.select(Notification).where(Notification.user_id == current_user.id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    stmt = stmt.order_by(Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
+    pagination = db.paginate(stmt, per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
+    return render_template("incoming/notifications.html", pagination=pagination, unread_only=unread_only,
+                           button_form=f.ButtonForm(), links=notification_links(pagination.items))

@@ -1,0 +1,197 @@
+"""`flask docflow ...`: init, unit add, user add, demo, backup."""
+
+import re
+import sqlite3
+import tarfile
+
+import pytest
+import sqlalchemy as sa
+
+from docflow.core.timeutil import today
+from tests.conftest import PASSWORD
+
+
+@pytest.fixture
+def run(app):
+    runner = app.test_cli_runner()
+
+    def invoke(*args):
+        result = runner.invoke(args=["docflow", *args])
+        return result
+
+    return invoke
+
+
+def _count(db, model, *where):
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def test_help_for_every_command(run):
+    for args in (("--help",), ("init", "--help"), ("unit", "add", "--help"), ("user", "add", "--help"),
+                 ("demo", "--help"), ("backup", "--help"), ("audit", "verify", "--help")):
+        result = run(*args)
+        assert result.exit_code == 0, (args, result.output)
+        assert "Usage:" in result.output
+
+
+def test_init_is_idempotent(run, db):
+    from docflow.core import settings
+    from docflow.registry.models import DocType, Register
+
+    result = run("init", "--org-name", "Ủy ban nhân dân tỉnh Đồng Nai", "--org-abbr", "UBND",
+                 "--org-code", "000.00.00.H19")
+    assert result.exit_code == 0, result.output
+    assert "29 document types added" in result.output
+    result = run("init")
+    assert result.exit_code == 0, result.output
+    assert "0 document types added, 4 registers" in result.output
+
+    assert _count(db, DocType) == 29
+    assert _count(db, Register) == 4
+    assert _count(db, Register, Register.year == today().year) == 4
+    codes = set(db.session.scalars(sa.select(DocType.code)))
+    assert {"QĐ", "QyĐ", "TTr", "CTr", "CV", "GM"} <= codes
+    assert settings.agency() == {"name": "Ủy ban nhân dân tỉnh Đồng Nai", "abbr": "UBND", "code": "000.00.00.H19"}
+
+
+def test_init_refuses_a_bad_org_code(run, db):
+    from docflow.registry.models import DocType
+
+    result = run("init", "--org-name", "X", "--org-abbr", "UBND", "--org-code", "H19")
+    assert result.exit_code != 0
+    assert "13 characters" in result.output
+    assert _count(db, DocType) == 0
+
+
+def test_unit_add(run, db):
+    from docflow.auth.models import Unit
+
+    assert run("unit", "add", "VP", "Văn phòng").exit_code == 0
+    result = run("unit", "add", "th", "Phòng Tổng hợp", "--parent", "VP")
+    assert result.exit_code == 0, result.output
+    assert "Unit TH added" in result.output
+    th = db.session.scalar(sa.select(Unit).where(Unit.code == "TH"))
+    assert th.parent.code == "VP" and th.name == "Phòng Tổng hợp"
+
+    result = run("unit", "add", "VP", "Again")
+    assert result.exit_code != 0
+    assert "already used" in result.output
+    result = run("unit", "add", "XX", "Orphan", "--parent", "NOPE")
+    assert result.exit_code != 0
+    assert _count(db, Unit) == 2
+
+
+def test_user_add(run, db, app):
+    from docflow.auth.models import User
+
+    assert run("unit", "add", "VP", "Văn phòng").exit_code == 0
+    result = run("user", "add", "vanthu", "--password", PASSWORD, "--role", "clerk", "--role", "archivist",
+                 "--unit", "vp", "--full-name", "Trần Thị Thu", "--clearance", "secret")
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.username == "vanthu"))
+    assert user.roles == ["archivist", "clerk"] and user.unit.code == "VP" and user.clearance == "secret"
+    assert user.password_hash and PASSWORD not in user.password_hash
+    assert app.test_client().post("/auth/login", data={"username": "vanthu", "password": PASSWORD}).status_code == 302
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--password", "short", "--role", "clerk", "--unit", "VP"), "12"),
+    (("--password", "baduser-Passw0rd-2026", "--role", "clerk", "--unit", "VP"), "username"),
+    (("--password", PASSWORD, "--role", "clerk", "--unit", "NOPE"), "unit"),
+    (("--password", PASSWORD, "--role", "emperor", "--unit", "VP"), "emperor"),
+    (("--role", "clerk", "--unit", "VP"), "--password"),
+])
+def test_user_add_refuses_bad_input(run, db, args, message):
+    from docflow.auth.models import User
+
+    assert run("unit", "add", "VP", "Văn phòng").exit_code == 0
+    result = run("user", "add", "baduser", *args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert _count(db, User) == 0
+
+
+def test_user_add_duplicate(run, db):
+    from docflow.auth.models import User
+
+    run("unit", "add", "VP", "Văn phòng")
+    assert run("user", "add", "vanthu", "--password", PASSWORD, "--role", "clerk", "--unit", "VP").exit_code == 0
+    result = run("user", "add", "vanthu", "--password", PASSWORD, "--role", "leader", "--unit", "VP")
+    assert result.exit_code != 0
+    assert "already taken" in result.output
+    assert _count(db, User) == 1
+
+
+def test_demo(run, db, app, tmp_path):
+    from docflow.auth.models import Unit, User
+    from docflow.core import audit
+    from docflow.core.enums import ROLES
+    from docflow.registry.models import Organization
+    from docflow.registry.reference import ORG_CODE_RE
+
+    logins = tmp_path / "logins.txt"
+    result = run("demo", "--credentials-file", str(logins))
+    assert result.exit_code == 0, result.output
+    assert "Demo office loaded." in result.output
+
+    assert _count(db, Unit) >= 5
+    users = db.session.scalars(sa.select(User)).all()
+    assert {r for u in users for r in u.roles} == set(ROLES)
+    orgs = db.session.scalars(sa.select(Organization)).all()
+    coded = [o.code for o in orgs if o.code]
+    assert len(coded) >= 30
+    assert all(len(c) == 13 and ORG_CODE_RE.match(c) for c in coded)
+    assert len(set(coded)) == len(coded)
+
+    text = logins.read_text(encoding="utf-8")
+    assert text in result.output
+    assert oct(logins.stat().st_mode & 0o777) == "0o600"
+    found = dict(re.findall(r"^\s+(\S+)\s+(Demo-\S+)", text, re.M))
+    assert set(found) == {u.username for u in users}
+    # the printed credentials work
+    client = app.test_client()
+    assert client.post("/auth/login", data={"username": "vanthu", "password": found["vanthu"]}).status_code == 302
+
+    again = run("demo", "--credentials-file", str(logins))
+    assert again.exit_code == 0, again.output
+    assert "already present" in again.output
+    assert _count(db, User) == len(users)
+    assert logins.read_text(encoding="utf-8") == text
+    assert audit.verify().ok
+
+
+def test_backup_sqlite(run, db, app, tmp_path):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the SQLite backup; PostgreSQL uses pg_dump")
+    from docflow.auth.models import User
+
+    run("unit", "add", "VP", "Văn phòng")
+    run("user", "add", "vanthu", "--password", PASSWORD, "--role", "clerk", "--unit", "VP")
+    run("user", "add", "lanhdao", "--password", PASSWORD, "--role", "leader", "--unit", "VP")
+    store = tmp_path / "files"
+    (store / "ab").mkdir(parents=True)
+    (store / "ab" / "blob").write_bytes(b"attachment bytes")
+    db.session.commit()
+    assert _count(db, User) == 2
+    db.session.commit()
+
+    target = tmp_path / "out" / "backup.tar.gz"
+    target.parent.mkdir()
+    result = run("backup", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.exists()
+    with tarfile.open(target, "r:gz") as tar:
+        names = tar.getnames()
+        assert "docflow.db" in names
+        assert "files/ab/blob" in names
+        assert tar.extractfile("files/ab/blob").read() == b"attachment bytes"
+        tar.extract("docflow.db", path=tmp_path / "restore", filter="data")
+    con = sqlite3.connect(tmp_path / "restore" / "docflow.db")
+    try:
+        assert con.execute("SELECT count(*) FROM users").fetchone()[0] == 2
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        con.close()
