@@ -52,7 +52,10 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     _register_template_helpers(app)
     _register_security_headers(app)
 
+    from docflow import jobs
     from docflow.cli import register_cli
+
+    jobs.init_app(app)
 
     register_cli(app)
     return app
@@ -134,12 +137,14 @@ def _tune_sqlite(engine) -> None:
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn):
         # A deferred transaction that later writes fails at once with "database is locked" whatever
-        # the busy timeout, so anything that may write takes the write lock up front. Page views
-        # (GET/HEAD) only read and begin deferred, so they never queue behind writers.
-        if has_request_context() and request.method in ("GET", "HEAD", "OPTIONS") and not g.get("db_write"):
-            conn.exec_driver_sql("BEGIN")
+        # the busy timeout, so anything that may write takes the write lock up front: the CLI, jobs,
+        # and write requests (until core.tx.reads_only() after their commit). Page views (GET/HEAD)
+        # only read and begin deferred, so they never queue behind writers.
+        if has_request_context():
+            write = g.get("db_write", request.method not in ("GET", "HEAD", "OPTIONS"))
         else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            write = True
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def _select_locale():

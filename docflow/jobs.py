@@ -1,8 +1,9 @@
 """Background jobs (architecture decision 5): `enqueue(name, *args)`.
 
-- Embedded mode (no REDIS_URL, or JOBS_INLINE true): the job runs at once, in its own app context
-  and so its own database session and transaction, which is committed (rolled back on error; an
-  inline job's failure is logged and never breaks the request that enqueued it).
+- Embedded mode (no REDIS_URL, or JOBS_INLINE true): the job runs in its own app context and so its
+  own database session and transaction, which is committed (rolled back on error; an inline job's
+  failure is logged and never breaks what enqueued it). Enqueued during a request, it runs when the
+  request is over (teardown), so it never waits for the request's lock; elsewhere (CLI) at once.
 - With REDIS_URL: the job goes on the RQ queue "docflow" as `docflow.jobs.run_job(name, *args)`,
   which a worker runs by building the app and then the job the same way.
 
@@ -19,7 +20,7 @@ import importlib
 import logging
 from collections.abc import Callable
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_request_context
 
 from docflow.extensions import db
 
@@ -89,6 +90,11 @@ def enqueue(name: str, *args, **rq_options):
     resolve(name)  # an unknown name fails here, in the caller, not later in a worker
     app = current_app._get_current_object()
     if is_inline(app):
+        if has_request_context():
+            # run when the request is over (teardown), after its transaction has ended: the job
+            # never waits behind the request's own lock, and a slow job never holds one for it
+            g.setdefault("_docflow_jobs", []).append((name, args))
+            return None
         _end_read_only_transaction()
         return _run(app, name, args, reraise=False)
     from redis import Redis
@@ -97,6 +103,19 @@ def enqueue(name: str, *args, **rq_options):
     queue = Queue(QUEUE_NAME, connection=Redis.from_url(app.config["REDIS_URL"]))
     rq_options.setdefault("job_timeout", int(app.config.get("EXTRACT_TIMEOUT_S", 30)) * 2 + 60)
     return queue.enqueue("docflow.jobs.run_job", name, *args, **rq_options)
+
+
+def init_app(app: Flask) -> None:
+    """Run the inline jobs a request enqueued once it is finished (not if it failed)."""
+
+    @app.teardown_request
+    def _run_request_jobs(exc):
+        pending = g.pop("_docflow_jobs", None)
+        if not pending or exc is not None:
+            return
+        db.session.rollback()  # end the request's last (read) transaction; its work is committed
+        for name, args in pending:
+            _run(app, name, args, reraise=False)
 
 
 _worker_app: Flask | None = None

@@ -3,7 +3,15 @@
 from docflow.auth.models import ApiToken, Unit, User, UserRole
 from docflow.core.models import AuditEvent, AuditHead, Notification, Setting
 from docflow.incoming.models import Assignment, ProgressNote
-from docflow.outgoing.models import ApprovalAction, DraftVersion, Recipient, ReplyLink, Workflow, WorkflowDocType, WorkflowStep
+from docflow.outgoing.models import (
+    ApprovalAction,
+    DraftVersion,
+    Recipient,
+    ReplyLink,
+    Workflow,
+    WorkflowDocType,
+    WorkflowStep,
+)
 from docflow.registry.models import Attachment, DocType, Document, Organization, Participant, Register
 
 __all__ = ["ApiToken", "ApprovalAction", "DraftVersion", "Recipient", "ReplyLink", "Workflow", "WorkflowDocType",

@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 from docflow.api.schemas import PageArgs, list_schema, page_of
 from docflow.core.enums import CLEARANCES, MEDIA, URGENCIES
 from docflow.core.timeutil import iso_utc
+from docflow.core.tx import reads_only
 from docflow.extensions import db
 from docflow.incoming import services as incoming
 from docflow.registry import access
@@ -187,6 +188,7 @@ def _doc(doc_id):
 
 def _answer(doc):
     db.session.commit()
+    reads_only()
     db.session.refresh(doc)
     return doc
 

@@ -11,6 +11,7 @@ from docflow.api.schemas import PageArgs, list_schema, page_of
 from docflow.core.enums import CLEARANCES, URGENCIES
 from docflow.core.errors import ValidationFailed
 from docflow.core.timeutil import iso_utc
+from docflow.core.tx import reads_only
 from docflow.extensions import db
 from docflow.incoming import services as incoming
 from docflow.outgoing import services as outgoing
@@ -173,6 +174,7 @@ def _doc(doc_id):
 
 def _answer(doc):
     db.session.commit()
+    reads_only()
     db.session.refresh(doc)
     return doc
 

@@ -242,9 +242,14 @@ def extract_attachment_text(attachment_id: int) -> str | None:
     if path is None or not path.is_file():
         att.text, att.text_status = None, "failed"
         return att.text_status
+    content_type = att.content_type
+    db.session.commit()  # hold no transaction (on SQLite: no write lock) while the extractor runs
     cfg = current_app.config
-    result = extract_text(path, att.content_type, timeout_s=float(cfg.get("EXTRACT_TIMEOUT_S", 30)),
+    result = extract_text(path, content_type, timeout_s=float(cfg.get("EXTRACT_TIMEOUT_S", 30)),
                           memory_mb=int(cfg.get("EXTRACT_MEMORY_MB", 1024)))
+    att = db.session.get(Attachment, attachment_id)
+    if att is None:  # removed meanwhile
+        return None
     if result.status != "done":
         current_app.logger.info("attachment %s: no text (%s: %s)", att.id, result.status, result.reason)
     att.text = result.text if result.status == "done" else None

@@ -153,6 +153,11 @@ def ensure_default_registers(year: int | None = None) -> list[Register]:
 
 def default_register(direction: str, confidential: bool, year: int) -> Register:
     """The year's default register for a direction and secrecy, created on first use."""
+    reg = db.session.scalar(sa.select(Register).where(Register.direction == direction, Register.year == year,
+                                                      Register.is_confidential.is_(confidential),
+                                                      Register.is_default.is_(True)))
+    if reg is not None:
+        return reg
     for reg in ensure_default_registers(year):
         if reg.direction == direction and reg.is_confidential == confidential:
             return reg
