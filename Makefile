@@ -25,7 +25,7 @@ run: install
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
