@@ -74,6 +74,8 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("DOCFLOW_TEST_DATABASE_URL")
     RATELIMIT_STORAGE_URI = "memory://"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105  fast hashing for the suite; production uses scrypt
+    # The suite reads English messages; tests/test_i18n.py checks the Vietnamese default and catalog.
+    BABEL_DEFAULT_LOCALE = "en"
 
 
 CONFIGS = {

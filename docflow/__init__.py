@@ -157,7 +157,7 @@ def _select_locale():
 
     if getattr(current_user, "is_authenticated", False) and getattr(current_user, "locale", None):
         return current_user.locale
-    return "vi"
+    return None  # BABEL_DEFAULT_LOCALE: Vietnamese
 
 
 def _register_auth(app: Flask) -> None:

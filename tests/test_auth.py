@@ -325,7 +325,9 @@ def test_language_switch_next_refuses_other_sites(client):
 def test_language_switch(client, users, login_as, db):
     from docflow.auth.models import User
 
-    assert '<html lang="vi">' in client.get("/auth/login").get_data(as_text=True)
+    # the suite's app speaks its configured default (English in TestingConfig; Vietnamese in
+    # production, see tests/test_i18n.py) until the user switches
+    assert '<html lang="en">' in client.get("/auth/login").get_data(as_text=True)
     response = client.post("/auth/lang/en", data={"next": "/auth/login"})
     assert response.status_code == 302
     assert response.headers["Location"] == "/auth/login"

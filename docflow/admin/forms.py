@@ -128,7 +128,7 @@ class DocTypeEditForm(VersionedForm):
 
 class RegisterCreateForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    direction = SelectField(_l("Direction"), choices=direction_choices())
+    direction = SelectField(_l("Kind of register"), choices=direction_choices())
     confidential = BooleanField(_l("For confidential documents"))
     year = IntegerField(_l("Year"), validators=[InputRequired()])
     submit = SubmitField(_l("Save"))

@@ -1,5 +1,6 @@
 """Incoming (văn bản đến): /incoming, /tasks, attachments. Thin adapters over incoming.services."""
 
+from flask import jsonify
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -201,7 +202,10 @@ def register(body):
     """Register an incoming document (clerk); the arrival number comes from the year's register."""
     force = body.pop("force")
     doc = incoming.register_incoming(body, actor=current_user, force=force)
-    return _answer(doc)
+    answer = jsonify(DocumentDetailSchema().dump(doc))  # answered inside the transaction: no re-read
+    db.session.commit()
+    answer.status_code = 201
+    return answer
 
 
 @blp.route("/incoming")

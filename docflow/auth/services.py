@@ -5,6 +5,7 @@ import re
 import secrets
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -339,7 +340,8 @@ def revoke_token(token: ApiToken, *, actor=None) -> None:
 def user_for_token(plain: str) -> User | None:
     if not plain or not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
         return None
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _hash_token(plain)))
+    token = db.session.scalar(sa.select(ApiToken).options(sa.orm.joinedload(ApiToken.user))
+                              .where(ApiToken.token_hash == _hash_token(plain)))
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
     return token.user

@@ -20,7 +20,9 @@ def people(users, db):
 
 
 @pytest.fixture
-def live_server(app):
+def live_server(make_app, app):
+    """The app as an office runs it (Vietnamese by default), served on a loopback port."""
+    app = make_app(BABEL_DEFAULT_LOCALE="vi")
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -32,7 +34,8 @@ def live_server(app):
 
 
 @pytest.fixture
-def page():
+def new_page():
+    """new_page() → a page in a fresh browser context (its own cookies), with console errors kept."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -40,15 +43,27 @@ def page():
             executable_path=CHROMIUM, headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        context = browser.new_context(locale="vi-VN")
-        pg = context.new_page()
-        pg.set_default_timeout(15000)
-        errors: list[str] = []
-        pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        pg.console_errors = errors
-        yield pg
-        context.close()
+        contexts = []
+
+        def make():
+            context = browser.new_context(locale="vi-VN")
+            contexts.append(context)
+            pg = context.new_page()
+            pg.set_default_timeout(20000)
+            errors: list[str] = []
+            pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+            pg.console_errors = errors
+            return pg
+
+        yield make
+        for context in contexts:
+            context.close()
         browser.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
 
 
 requires_chromium = pytest.mark.skipif(not HAVE_CHROMIUM, reason="Debian chromium is not installed (.ci/run installs it)")

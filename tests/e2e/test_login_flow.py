@@ -31,9 +31,9 @@ def test_login_dashboard_language_and_logout(people, live_server, page):
     assert "/auth/login" in page.url
 
 
-def test_admin_reaches_users_page_and_clerk_does_not(people, live_server, page):
+def test_admin_reaches_users_page_and_clerk_does_not(people, live_server, new_page):
     for name, allowed in ((people["clerk"]["username"], False), (people["admin"]["username"], True)):
-        page.context.clear_cookies()
+        page = new_page()  # a fresh browser: its own cookies
         page.goto(live_server + "/auth/login")
         page.fill("input[name=username]", name)
         page.fill("input[name=password]", PASSWORD)
