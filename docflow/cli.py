@@ -170,6 +170,17 @@ def demo_command(credentials_file):
     click.echo(path.read_text(encoding="utf-8") if path.exists() else "(no demo logins file)")
 
 
+@docflow_cli.command("remind")
+def remind_command():
+    """Notify assignees of deadlines on the next working day and of overdue items (once each).
+    Run it daily from cron, e.g. `0 7 * * 1-6 cd /srv/docflow && .venv/bin/flask docflow remind`."""
+    from docflow.incoming.services import send_deadline_reminders
+
+    sent = send_deadline_reminders()
+    db.session.commit()
+    click.echo(f"{sent} reminders sent.")
+
+
 def register_cli(app) -> None:
     app.cli.add_command(docflow_cli)
 

@@ -33,6 +33,7 @@ GET_URLS = (
     "/admin/registers/new",
     "/admin/registers/{register}",
     "/admin/agency",
+    "/admin/calendar",
     "/admin/audit",
     "/admin/audit?verify=1&action=user.",
 )
@@ -54,6 +55,8 @@ POST_URLS = (
     ("/admin/registers/new", {"name": "Sổ lạ", "direction": "incoming", "year": "2030"}),
     ("/admin/registers/{register}", {"version": "1", "name": "Đổi tên", "active": "y"}),
     ("/admin/agency", {"name": "Cơ quan lạ", "abbr": "CQL", "code": ""}),
+    ("/admin/calendar", {"holidays": "01/01/2026", "days_normal": "1", "days_urgent": "1", "days_very_urgent": "1",
+                         "days_flash": "0"}),
 )
 
 
@@ -158,7 +161,7 @@ def test_admin_can_open_every_page(admin_client, targets):
 def test_admin_menu_in_base_links_to_the_pages(admin_client):
     html = admin_client.get("/admin/").get_data(as_text=True)
     for path in ("/admin/users", "/admin/units", "/admin/organizations", "/admin/doc-types", "/admin/registers",
-                 "/admin/agency", "/admin/audit"):
+                 "/admin/agency", "/admin/calendar", "/admin/audit"):
         assert f'href="{path}"' in html
 
 
@@ -781,3 +784,33 @@ def test_pages_have_no_inline_script_or_style(admin_client, targets):
     for url in GET_URLS:
         html = admin_client.get(url.format(**targets)).get_data(as_text=True)
         assert "<script>" not in html and "style=" not in html and " on" + "click=" not in html, url
+
+
+def test_admin_sets_the_working_calendar(admin_client, db):
+    from datetime import date
+
+    from docflow.core import calendar
+    from docflow.core.models import AuditEvent
+
+    bad = admin_client.post("/admin/calendar", data={"holidays": "30/04/2026\n31/02/2026", "days_normal": "7",
+                                                     "days_urgent": "2", "days_very_urgent": "1", "days_flash": "0"})
+    assert bad.status_code == 200
+    assert "Not a date: 31/02/2026" in bad.get_data(as_text=True)
+    db.session.rollback()
+    assert calendar.holidays() == set()
+    response = admin_client.post("/admin/calendar", data={
+        "holidays": "30/04/2026\n2026-05-01\n\n", "days_normal": "5", "days_urgent": "2", "days_very_urgent": "1",
+        "days_flash": "0"})
+    assert response.status_code == 302
+    db.session.rollback()
+    assert calendar.holidays() == {date(2026, 4, 30), date(2026, 5, 1)}
+    assert calendar.deadline_days("normal") == 5
+    # Wednesday 29/04/2026 + 2 working days skips the holidays and the weekend: Tuesday 05/05
+    assert calendar.default_due_date("urgent", date(2026, 4, 29)) == date(2026, 5, 5)
+    page = admin_client.get("/admin/calendar").get_data(as_text=True)
+    assert "30/04/2026" in page and "01/05/2026" in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "setting.update")) >= 2
+    out_of_range = admin_client.post("/admin/calendar", data={"holidays": "", "days_normal": "99", "days_urgent": "2",
+                                                              "days_very_urgent": "1", "days_flash": "0"})
+    assert out_of_range.status_code == 200 and "Enter 0 to 60 working days." in out_of_range.get_data(as_text=True)

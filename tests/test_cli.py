@@ -207,3 +207,30 @@ def test_backup(run, db, app, tmp_path):
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         con.close()
+
+
+def test_remind_notifies_due_and_overdue_once(run, db, app, api, users):
+    from datetime import timedelta
+
+    from docflow.core.models import Notification
+    from docflow.incoming.models import Assignment
+
+    clerk, leader = api(users["clerk"]), api(users["leader"])
+    ids = []
+    for n in range(2):
+        doc = clerk.post("/incoming", json={"sender_name": "Sở Nội vụ", "number_symbol": f"{n}/SNV",
+                                            "issued_date": today().isoformat(), "subject": "Nhắc hạn"}).get_json()
+        assert leader.post(f"/incoming/{doc['id']}/assign", json={
+            "assignees": [{"user_id": users["specialist"].id, "role": "primary"}]}).status_code == 200
+        ids.append(doc["id"])
+    late, due = (db.session.scalar(sa.select(Assignment).where(Assignment.document_id == i)) for i in ids)
+    late.due_date = today() - timedelta(days=3)
+    due.due_date = today()
+    db.session.commit()
+
+    result = run("remind")
+    assert result.exit_code == 0 and "2 reminders sent." in result.output
+    kinds = sorted(db.session.scalars(sa.select(Notification.kind).where(
+        Notification.user_id == users["specialist"].id, Notification.kind.in_(("overdue", "due_soon")))))
+    assert kinds == ["due_soon", "overdue"]
+    assert "0 reminders sent." in run("remind").output  # idempotent

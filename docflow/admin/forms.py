@@ -11,6 +11,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     SubmitField,
+    TextAreaField,
 )
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -146,4 +147,14 @@ class AgencyForm(FlaskForm):
     name = StringField(_l("Agency name"), validators=[DataRequired(), Length(max=250)])
     abbr = StringField(_l("Abbreviation (used in document symbols)"), validators=[DataRequired(), Length(max=20)])
     code = StringField(_l("Electronic code"), validators=[Optional(), Length(max=40)])
+    submit = SubmitField(_l("Save"))
+
+
+class CalendarForm(FlaskForm):
+    holidays = TextAreaField(_l("Holidays (one date a line, dd/mm/yyyy)"), validators=[Length(max=20000)],
+                             render_kw={"rows": 12})
+    days_normal = IntegerField(_l("Normal"), validators=[Optional()])
+    days_urgent = IntegerField(_l("Urgent (Khẩn)"), validators=[Optional()])
+    days_very_urgent = IntegerField(_l("Very urgent (Thượng khẩn)"), validators=[Optional()])
+    days_flash = IntegerField(_l("Flash (Hỏa tốc)"), validators=[Optional()])
     submit = SubmitField(_l("Save"))

@@ -13,6 +13,7 @@ from wtforms.fields import SelectChoice
 
 from docflow.admin.forms import (
     AgencyForm,
+    CalendarForm,
     DocTypeCreateForm,
     DocTypeEditForm,
     OrganizationEditForm,
@@ -28,8 +29,9 @@ from docflow.admin.forms import (
 from docflow.auth import services
 from docflow.auth.forms import EmptyForm
 from docflow.auth.models import Unit, User
-from docflow.core import audit, settings
+from docflow.core import audit, calendar, settings
 from docflow.core.enums import ROLES
+from docflow.core.enums import URGENCIES
 from docflow.core.errors import Conflict, ValidationFailed
 from docflow.core.models import AuditEvent
 from docflow.core.permissions import role_required
@@ -491,6 +493,33 @@ def agency():
             flash(_("The agency settings were saved."), "success")
             return redirect(url_for("admin.agency"))
     return render_template("admin/agency.html", form=form)
+
+
+# ---- working calendar ------------------------------------------------------------------------
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@role_required("admin")
+def working_calendar():
+    """Holidays and the default handling deadlines per urgency (working days)."""
+    if request.method == "GET":
+        data = {"holidays": "\n".join(d.strftime("%d/%m/%Y") for d in sorted(calendar.holidays()))}
+        data.update({f"days_{u}": calendar.deadline_days(u) for u in URGENCIES})
+        form = CalendarForm(data=data)
+    else:
+        form = CalendarForm()
+    if form.validate_on_submit():
+        try:
+            calendar.update_calendar(form.holidays.data or "",
+                                     {u: getattr(form, f"days_{u}").data for u in URGENCIES},
+                                     actor=current_user)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(_("The working calendar was saved."), "success")
+            return redirect(url_for("admin.working_calendar"))
+    return render_template("admin/calendar.html", form=form)
 
 
 # ---- audit log -------------------------------------------------------------------------------

@@ -73,3 +73,48 @@ def due_soon(due: date | None, today: date, off: set[date] | None = None, within
     if due is None or due < today:
         return False
     return due <= add_working_days(today, within, off)
+
+
+def parse_day(text: str) -> date | None:
+    """dd/mm/yyyy (as the pages show dates) or yyyy-mm-dd."""
+    text = text.strip()
+    try:
+        if "/" in text:
+            day, month, year = (int(part) for part in text.split("/"))
+            return date(year, month, day)
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def update_calendar(holiday_lines: str, days: dict, *, actor=None) -> None:
+    """The office's working calendar: its holidays (one date a line) and the default handling
+    deadline per urgency, in working days."""
+    from flask_babel import gettext as _
+
+    from docflow.core.enums import URGENCIES
+    from docflow.core.errors import ValidationFailed
+
+    errors: dict[str, list[str]] = {}
+    off: set[date] = set()
+    for line in (holiday_lines or "").splitlines():
+        if not line.strip():
+            continue
+        day = parse_day(line)
+        if day is None:
+            errors.setdefault("holidays", []).append(_("Not a date: %(text)s", text=line.strip()[:20]))
+        else:
+            off.add(day)
+    clean_days = {}
+    for urgency in URGENCIES:
+        try:
+            value = int(days.get(urgency))
+        except (TypeError, ValueError):
+            value = -1
+        if not 0 <= value <= 60:
+            errors[f"days_{urgency}"] = [_("Enter 0 to 60 working days.")]
+        clean_days[urgency] = value
+    if errors:
+        raise ValidationFailed(errors)
+    settings.put("holidays", sorted(d.isoformat() for d in off), actor=actor)
+    settings.put("deadline_days", clean_days, actor=actor)
