@@ -30,8 +30,7 @@ from docflow.auth import services
 from docflow.auth.forms import EmptyForm
 from docflow.auth.models import Unit, User
 from docflow.core import audit, calendar, settings
-from docflow.core.enums import ROLES
-from docflow.core.enums import URGENCIES
+from docflow.core.enums import ROLES, URGENCIES
 from docflow.core.errors import Conflict, ValidationFailed
 from docflow.core.models import AuditEvent
 from docflow.core.permissions import role_required
