@@ -181,6 +181,25 @@ def remind_command():
     click.echo(f"{sent} reminders sent.")
 
 
+@docflow_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker_command(burst):
+    """Run background jobs from Redis (when REDIS_URL is set; without it jobs run in the app)."""
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    from docflow import jobs
+
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException("REDIS_URL is not set: jobs run inline, no worker is needed.")
+    # Jobs run in this process with this app (the text extractor is itself a capped subprocess).
+    jobs.use_app(current_app._get_current_object())
+    db.session.remove()
+    connection = Redis.from_url(url)
+    SimpleWorker([Queue(jobs.QUEUE_NAME, connection=connection)], connection=connection).work(burst=burst)
+
+
 def register_cli(app) -> None:
     app.cli.add_command(docflow_cli)
 

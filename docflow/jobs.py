@@ -121,6 +121,12 @@ def init_app(app: Flask) -> None:
 _worker_app: Flask | None = None
 
 
+def use_app(app: Flask) -> None:
+    """The app the worker runs jobs with (instead of building one)."""
+    global _worker_app
+    _worker_app = app
+
+
 def run_job(name: str, *args):
     """The RQ entry point: build the app (once per worker process) and run the job, committing."""
     global _worker_app

@@ -234,3 +234,38 @@ def test_remind_notifies_due_and_overdue_once(run, db, app, api, users):
         Notification.user_id == users["specialist"].id, Notification.kind.in_(("overdue", "due_soon")))))
     assert kinds == ["due_soon", "overdue"]
     assert "0 reminders sent." in run("remind").output  # idempotent
+
+
+def test_worker_runs_queued_extraction_jobs(run, app, db, api, users, monkeypatch):
+    """With REDIS_URL set, an upload's text extraction waits on the queue until a worker runs it."""
+    import io
+
+    import redis
+
+    from docflow.registry.models import Attachment
+    from tests.fixtures import files as F
+
+    url = "redis://127.0.0.1:6379/15"  # a database of its own, emptied by the test
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.ConnectionError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379 (.ci/run starts it)")
+    redis.Redis.from_url(url).flushdb()
+    monkeypatch.setitem(app.config, "REDIS_URL", url)
+    import docflow.jobs as jobs
+
+    monkeypatch.setattr(jobs, "_worker_app", None)
+    clerk = api(users["clerk"])
+    doc = clerk.post("/incoming", json={"sender_name": "Sở Nội vụ", "number_symbol": "5/SNV",
+                                        "issued_date": today().isoformat(), "subject": "Có tệp"}).get_json()
+    response = clerk.post(f"/incoming/{doc['id']}/attachments", data={"file": (io.BytesIO(F.pdf_bytes()), "qd.pdf")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 201
+    att_id = response.get_json()["id"]
+    db.session.rollback()
+    assert db.session.get(Attachment, att_id).text_status == "pending"
+    db.session.rollback()  # hold no SQLite lock while the worker writes
+    result = run("worker", "--burst")
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+    assert F.VN_TEXT in db.session.get(Attachment, att_id).text
