@@ -12,10 +12,8 @@ The ordinary and the confidential registers are separate books: choose one regis
 writes it with openpyxl; the HTML pages render the same `Book`.
 """
 
-import io
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -23,10 +21,24 @@ from sqlalchemy.orm import selectinload
 from docflow.core import settings
 from docflow.core.enums import CLEARANCES
 from docflow.core.errors import ValidationFailed
-from docflow.core.timeutil import format_date, to_local, today
+from docflow.core.timeutil import format_date, today
 from docflow.extensions import db
 from docflow.incoming.models import Assignment, ProgressNote
 from docflow.registry import access
+from docflow.registry.books import (  # noqa: F401  (re-exported for the views and the API)
+    CONFIDENTIALITY_VI,
+    URGENCY_VI,
+    XLSX_HEADER_ROW,
+    XLSX_MIMETYPE,
+    Period,
+    chunks,
+    display,
+    local_day,
+    parse_day,
+    parse_flag,
+    parse_period,
+    write_xlsx,
+)
 from docflow.registry.models import Document, Register
 
 #: App. IV, "Sổ đăng ký văn bản đến": the ten columns, in order
@@ -63,60 +75,10 @@ INCOMING_TITLE = "SỔ ĐĂNG KÝ VĂN BẢN ĐẾN"
 TRACKING_TITLE = "SỔ THEO DÕI GIẢI QUYẾT VĂN BẢN ĐẾN"
 
 ROLE_LABELS_VI = {"primary": "xử lý chính", "coordinate": "phối hợp", "inform": "để biết"}
-CONFIDENTIALITY_VI = {"confidential": "Mật", "secret": "Tối mật", "top_secret": "Tuyệt mật"}
-URGENCY_VI = {"urgent": "Khẩn", "very_urgent": "Thượng khẩn", "flash": "Hỏa tốc"}
 
-_DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
-_ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 # ---- parameters --------------------------------------------------------------------------------
-
-def parse_day(value, field_name: str, errors: dict) -> date | None:
-    """A date typed as dd/mm/yyyy or sent by a date input as yyyy-mm-dd; None when empty."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    try:
-        m = _DMY.match(text)
-        if m:
-            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-        return date.fromisoformat(text)
-    except ValueError:
-        errors.setdefault(field_name, []).append("Ngày không hợp lệ: nhập theo dạng ngày/tháng/năm (dd/mm/yyyy).")
-        return None
-
-
-@dataclass
-class Period:
-    start: date
-    end: date
-
-    @property
-    def label(self) -> str:
-        return f"Từ ngày {format_date(self.start)} đến ngày {format_date(self.end)}"
-
-
-def parse_period(start, end) -> Period:
-    """The period of a book: by default from 1 January of this year to today. Raises
-    ValidationFailed (Vietnamese messages keyed `from` / `to`) for bad or reversed dates."""
-    errors: dict[str, list[str]] = {}
-    first = parse_day(start, "from", errors)
-    last = parse_day(end, "to", errors)
-    now = today()
-    for key, value in (("from", first), ("to", last)):
-        if value is not None and not 1945 <= value.year <= 2999:
-            errors.setdefault(key, []).append("Năm phải từ 1945 trở đi.")
-    if errors:
-        raise ValidationFailed(errors)
-    last = last or now
-    first = first or date(last.year, 1, 1)
-    if first > last:
-        raise ValidationFailed({"from": ["Ngày bắt đầu phải trước hoặc bằng ngày kết thúc."]})
-    return Period(first, last)
-
 
 def parse_register(register_id, confidential=None) -> tuple[Register | None, bool]:
     """(the register, whether the book is the confidential one). `register_id` wins over the flag."""
@@ -125,8 +87,7 @@ def parse_register(register_id, confidential=None) -> tuple[Register | None, boo
         if reg is None or reg.direction != "incoming":
             raise ValidationFailed({"register_id": ["Chọn một sổ văn bản đến."]})
         return reg, reg.is_confidential
-    flag = str(confidential).strip().lower() in ("1", "true", "yes", "on", "mat") if confidential is not None else False
-    return None, flag
+    return None, parse_flag(confidential)
 
 
 def registers_for(user) -> list[Register]:
@@ -188,7 +149,7 @@ def documents_for(user, period: Period, *, register: Register | None = None, con
 
 def _assignments_by_doc(doc_ids: list[int]) -> dict[int, list[Assignment]]:
     out: dict[int, list[Assignment]] = {i: [] for i in doc_ids}
-    for chunk in _chunks(doc_ids):
+    for chunk in chunks(doc_ids):
         stmt = (sa.select(Assignment).where(Assignment.document_id.in_(chunk))
                 .options(selectinload(Assignment.user), selectinload(Assignment.unit))
                 .order_by(Assignment.document_id, Assignment.id))
@@ -199,18 +160,13 @@ def _assignments_by_doc(doc_ids: list[int]) -> dict[int, list[Assignment]]:
 
 def _last_notes(doc_ids: list[int]) -> dict[int, ProgressNote]:
     out: dict[int, ProgressNote] = {}
-    for chunk in _chunks(doc_ids):
+    for chunk in chunks(doc_ids):
         newest = (sa.select(sa.func.max(ProgressNote.id)).where(ProgressNote.document_id.in_(chunk),
                                                                 ProgressNote.kind == "progress")
                   .group_by(ProgressNote.document_id))
         for note in db.session.scalars(sa.select(ProgressNote).where(ProgressNote.id.in_(newest))):
             out[note.document_id] = note
     return out
-
-
-def _chunks(ids: list[int], size: int = 900):
-    for i in range(0, len(ids), size):
-        yield ids[i:i + size]
 
 
 def _who(a: Assignment) -> str:
@@ -246,11 +202,7 @@ def _recipients(doc: Document, assignments: list[Assignment]) -> str:
 def _transfer_date(doc: Document, assignments: list[Assignment]) -> date | None:
     live = _live(assignments)
     stamp = min((a.created_at for a in live if a.created_at), default=None) or doc.directed_at or doc.presented_at
-    return _local_day(stamp)
-
-
-def _local_day(stamp: datetime | None) -> date | None:
-    return to_local(stamp).date() if stamp else None
+    return local_day(stamp)
 
 
 def _primary(assignments: list[Assignment]) -> Assignment | None:
@@ -287,7 +239,7 @@ def _progress(doc: Document, assignments: list[Assignment], note: ProgressNote |
     if doc.status == "cancelled":
         return "Đã hủy", False
     if doc.status == "completed":
-        done = _local_day(doc.completed_at)
+        done = local_day(doc.completed_at)
         text = "Đã giải quyết" + (f" ngày {format_date(done)}" if done else "")
         if deadline and done and done > deadline:
             text += " (quá hạn)"
@@ -303,7 +255,7 @@ def _progress(doc: Document, assignments: list[Assignment], note: ProgressNote |
     if overdue:
         text += f" – quá hạn {(on - deadline).days} ngày"
     if note is not None:
-        text += f"; {format_date(_local_day(note.created_at))}: {note.note}"
+        text += f"; {format_date(local_day(note.created_at))}: {note.note}"
     return text, overdue
 
 
@@ -380,94 +332,5 @@ def build(kind: str, user, period: Period, *, register: Register | None = None, 
     raise ValueError(kind)
 
 
-def display(value) -> str:
-    """A cell as text (the HTML page): dates dd/mm/yyyy."""
-    if value is None:
-        return ""
-    if isinstance(value, date | datetime):
-        return format_date(value)
-    return str(value)
-
-
-# ---- XLSX --------------------------------------------------------------------------------------
-
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _cell_text(value: str) -> str:
-    return _ILLEGAL_XLSX.sub("", value)
-
-
 def to_xlsx(book: Book) -> bytes:
-    """The book as an .xlsx: agency and title rows, the App. IV header (frozen, repeated on every
-    printed page), one row per document, dates as dd/mm/yyyy, landscape A4 fitted to the width."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, Side
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Sổ đến" if book.kind == "incoming" else "Theo dõi giải quyết"
-    ncols = len(book.columns)
-    last_col = get_column_letter(ncols)
-    thin = Side(style="thin", color="000000")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    wrap_top = Alignment(wrap_text=True, vertical="top")
-
-    ws["A1"] = _cell_text(book.agency.upper())
-    ws["A1"].font = Font(bold=True, size=12)
-    ws.merge_cells(f"A1:{last_col}1")
-    ws["A2"] = book.title
-    ws["A2"].font = Font(bold=True, size=14)
-    ws["A2"].alignment = Alignment(horizontal="center")
-    ws.merge_cells(f"A2:{last_col}2")
-    ws["A3"] = _cell_text(book.subtitle)
-    ws["A3"].font = Font(italic=True)
-    ws["A3"].alignment = Alignment(horizontal="center")
-    ws.merge_cells(f"A3:{last_col}3")
-    header_row = 4
-
-    for col, (name, width) in enumerate(zip(book.columns, book.widths, strict=True), start=1):
-        cell = ws.cell(row=header_row, column=col, value=name)
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = border
-        ws.column_dimensions[get_column_letter(col)].width = width
-    ws.row_dimensions[header_row].height = 32
-
-    for r, row in enumerate(book.rows, start=header_row + 1):
-        for c, value in enumerate(row, start=1):
-            cell = ws.cell(row=r, column=c)
-            if isinstance(value, str):
-                cell.value = _cell_text(value)
-                cell.data_type = "s"  # never a formula, whatever the text starts with
-            else:
-                cell.value = value
-            if (c - 1) in book.date_columns:
-                cell.number_format = "dd/mm/yyyy"
-                cell.alignment = Alignment(horizontal="center", vertical="top")
-            elif isinstance(value, int):
-                cell.alignment = Alignment(horizontal="center", vertical="top")
-            else:
-                cell.alignment = wrap_top
-            cell.border = border
-
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    if book.rows:
-        ws.auto_filter.ref = f"A{header_row}:{last_col}{header_row + len(book.rows)}"
-    wb.properties.title = f"{book.title} – {book.subtitle}"
-    wb.properties.creator = "docflow"
-
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-#: the row number of the column headers in the XLSX (tests and readers look for it)
-XLSX_HEADER_ROW = 4
+    return write_xlsx(book, "Sổ đến" if book.kind == "incoming" else "Theo dõi giải quyết")
