@@ -526,3 +526,20 @@ def test_api_works_with_csrf_protection_on(make_app, users, db):
     assert response.status_code == 201, response.get_data(as_text=True)
     # while a cookie-authenticated page POST still needs its token
     assert client.post("/auth/login", data={"username": "admin1", "password": PASSWORD}).status_code == 400
+
+
+def test_user_search_ignores_diacritics_and_case(api, users, make_user):
+    make_user("specialist", username="dangvd", full_name="ĐẶNG Văn Dũng")
+    make_user("specialist", username="dungnt", full_name="Nguyễn Thị Dung")
+    admin = api(users["admin"])
+
+    def names(q):
+        body = admin.get("/users", query_string={"q": q}).get_json()
+        return sorted(u["username"] for u in body["items"])
+
+    assert names("đặng") == ["dangvd"]
+    assert names("dang van") == ["dangvd"]
+    assert names("VĂN DŨNG") == ["dangvd"]
+    assert names("nguyen thi") == ["dungnt"]
+    assert len(names("dung")) == 8  # "Người dùng ..." of the other test users too
+    assert names("_") == []  # LIKE wildcards match themselves

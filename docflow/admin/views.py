@@ -34,6 +34,7 @@ from docflow.core.enums import ROLES, URGENCIES
 from docflow.core.errors import Conflict, ValidationFailed
 from docflow.core.models import AuditEvent
 from docflow.core.permissions import role_required
+from docflow.core.text import like_escape
 from docflow.core.timeutil import today
 from docflow.extensions import db
 from docflow.registry import reference
@@ -529,7 +530,7 @@ def audit_log():
     action = (request.args.get("action") or "").strip()[:64]
     stmt = sa.select(AuditEvent).order_by(AuditEvent.seq.desc())
     if action:
-        escaped = action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        escaped = like_escape(action)
         stmt = stmt.where(AuditEvent.action.like(f"{escaped}%", escape="\\"))
     pagination = db.paginate(stmt, per_page=AUDIT_PER_PAGE, max_per_page=AUDIT_PER_PAGE, error_out=False)
     actions = db.session.scalars(sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()

@@ -69,6 +69,8 @@ class UserPatchSchema(Schema):
 class UserArgs(PageArgs):
     unit = fields.Str(metadata={"description": "unit id or code"})
     role = fields.Str(validate=validate.OneOf(ROLES))
+    q = fields.Str(validate=validate.Length(max=100), metadata={"description": "username, name or e-mail; "
+                                                                             "diacritics optional"})
 
 
 class UnitSchema(Schema):
@@ -211,7 +213,7 @@ def list_users(args):
         else:
             unit = db.session.scalar(sa.select(Unit).where(Unit.code == ref.strip().upper()))
         unit_id = unit.id if unit else -1
-    return page_of(people.list_users(unit_id=unit_id, role=args.get("role")), args, UserSchema())
+    return page_of(people.list_users(unit_id=unit_id, role=args.get("role"), q=args.get("q")), args, UserSchema())
 
 
 @blp.route("/users", methods=["POST"])

@@ -65,6 +65,8 @@ class User(db.Model):
     password_changed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     locale: Mapped[str | None] = mapped_column(sa.String(5))
+    #: folded username, full name and e-mail: "dang van" finds "ĐẶNG Văn Dũng" (kept by an ORM hook)
+    search_key: Mapped[str] = mapped_column(sa.String(500), default="", index=True)
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
 
@@ -133,3 +135,11 @@ class ApiToken(db.Model):
         return self.revoked_at is not None
 
 
+
+
+@sa.event.listens_for(User, "before_insert")
+@sa.event.listens_for(User, "before_update")
+def _fill_search_key(_mapper, _connection, user: User) -> None:
+    from docflow.core.text import fold
+
+    user.search_key = " ".join(filter(None, [user.username, fold(user.full_name), (user.email or "").lower()]))[:500]

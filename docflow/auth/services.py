@@ -14,6 +14,7 @@ from docflow.auth.models import ApiToken, Unit, User, new_session_token
 from docflow.core import audit
 from docflow.core.enums import CLEARANCES, ROLES
 from docflow.core.errors import Conflict, NotFound, ValidationFailed
+from docflow.core.text import fold, like_escape
 from docflow.core.timeutil import utcnow
 from docflow.core.values import get_by_id
 from docflow.extensions import db
@@ -235,9 +236,9 @@ def list_users(*, unit_id=None, role=None, active=None, q=None):
         stmt = stmt.where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == role)))
     if active is not None:
         stmt = stmt.where(User.is_active_flag.is_(active))
-    if q:
-        like = f"%{q.strip().lower()}%"
-        stmt = stmt.where(sa.or_(User.username.like(like), sa.func.lower(User.full_name).like(like)))
+    for word in fold(q or "").split()[:6]:  # diacritics and case optional, % and _ literal
+        escaped = like_escape(word)
+        stmt = stmt.where(User.search_key.like(f"%{escaped}%", escape="\\"))
     return stmt
 
 

@@ -16,3 +16,8 @@ def fold(text: str | None) -> str:
 
 def nfc(text: str | None) -> str | None:
     return unicodedata.normalize("NFC", text).strip() if text is not None else None
+
+
+def like_escape(text: str) -> str:
+    """Text for a LIKE pattern with `escape="\\\\"`: % and _ match themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -11,7 +11,7 @@ from docflow.core import audit, calendar
 from docflow.core.enums import CLEARANCES, MEDIA, URGENCIES
 from docflow.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from docflow.core.models import Notification
-from docflow.core.text import fold, nfc
+from docflow.core.text import fold, like_escape, nfc
 from docflow.core.timeutil import today, utcnow
 from docflow.core.values import as_id, get_by_id
 from docflow.extensions import db
@@ -665,7 +665,7 @@ def list_incoming(user: User, *, status=None, year=None, overdue=None, q=None):
             Assignment.state == "open", Assignment.due_date < today())))
     if q:
         for word in fold(q).split()[:6]:
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            escaped = like_escape(word)
             stmt = stmt.where(Document.dup_key.like(f"%{escaped}%", escape="\\"))
     return stmt.order_by(Document.received_date.desc(), Document.number.desc())
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from docflow.core import audit, settings
 from docflow.core.errors import NotFound, ValidationFailed
-from docflow.core.text import fold
+from docflow.core.text import fold, like_escape
 from docflow.core.timeutil import today
 from docflow.core.values import get_by_id
 from docflow.extensions import db
@@ -274,7 +274,7 @@ def search_organizations(q: str | None = None, *, active_only: bool = False):
     stmt = sa.select(Organization).order_by(Organization.name)
     if q:
         for word in fold(q).split()[:8]:
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            escaped = like_escape(word)
             stmt = stmt.where(Organization.search_key.like(f"%{escaped}%", escape="\\"))
     if active_only:
         stmt = stmt.where(Organization.is_active.is_(True))
