@@ -170,6 +170,20 @@ def demo_command(credentials_file):
     click.echo(path.read_text(encoding="utf-8") if path.exists() else "(no demo logins file)")
 
 
+@docflow_cli.command("seed")
+@click.option("--documents", "count", type=click.IntRange(1, 10_000_000), required=True,
+              help="How many incoming documents to add.")
+@click.option("--years", type=click.IntRange(1, 50), default=1, show_default=True,
+              help="Spread them over this many years, back from this one.")
+@click.option("--random-seed", type=int, default=2026, show_default=True)
+def seed_command(count, years, random_seed):
+    """Bulk synthetic documents for benchmarks (gap-free numbers; progress bar)."""
+    from docflow.seed import seed_documents
+
+    made = seed_documents(count, years, seed=random_seed)
+    click.echo(f"{made} documents added.")
+
+
 @docflow_cli.command("remind")
 def remind_command():
     """Notify assignees of deadlines on the next working day and of overdue items (once each).

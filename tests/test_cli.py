@@ -269,3 +269,24 @@ def test_worker_runs_queued_extraction_jobs(run, app, db, api, users, monkeypatc
     assert result.exit_code == 0, result.output
     db.session.rollback()
     assert F.VN_TEXT in db.session.get(Attachment, att_id).text
+
+
+def test_seed_adds_gap_free_documents_over_the_years(run, db, app):
+    from docflow.core import audit
+    from docflow.registry.models import Document, Register
+
+    result = run("seed", "--documents", "2500", "--years", "2")
+    assert result.exit_code == 0, result.output
+    assert "2500 documents added." in result.output
+    assert _count(db, Document) == 2500
+    years = dict(db.session.execute(sa.select(Document.year, sa.func.count()).group_by(Document.year)).all())
+    assert years == {today().year: 1250, today().year - 1: 1250}
+    for register in db.session.scalars(sa.select(Register).where(Register.last_number > 0)):
+        rows = db.session.execute(sa.select(Document.number, Document.received_date)
+                                  .where(Document.register_id == register.id).order_by(Document.number)).all()
+        assert [r.number for r in rows] == list(range(1, register.last_number + 1))
+        assert [r.received_date for r in rows] == sorted(r.received_date for r in rows)
+        assert all(r.received_date.year == register.year for r in rows)
+    assert db.session.scalar(sa.select(sa.func.max(Document.received_date))) <= today()
+    assert audit.verify().ok
+    assert run("seed", "--documents", "0").exit_code != 0
