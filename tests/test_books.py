@@ -301,3 +301,15 @@ def _demo_password(path, username):
         if parts and parts[0] == username:
             return parts[1]
     raise AssertionError(username)
+
+
+def test_the_books_are_in_the_menu_of_who_may_open_them(client, users):
+    for role, shown in (("clerk", True), ("leader", True), ("archivist", True), ("admin", True),
+                        ("specialist", False), ("unit_head", False)):
+        c = client.application.test_client()
+        c.post("/auth/login", data={"username": users[role].username, "password": "Test-Passw0rd-2026"})
+        html = c.get("/dashboard").get_data(as_text=True)
+        for path in ("/books/incoming", "/books/tracking", "/books/outgoing", "/books/postal"):
+            assert (f'href="{path}"' in html) is shown, (role, path)
+            if shown:
+                assert c.get(path).status_code == 200
