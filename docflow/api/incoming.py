@@ -85,8 +85,16 @@ class DocumentSchema(Schema):
 
 class DocumentDetailSchema(DocumentSchema):
     attachments = fields.List(fields.Nested(AttachmentSchema))
-    assignments = fields.Function(lambda d: AssignmentSchema(many=True).dump(incoming.assignments_of(d)))
-    history = fields.Function(lambda d: HistorySchema(many=True).dump(incoming.history_of(d)))
+    assignments = fields.Function(lambda d: ASSIGNMENTS.dump(incoming.assignments_of(d)))
+    history = fields.Function(lambda d: HISTORY.dump(incoming.history_of(d)))
+
+
+# Schema instances are reused: building one copies its declared fields (measurably slow per request).
+ASSIGNMENT = AssignmentSchema()
+ASSIGNMENTS = AssignmentSchema(many=True)
+HISTORY = HistorySchema(many=True)
+DOCUMENT = DocumentSchema()
+DOCUMENT_DETAIL = DocumentDetailSchema()
 
 
 class IncomingCreateSchema(Schema):
@@ -202,7 +210,7 @@ def register(body):
     """Register an incoming document (clerk); the arrival number comes from the year's register."""
     force = body.pop("force")
     doc = incoming.register_incoming(body, actor=current_user, force=force)
-    answer = jsonify(DocumentDetailSchema().dump(doc))  # answered inside the transaction: no re-read
+    answer = jsonify(DOCUMENT_DETAIL.dump(doc))  # answered inside the transaction: no re-read
     db.session.commit()
     answer.status_code = 201
     return answer
@@ -214,7 +222,7 @@ def register(body):
 def list_incoming(args):
     stmt = incoming.list_incoming(current_user, status=args.get("status"), year=args.get("year"),
                                   overdue=args.get("overdue"), q=args.get("q"))
-    return page_of(stmt, args, DocumentSchema())
+    return page_of(stmt, args, DOCUMENT)
 
 
 @blp.route("/incoming/<int:doc_id>")
@@ -326,5 +334,5 @@ def urge(body, assignment_id):
 @blp.response(200, list_schema(AssignmentSchema, "TaskList"))
 def tasks(args):
     """The caller's assignments: open, due_soon, overdue or done."""
-    return page_of(incoming.tasks(current_user, args["state"]), args, AssignmentSchema())
+    return page_of(incoming.tasks(current_user, args["state"]), args, ASSIGNMENT)
 

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from docflow.api.auth import require_role
-from docflow.api.incoming import AttachmentSchema, DocumentSchema, HistorySchema
+from docflow.api.incoming import HISTORY, AttachmentSchema, DocumentSchema
 from docflow.api.schemas import PageArgs, list_schema, page_of
 from docflow.core.enums import CLEARANCES, URGENCIES
 from docflow.core.errors import ValidationFailed
@@ -53,7 +53,7 @@ class ApprovalSchema(Schema):
 
 
 class OutgoingSchema(DocumentSchema):
-    recipients = fields.Function(lambda d: RecipientSchema(many=True).dump(outgoing.recipients_of(d)))
+    recipients = fields.Function(lambda d: RECIPIENTS.dump(outgoing.recipients_of(d)))
     sender = fields.Function(lambda d: None)
     drafter_id = fields.Int(allow_none=True)
     drafting_unit_id = fields.Int(allow_none=True)
@@ -67,10 +67,17 @@ class OutgoingSchema(DocumentSchema):
 
 class OutgoingDetailSchema(OutgoingSchema):
     attachments = fields.List(fields.Nested(AttachmentSchema))
-    versions = fields.Function(lambda d: VersionSchema(many=True).dump(outgoing.versions_of(d)))
-    approvals = fields.Function(lambda d: ApprovalSchema(many=True).dump(outgoing.approvals_of(d)))
+    versions = fields.Function(lambda d: VERSIONS.dump(outgoing.versions_of(d)))
+    approvals = fields.Function(lambda d: APPROVALS.dump(outgoing.approvals_of(d)))
     reply_to = fields.Function(lambda d: [x.id for x in outgoing.replies_of(d)])
-    history = fields.Function(lambda d: HistorySchema(many=True).dump(incoming.history_of(d)))
+    history = fields.Function(lambda d: HISTORY.dump(incoming.history_of(d)))
+
+
+RECIPIENTS = RecipientSchema(many=True)
+VERSIONS = VersionSchema(many=True)
+APPROVALS = ApprovalSchema(many=True)
+OUTGOING = OutgoingSchema()
+OUTGOING_MANY = OutgoingSchema(many=True)
 
 
 class RecipientIn(Schema):
@@ -192,7 +199,7 @@ def create_draft(body):
 @blp.response(200, list_schema(OutgoingSchema, "OutgoingList"))
 def list_outgoing(args):
     return page_of(outgoing.list_outgoing(current_user, status=args.get("status"), year=args.get("year")), args,
-                   OutgoingSchema())
+                   OUTGOING)
 
 
 @blp.route("/outgoing/awaiting")
@@ -202,7 +209,7 @@ def awaiting(args):
     """Drafts waiting for the caller's approval."""
     items = outgoing.awaiting_approval(current_user)
     start = (args["page"] - 1) * args["per_page"]
-    return {"items": OutgoingSchema(many=True).dump(items[start:start + args["per_page"]]), "total": len(items),
+    return {"items": OUTGOING_MANY.dump(items[start:start + args["per_page"]]), "total": len(items),
             "page": args["page"], "per_page": args["per_page"]}
 
 
