@@ -5,6 +5,7 @@ only the documents the caller may see."""
 import io
 
 from flask import send_file
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
@@ -35,7 +36,7 @@ def _xlsx(kind: str, args: dict):
     register, confidential = reports.parse_register(args.get("register_id"),
                                                     "1" if args.get("confidential") else None)
     if confidential and not current_user.cleared_for("confidential"):
-        raise ValidationFailed({"confidential": ["You are not cleared for the confidential register."]})
+        raise ValidationFailed({"confidential": [_("You are not cleared for the confidential register.")]})
     book = reports.build(kind, current_user, period, register=register, confidential=confidential)
     response = send_file(io.BytesIO(reports.to_xlsx(book)), mimetype=reports.XLSX_MIMETYPE, as_attachment=True,
                          download_name=book.filename("xlsx"), max_age=0)

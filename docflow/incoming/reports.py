@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from docflow.core import settings
@@ -85,7 +86,7 @@ def parse_register(register_id, confidential=None) -> tuple[Register | None, boo
     if register_id not in (None, ""):
         reg = db.session.get(Register, int(register_id)) if str(register_id).strip().isdigit() else None
         if reg is None or reg.direction != "incoming":
-            raise ValidationFailed({"register_id": ["Chọn một sổ văn bản đến."]})
+            raise ValidationFailed({"register_id": [_("Choose an incoming register.")]})
         return reg, reg.is_confidential
     return None, parse_flag(confidential)
 

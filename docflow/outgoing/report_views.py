@@ -5,6 +5,7 @@
 import io
 
 from flask import Blueprint, render_template, request, send_file
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from docflow.core.errors import ValidationFailed
@@ -24,7 +25,7 @@ def _params():
     period = reports.parse_period(form["from"], form["to"])
     confidential = reports.parse_confidential(form["confidential"])
     if confidential and not current_user.cleared_for("confidential"):
-        raise ValidationFailed({"confidential": ["Bạn không được phép xem sổ văn bản mật."]})
+        raise ValidationFailed({"confidential": [_("You are not cleared for the confidential register.")]})
     return form, period, confidential
 
 

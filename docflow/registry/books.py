@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import gettext as _
+
 from docflow.core.errors import ValidationFailed
 from docflow.core.timeutil import format_date, office_tz, to_local, today
 
@@ -34,7 +36,7 @@ def parse_day(value, key: str, errors: dict) -> date | None:
             return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
         return date.fromisoformat(text)
     except ValueError:
-        errors.setdefault(key, []).append("Ngày không hợp lệ: nhập theo dạng ngày/tháng/năm (dd/mm/yyyy).")
+        errors.setdefault(key, []).append(_("Not a valid date: enter it as day/month/year (dd/mm/yyyy)."))
         return None
 
 
@@ -56,20 +58,20 @@ class Period:
 
 
 def parse_period(start, end) -> Period:
-    """By default from 1 January of this year to today. Raises ValidationFailed with Vietnamese
+    """By default from 1 January of this year to today. Raises ValidationFailed with translated
     messages keyed `from` / `to` for bad or reversed dates."""
     errors: dict[str, list[str]] = {}
     first = parse_day(start, "from", errors)
     last = parse_day(end, "to", errors)
     for key, value in (("from", first), ("to", last)):
         if value is not None and not 1945 <= value.year <= 2999:
-            errors.setdefault(key, []).append("Năm phải từ 1945 đến 2999.")
+            errors.setdefault(key, []).append(_("The year must be between 1945 and 2999."))
     if errors:
         raise ValidationFailed(errors)
     last = last or today()
     first = first or date(last.year, 1, 1)
     if first > last:
-        raise ValidationFailed({"from": ["Ngày bắt đầu phải trước hoặc bằng ngày kết thúc."]})
+        raise ValidationFailed({"from": [_("The start date must be on or before the end date.")]})
     return Period(first, last)
 
 
