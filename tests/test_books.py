@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from docflow.core.timeutil import today
+from tests.conftest import login
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 INCOMING_HEADER = ["Ngày đến", "Số đến", "Tác giả", "Số, ký hiệu", "Ngày văn bản", "Tên loại và trích yếu nội dung",
@@ -128,7 +129,7 @@ def test_confidential_register_is_its_own_book_and_hidden_from_the_uncleared(log
             page = client.get(path, query_string=query)
             html = page.get_data(as_text=True)
             assert page.status_code == 200 and page.mimetype == "text/html"
-            assert "không được phép xem sổ văn bản mật" in html and "11/BCA-C" not in html
+            assert "You are not cleared for the confidential register." in html and "11/BCA-C" not in html
     # and the register is not offered to them
     assert f'value="{secret_register}"' not in client.get("/books/incoming").get_data(as_text=True)
 
@@ -145,6 +146,7 @@ def test_incoming_page_is_printable_html(login_as, client, users, books):
     assert books["start"].strftime("%d/%m/%Y") in html
     assert "<script>" not in html and "style=" not in html  # no inline script/style (CSP)
     assert "/books/incoming.xlsx" in html
+    assert "Total: 2 documents." in html and "Download XLSX" in html
 
 
 # ---- the tracking book -------------------------------------------------------------------------
@@ -194,17 +196,32 @@ def test_books_need_login(client, users):
 
 @pytest.mark.parametrize("path", ["/books/incoming", "/books/tracking", "/books/incoming.xlsx"])
 @pytest.mark.parametrize("query, message", [
-    ({"from": "31/02/2026"}, "Ngày không hợp lệ"),
-    ({"from": "hôm qua", "to": "2026-13-01"}, "Ngày không hợp lệ"),
-    ({"from": "2026-05-01", "to": "2026-04-01"}, "Ngày bắt đầu phải trước"),
-    ({"register_id": "abc"}, "Chọn một sổ văn bản đến"),
+    ({"from": "31/02/2026"}, "Not a valid date: enter it as day/month/year (dd/mm/yyyy)."),
+    ({"from": "hôm qua", "to": "2026-13-01"}, "Not a valid date: enter it as day/month/year (dd/mm/yyyy)."),
+    ({"from": "2026-05-01", "to": "2026-04-01"}, "The start date must be on or before the end date."),
+    ({"register_id": "abc"}, "Choose an incoming register."),
 ])
-def test_bad_dates_give_a_vietnamese_form_error(login_as, client, users, path, query, message):
+def test_bad_dates_give_a_form_error(login_as, client, users, path, query, message):
     login_as(users["clerk"])
     response = client.get(path, query_string=query)
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     assert message in response.get_data(as_text=True)
+
+
+def test_bad_date_error_is_vietnamese_in_a_vietnamese_app(make_app, users, db):
+    """Production's default language: the page chrome and the form error read in Vietnamese."""
+    client = make_app(BABEL_DEFAULT_LOCALE="vi").test_client()
+    clerk = users["clerk"].username
+    db.session.rollback()  # a second app on the same SQLite file must not wait for this session's lock
+    login(client, clerk)
+    response = client.get("/books/incoming", query_string={"from": "31/02/2026"})
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert "Không lập được sổ:" in html
+    assert "Ngày không hợp lệ: nhập theo dạng ngày/tháng/năm (dd/mm/yyyy)." in html
+    assert "Từ ngày" in html and "Xem sổ" in html
+    assert "Not a valid date" not in html
 
 
 def test_dd_mm_yyyy_dates_are_accepted(login_as, client, users, books):

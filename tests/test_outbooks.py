@@ -145,17 +145,17 @@ def test_postal_book_lists_paper_dispatches(db, users, books, login_as):
 
 
 @pytest.mark.parametrize("path", ["/books/outgoing", "/books/outgoing.xlsx", "/books/postal", "/books/postal.xlsx"])
-def test_bad_dates_answer_in_vietnamese(db, users, login_as, path):
+def test_bad_dates_answer_with_a_form_error(db, users, login_as, path):
     client = login_as(users["clerk"])
-    invalid = "Ngày không hợp lệ"
+    invalid = "Not a valid date: enter it as day/month/year (dd/mm/yyyy)."
     for query, message in (({"from": "31/02/2026"}, invalid), ({"from": "abc"}, invalid), ({"to": "2026-13-01"}, invalid),
-                           ({"from": "2026-05-01", "to": "2026-04-01"}, "Ngày bắt đầu phải trước"),
-                           ({"from": "01/01/0001"}, "Năm phải từ 1945")):
+                           ({"from": "2026-05-01", "to": "2026-04-01"}, "The start date must be on or before the end date."),
+                           ({"from": "01/01/0001"}, "The year must be between 1945 and 2999.")):
         response = client.get(path, query_string=query)
         assert response.status_code in (200, 400)
         assert response.mimetype == "text/html"
         html = response.get_data(as_text=True)
-        assert "Không lập được sổ" in html
+        assert "The book could not be made:" in html
         assert message in html
 
 
@@ -177,6 +177,6 @@ def test_not_cleared_user_cannot_open_the_confidential_book(db, users, books, ma
     client = login_as(leader)
     response = client.get("/books/outgoing.xlsx", query_string=_q(books, confidential="1"))
     assert response.status_code == 400
-    assert "mật" in response.get_data(as_text=True)
+    assert "You are not cleared for the confidential register." in response.get_data(as_text=True)
     _header, rows = _table(_xlsx(client.get("/books/outgoing.xlsx", query_string=_q(books))), 10)
     assert len(rows) == 2
