@@ -1,5 +1,6 @@
 """The one visibility rule (registry/access.py) over roles × clearance × assignment, checked through
-GET /incoming/{id}, GET /incoming (items and total), GET /tasks and services.list_incoming."""
+GET /incoming/{id}, GET /incoming (items and total), GET /tasks, services.list_incoming, attachment
+downloads and the incoming register's XLSX export."""
 
 from datetime import timedelta
 
@@ -81,6 +82,13 @@ def world(users, make_user, office, db):
                                    role="primary"))
         db.session.add(Assignment(document_id=docs[label].id, user_id=user.id, role="primary", state="open",
                                   due_date=today() + timedelta(days=5)))
+    import io
+
+    from docflow.registry.attachments import add_attachment
+    from tests.fixtures import files as F
+
+    for label, doc in docs.items():  # one scan per document, for the download checks
+        add_attachment(doc, io.BytesIO(F.png_bytes()), actor=top_clerk, filename=f"{label}.png")
     db.session.commit()
     ids = {label: doc.id for label, doc in docs.items()}
     return people, ids
@@ -171,3 +179,42 @@ def test_inactive_user_sees_nothing(world, db):
     db.session.flush()
     assert db.session.scalars(services.list_incoming(leader)).all() == []
     db.session.rollback()
+
+
+BOOK_ROLES = {"admin", "clerk", "leader", "leader_n", "archivist"}
+
+
+def test_no_leak_through_attachment_downloads_or_register_exports(world, api, db):
+    """The same matrix through the two other ways out: downloading a document's file, and the
+    incoming register's XLSX (ordinary and confidential books)."""
+    import io
+
+    import openpyxl
+
+    from docflow.registry.books import XLSX_HEADER_ROW
+    from docflow.registry.models import Attachment
+
+    people, ids = world
+    files = {label: db.session.scalar(sa.select(Attachment.id).where(Attachment.document_id == doc_id))
+             for label, doc_id in ids.items()}
+    first_day = today().replace(month=1, day=1).isoformat()
+    for name, expected in EXPECTED_DOCS.items():
+        caller = api(people[name])
+        for label, att_id in files.items():
+            response = caller.get(f"/attachments/{att_id}")
+            response.close()  # the body is a file of the store
+            assert response.status_code == (200 if label in expected else 404), (name, label)
+        if name not in BOOK_ROLES:
+            assert caller.get("/books/incoming.xlsx").status_code == 403, name
+            continue
+        for confidential, book in ((False, NORMAL), (True, ALL - NORMAL)):
+            response = caller.get("/books/incoming.xlsx", query_string={"from": first_day,
+                                                                        "confidential": int(confidential)})
+            if confidential and not people[name].cleared_for("confidential"):
+                assert response.status_code in (403, 422), name  # no confidential book at all
+                continue
+            assert response.status_code == 200, (name, confidential)
+            sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+            symbols = [row[3] for row in sheet.iter_rows(min_row=XLSX_HEADER_ROW + 1, values_only=True)]
+            labels = {symbol.split("-", 1)[1] for symbol in symbols}
+            assert labels == expected & book, (name, confidential)
