@@ -35,6 +35,7 @@ from docflow.core.errors import Conflict, ValidationFailed
 from docflow.core.models import AuditEvent
 from docflow.core.permissions import role_required
 from docflow.core.text import like_escape
+from docflow.core.values import as_id
 from docflow.core.timeutil import today
 from docflow.extensions import db
 from docflow.registry import reference
@@ -118,7 +119,7 @@ def index():
 @bp.route("/users")
 @role_required("admin")
 def users():
-    unit_id = request.args.get("unit", type=int)
+    unit_id = as_id(request.args.get("unit"))
     role = request.args.get("role") if request.args.get("role") in ROLES else None
     active_arg = request.args.get("active", "")
     active = {"1": True, "0": False}.get(active_arg)

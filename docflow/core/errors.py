@@ -112,10 +112,12 @@ def register_error_handlers(app):
         return render_template(template, error=error), code
 
     @app.errorhandler(sa_exc.DataError)
-    def handle_data_error(error: sa_exc.DataError):
+    @app.errorhandler(OverflowError)  # SQLite's driver: an integer beyond 64 bits, before the database sees it
+    def handle_data_error(error: Exception):
         """A value the database cannot hold (a number out of range, text too long...): the client sent it,
         so it is a 422, not a 500. Validation should have caught it first; the log says where it did not."""
-        log.warning("Database refused a value on %s %s: %s", request.method, request.path, error.orig)
+        log.warning("Database refused a value on %s %s: %s", request.method, request.path,
+                    getattr(error, "orig", error))
         db.session.rollback()
         message = _("A value is out of range or too long.")
         if is_api_request():
