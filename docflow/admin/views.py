@@ -35,8 +35,8 @@ from docflow.core.errors import Conflict, ValidationFailed
 from docflow.core.models import AuditEvent
 from docflow.core.permissions import role_required
 from docflow.core.text import like_escape
-from docflow.core.values import as_id
 from docflow.core.timeutil import today
+from docflow.core.values import as_id
 from docflow.extensions import db
 from docflow.registry import reference
 from docflow.registry.models import DocType, Organization, Register
