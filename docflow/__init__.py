@@ -250,6 +250,7 @@ def _register_template_helpers(app: Flask) -> None:
     from docflow.core import enums
     from docflow.core.timeutil import format_date, format_datetime
 
+    app.jinja_env.add_extension("jinja2.ext.do")  # templates/macros/ui.html; babel.cfg names it too
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
 
