@@ -5,6 +5,9 @@ Field errors of a `ValidationFailed` go onto the form, which is shown again with
 stale `version` (`Conflict`) is shown again with status 409 and nothing is written.
 """
 
+from contextlib import contextmanager
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -60,9 +63,29 @@ def _apply_errors(form, errors: dict, mapping: dict | None = None) -> None:
             field.errors = list(field.errors) + list(messages)
 
 
-def _conflict(form, exc: Conflict) -> None:
-    db.session.rollback()
-    form.form_errors.append(exc.detail)
+@dataclass
+class _Outcome:
+    ok: bool = False
+    status: int = 200
+
+
+@contextmanager
+def saving(form):
+    """Run a form's service call and commit it. On a service's refusal, roll back and show it on
+    the form: a stale version (409, nothing changed) on top, field errors on their fields (200)."""
+    outcome = _Outcome()
+    try:
+        yield outcome
+    except Conflict as exc:
+        db.session.rollback()
+        form.form_errors.append(exc.detail)
+        outcome.status = 409
+    except ValidationFailed as exc:
+        db.session.rollback()
+        _apply_errors(form, exc.errors)
+    else:
+        db.session.commit()
+        outcome.ok = True
 
 
 def _unit_choices(*, blank: str | None = None, exclude: Unit | None = None, keep: int | None = None):
@@ -137,16 +160,12 @@ def user_create():
     form = UserCreateForm()
     form.unit_id.choices = _unit_choices(blank=_("Choose a unit"))
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             user = services.create_user({
                 "username": form.username.data, "full_name": form.full_name.data, "email": form.email.data,
                 "unit_id": form.unit_id.data, "roles": form.roles.data, "clearance": form.clearance.data,
                 "password": form.password.data}, actor=current_user)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("User %(name)s was created.", name=user.username), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None)
@@ -160,23 +179,17 @@ def user_edit(user_id: int):
     form.unit_id.choices = _unit_choices(blank=_("Choose a unit"), keep=user.unit_id)
     status = 200
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             if user.id == current_user.id and "admin" not in (form.roles.data or []):
                 raise ValidationFailed({"roles": [_("You cannot remove your own administrator role.")]})
             services.update_user(user, {
                 "full_name": form.full_name.data, "email": form.email.data, "unit_id": form.unit_id.data,
                 "roles": form.roles.data, "clearance": form.clearance.data},
                 actor=current_user, version=form.version.data)
-        except Conflict as exc:
-            _conflict(form, exc)
-            status = 409
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("The changes to %(name)s were saved.", name=user.username), "success")
             return redirect(url_for("admin.users"))
+        status = saved.status
     return render_template("admin/user_form.html", form=form, user=user, button_form=EmptyForm(),
                            stale=status == 409), status
 
@@ -219,13 +232,9 @@ def user_password(user_id: int):
     user = db.get_or_404(User, user_id)
     form = PasswordResetForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.reset_password(user, form.password.data, actor=current_user)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+        if saved.ok:
             if user.id == current_user.id:  # keep this session going with the new session id
                 login_user(user)
                 session.permanent = True
@@ -253,14 +262,10 @@ def unit_create():
     form = UnitForm()
     form.parent_id.choices = _unit_choices(blank=_("(top level)"))
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             unit = services.create_unit({"code": form.code.data, "name": form.name.data,
                                          "parent_id": form.parent_id.data}, actor=current_user)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("Unit %(code)s was created.", code=unit.code), "success")
             return redirect(url_for("admin.units"))
     return render_template("admin/unit_form.html", form=form, unit=None)
@@ -278,20 +283,14 @@ def unit_edit(unit_id: int):
     form.parent_id.choices = _unit_choices(blank=_("(top level)"), exclude=unit, keep=unit.parent_id)
     status = 200
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.update_unit(unit, {"code": form.code.data, "name": form.name.data,
                                         "parent_id": form.parent_id.data, "active": form.active.data},
                                  actor=current_user, version=form.version.data)
-        except Conflict as exc:
-            _conflict(form, exc)
-            status = 409
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("Unit %(code)s was saved.", code=unit.code), "success")
             return redirect(url_for("admin.units"))
+        status = saved.status
     return render_template("admin/unit_form.html", form=form, unit=unit, stale=status == 409), status
 
 
@@ -317,13 +316,9 @@ def organization_create():
     form = OrganizationForm()
     form.successor_id.choices = _organization_choices()
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             org = reference.save_organization(_organization_data(form), actor=current_user)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("Organisation %(name)s was created.", name=org.name), "success")
             return redirect(url_for("admin.organizations"))
     return render_template("admin/organization_form.html", form=form, org=None)
@@ -341,19 +336,13 @@ def organization_edit(org_id: int):
     form.successor_id.choices = _organization_choices(exclude=org)
     status = 200
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.check_version(org, form.version.data)
             reference.save_organization(_organization_data(form), org, actor=current_user)
-        except Conflict as exc:
-            _conflict(form, exc)
-            status = 409
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("Organisation %(name)s was saved.", name=org.name), "success")
             return redirect(url_for("admin.organizations"))
+        status = saved.status
     return render_template("admin/organization_form.html", form=form, org=org, stale=status == 409), status
 
 
@@ -371,14 +360,10 @@ def doc_types():
 def doc_type_create():
     form = DocTypeCreateForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             doc_type = reference.save_doc_type({"code": form.code.data, "name": form.name.data,
                                                 "in_symbol": form.in_symbol.data}, actor=current_user)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("Document type %(code)s was created.", code=doc_type.code), "success")
             return redirect(url_for("admin.doc_types"))
     return render_template("admin/doc_type_form.html", form=form, doc_type=None)
@@ -395,20 +380,14 @@ def doc_type_edit(type_id: int):
         form = DocTypeEditForm()
     status = 200
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.check_version(doc_type, form.version.data)
             reference.save_doc_type({"name": form.name.data, "in_symbol": form.in_symbol.data,
                                      "active": form.active.data}, doc_type, actor=current_user)
-        except Conflict as exc:
-            _conflict(form, exc)
-            status = 409
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("Document type %(code)s was saved.", code=doc_type.code), "success")
             return redirect(url_for("admin.doc_types"))
+        status = saved.status
     return render_template("admin/doc_type_form.html", form=form, doc_type=doc_type, stale=status == 409), status
 
 
@@ -433,15 +412,11 @@ def register_create():
     if request.method == "GET":
         form.year.data = today().year
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             register = reference.save_register({"name": form.name.data, "direction": form.direction.data,
                                                 "confidential": form.confidential.data, "year": form.year.data},
                                                actor=current_user)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("Register %(name)s was created.", name=register.name), "success")
             return redirect(url_for("admin.registers", year=register.year))
     return render_template("admin/register_form.html", form=form, register=None)
@@ -458,20 +433,14 @@ def register_edit(register_id: int):
         form = RegisterEditForm()
     status = 200
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             services.check_version(register, form.version.data)
             reference.save_register({"name": form.name.data, "active": form.active.data}, register,
                                     actor=current_user)
-        except Conflict as exc:
-            _conflict(form, exc)
-            status = 409
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("Register %(name)s was saved.", name=register.name), "success")
             return redirect(url_for("admin.registers", year=register.year))
+        status = saved.status
     return render_template("admin/register_form.html", form=form, register=register,
                            stale=status == 409), status
 
@@ -483,14 +452,10 @@ def register_edit(register_id: int):
 def agency():
     form = AgencyForm(data=settings.agency()) if request.method == "GET" else AgencyForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             reference.update_agency({"name": form.name.data, "abbr": form.abbr.data, "code": form.code.data},
                                     actor=current_user)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("The agency settings were saved."), "success")
             return redirect(url_for("admin.agency"))
     return render_template("admin/agency.html", form=form)
@@ -509,15 +474,11 @@ def working_calendar():
     else:
         form = CalendarForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             calendar.update_calendar(form.holidays.data or "",
                                      {u: getattr(form, f"days_{u}").data for u in URGENCIES},
                                      actor=current_user)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("The working calendar was saved."), "success")
             return redirect(url_for("admin.working_calendar"))
     return render_template("admin/calendar.html", form=form)

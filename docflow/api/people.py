@@ -7,11 +7,12 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from docflow.api.auth import require_role
-from docflow.api.schemas import MAX_ID, Id, PageArgs, UnitRef, UtcDateTime, list_schema, page_of
+from docflow.api.schemas import Id, PageArgs, UnitRef, UtcDateTime, list_schema, page_of
 from docflow.auth import services as people
 from docflow.auth.models import ApiToken, Unit
 from docflow.core.enums import CLEARANCES, DIRECTIONS, ROLES
 from docflow.core.errors import NotFound
+from docflow.core.values import get_by_id
 from docflow.extensions import db, limiter
 from docflow.registry import reference
 from docflow.registry.models import DocType
@@ -209,7 +210,7 @@ def list_users(args):
     if args.get("unit"):
         ref = args["unit"]
         if ref.isdecimal():
-            unit = db.session.get(Unit, int(ref)) if 0 < int(ref) <= MAX_ID else None
+            unit = get_by_id(Unit, ref)
         else:
             unit = db.session.scalar(sa.select(Unit).where(Unit.code == ref.strip().upper()))
         unit_id = unit.id if unit else -1

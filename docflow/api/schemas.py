@@ -3,9 +3,8 @@
 from marshmallow import Schema, fields, validate
 
 from docflow.core.timeutil import iso_utc
+from docflow.core.values import MAX_ID  # an INTEGER column: a larger id is a 404 or 422, never a database error
 from docflow.extensions import db
-
-MAX_ID = 2**31 - 1  # an INTEGER column: a larger id would be a database error, not a 404 or 422
 
 
 def Id(**kwargs) -> fields.Int:  # noqa: N802  (reads like a field class)

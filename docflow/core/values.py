@@ -22,3 +22,12 @@ def get_by_id(model, value):
 
     ident = as_id(value)
     return db.session.get(model, ident) if ident is not None else None
+
+
+def posted_id(value) -> str | None:
+    """A posted id for a service: None when not given, the digits when a valid id, else "invalid"
+    (which the service refuses like an unknown id)."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    return text if as_id(text) is not None else "invalid"

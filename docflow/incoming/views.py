@@ -24,6 +24,7 @@ from docflow.core.models import Notification
 from docflow.core.permissions import role_required
 from docflow.core.text import fold
 from docflow.core.timeutil import today, utcnow
+from docflow.core.values import MAX_ID, posted_id
 from docflow.extensions import db
 from docflow.incoming import forms as f
 from docflow.incoming import services
@@ -33,7 +34,6 @@ from docflow.registry.models import Document, Organization
 bp = Blueprint("incoming", __name__, url_prefix="/incoming")
 
 PER_PAGE = 25
-MAX_ID = 2**31 - 1
 TASK_STATES = ("open", "due_soon", "overdue", "done")
 STATUSES = ("registered", "submitted", "assigned", "completed", "cancelled")
 
@@ -134,13 +134,6 @@ def _apply_errors(form, errors: dict, mapping: dict | None = None) -> None:
             field.errors = list(field.errors) + list(messages)
 
 
-def _id(value) -> str | None:
-    """A posted id as the services expect it; anything else becomes a value they refuse."""
-    if value in (None, ""):
-        return None
-    text = str(value).strip()
-    return text if text.isdigit() and 0 < int(text) <= MAX_ID else "invalid"
-
 
 def _load(doc_id: int) -> Document:
     return access.get_visible_or_404(current_user, doc_id, "incoming")
@@ -160,7 +153,7 @@ def _sender_data(form) -> dict:
     """The sender as the service takes it: the organisation's id when the typed name is one of the
     organisations (with or without JS), else the typed name as free text."""
     name = (form.sender_name.data or "").strip()
-    org_id = _id(form.sender_id.data)
+    org_id = posted_id(form.sender_id.data)
     if org_id and org_id != "invalid":
         org = db.session.get(Organization, int(org_id))
         if org is None or fold(org.name) != fold(name):
@@ -455,7 +448,7 @@ def present(doc_id: int):
     doc = _load(doc_id)
     form = f.PresentForm(prefix="present")
     return _act(doc, "present", form,
-                lambda: services.submit(doc, actor=current_user, leader_id=_id(form.leader_id.data)),
+                lambda: services.submit(doc, actor=current_user, leader_id=posted_id(form.leader_id.data)),
                 _("The document was presented."))
 
 
@@ -469,7 +462,7 @@ def _assignees(form) -> tuple[list[dict], dict]:
             kind, _sep, ident = str(value).partition(":")
             item = {"role": role}
             if kind in ("user", "unit"):
-                item[f"{kind}_id"] = _id(ident) or "invalid"
+                item[f"{kind}_id"] = posted_id(ident) or "invalid"
             mapping[f"assignees.{len(items)}"] = field
             items.append(item)
     return items, mapping
@@ -494,7 +487,7 @@ def delegate(doc_id: int, assignment_id: int):
     assignment = _assignment(doc, assignment_id)
     form = f.DelegateForm(prefix=f"delegate-{assignment.id}")
     return _act(doc, f"delegate-{assignment.id}", form,
-                lambda: services.delegate(assignment, actor=current_user, user_id=_id(form.user_id.data),
+                lambda: services.delegate(assignment, actor=current_user, user_id=posted_id(form.user_id.data),
                                           due_date=form.due_date.data or None, note=form.note.data),
                 _("The assignment was handed on."))
 
@@ -594,7 +587,7 @@ def notifications():
             abort(400)
         stmt = sa.update(Notification).where(Notification.user_id == current_user.id,
                                              Notification.read_at.is_(None))
-        one = _id(request.form.get("id"))
+        one = posted_id(request.form.get("id"))
         if one == "invalid":
             abort(404)
         if one:

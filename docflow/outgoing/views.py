@@ -22,6 +22,7 @@ from docflow.core.enums import ROLE_LABELS, ROLES
 from docflow.core.errors import Conflict, ValidationFailed
 from docflow.core.permissions import role_required
 from docflow.core.timeutil import today
+from docflow.core.values import posted_id
 from docflow.extensions import db
 from docflow.outgoing import forms as f
 from docflow.outgoing import services, workflows
@@ -32,7 +33,6 @@ from docflow.registry.models import DocType, Document
 bp = Blueprint("outgoing", __name__, url_prefix="/outgoing")
 
 PER_PAGE = 25
-MAX_ID = 2**31 - 1
 #: how many of the user's incoming documents the "answers" picker offers (newest first)
 REPLY_CHOICES = 300
 STATUSES = ("draft", "in_review", "returned", "approved", "rejected", "issued", "cancelled")
@@ -92,11 +92,6 @@ def _apply_errors(form, errors: dict, mapping: dict | None = None) -> None:
             field.errors = list(field.errors) + list(messages)
 
 
-def _id(value) -> str:
-    """A posted id as the services expect it; anything else becomes a value they refuse."""
-    text = str(value or "").strip()
-    return text if text.isdigit() and 0 < int(text) <= MAX_ID else "invalid"
-
 
 def _has_file(storage) -> bool:
     return storage is not None and bool(getattr(storage, "filename", ""))
@@ -154,7 +149,7 @@ def _draft_data(form) -> tuple[dict, dict]:
     for value in form.recipients.data or []:
         kind, _sep, ident = str(value).partition(":")
         mapping[f"recipients.{len(recipients)}"] = "recipients"
-        recipients.append({"organization_id": _id(ident)} if kind == "org" else {"unit_id": _id(ident)})
+        recipients.append({"organization_id": posted_id(ident)} if kind == "org" else {"unit_id": posted_id(ident)})
     for line in (form.recipient_names.data or "").splitlines():
         if line.strip():
             mapping[f"recipients.{len(recipients)}"] = "recipient_names"
@@ -164,7 +159,7 @@ def _draft_data(form) -> tuple[dict, dict]:
         "subject": form.subject.data,
         "urgency": form.urgency.data,
         "confidentiality": form.confidentiality.data,
-        "signer_id": _id(form.signer_id.data) if form.signer_id.data else None,
+        "signer_id": posted_id(form.signer_id.data) if form.signer_id.data else None,
         "signing_capacity": form.signing_capacity.data or None,
         "notes": form.notes.data,
         "recipients": recipients,
@@ -487,7 +482,7 @@ def cancel(doc_id: int):
 @login_required
 def awaiting():
     docs = services.awaiting_approval(current_user)
-    steps = {d.id: workflows.step_at(d, d.current_step) for d in docs}
+    steps = workflows.current_steps(docs)
     return render_template("outgoing/awaiting.html", docs=docs, steps=steps, today=today())
 
 
@@ -500,7 +495,7 @@ def tracking():
     to_issue = []
     if current_user.has_role("clerk"):  # the clerks take part in an approved draft (services._enter_step)
         to_issue = db.session.scalars(services.list_outgoing(current_user, status="approved").limit(500)).all()
-    steps = {d.id: workflows.step_at(d, d.current_step) for d in [*overdue, *pagination.items]}
+    steps = workflows.current_steps([*overdue, *pagination.items])
     return render_template("outgoing/tracking.html", overdue=overdue, pagination=pagination, to_issue=to_issue,
                            steps=steps, today=today())
 
@@ -555,7 +550,7 @@ def _workflow_data(form) -> tuple[dict, dict]:
         elif kind == "role":
             item["role"] = step.role.data or None
         elif kind == "user":
-            item["user_id"] = _id(step.user_id.data) if step.user_id.data else None
+            item["user_id"] = posted_id(step.user_id.data) if step.user_id.data else None
         if days:
             item["days"] = days
         rows[len(steps)] = row

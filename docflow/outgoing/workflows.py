@@ -141,6 +141,17 @@ def step_at(doc: Document, position: int | None) -> WorkflowStep | None:
                                                            WorkflowStep.position == position))
 
 
+def current_steps(docs) -> dict:
+    """{document id: its waiting step} for a list of documents, in one query."""
+    wanted = {(d.workflow_id, d.current_step): d.id for d in docs if d.workflow_id and d.current_step}
+    if not wanted:
+        return {}
+    steps = db.session.scalars(sa.select(WorkflowStep).where(
+        WorkflowStep.workflow_id.in_({w for w, _p in wanted})))
+    by_key = {(s.workflow_id, s.position): s for s in steps}
+    return {doc_id: by_key.get(key) for key, doc_id in wanted.items()}
+
+
 def eligible_approvers(doc: Document, step: WorkflowStep) -> list[User]:
     """Who may approve this step of this draft: active, cleared for it, and never the drafter."""
     if step.kind == "user":
