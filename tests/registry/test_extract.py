@@ -10,7 +10,7 @@ import pytest
 from docflow.registry import extract
 from docflow.registry.models import Attachment
 from tests.fixtures import files as F
-from tests.test_attachments import new_incoming, upload
+from tests.registry.test_attachments import new_incoming, upload
 
 
 @pytest.fixture(autouse=True)
