@@ -1,7 +1,6 @@
 """Forms of the administration pages. The services validate the rules; the forms only carry input."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -18,6 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from docflow.core.enums import CLEARANCE_LABELS, CLEARANCES, DIRECTION_LABELS, DIRECTIONS, ROLE_LABELS, ROLES
+from docflow.core.forms import BaseForm
 
 
 def int_or_none(value):
@@ -46,14 +46,14 @@ def direction_choices():
     return [SelectChoice(d, DIRECTION_LABELS[d]) for d in DIRECTIONS]
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(BaseForm):
     #: the record's version when the form was shown; a stale one is refused (409)
     version = HiddenField(validators=[DataRequired()])
 
 
 # ---- users -----------------------------------------------------------------------------------
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(BaseForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)],
                            render_kw={"autocomplete": "off"})
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
@@ -75,7 +75,7 @@ class UserEditForm(VersionedForm):
     submit = SubmitField(_l("Save"))
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(BaseForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=128)],
                              render_kw={"autocomplete": "new-password"})
     submit = SubmitField(_l("Set the password"))
@@ -83,7 +83,7 @@ class PasswordResetForm(FlaskForm):
 
 # ---- units -----------------------------------------------------------------------------------
 
-class UnitForm(FlaskForm):
+class UnitForm(BaseForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     parent_id = SelectField(_l("Parent unit"), coerce=int_or_none)
@@ -96,7 +96,7 @@ class UnitEditForm(VersionedForm, UnitForm):
 
 # ---- external organisations ------------------------------------------------------------------
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(BaseForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=250)])
     abbr = StringField(_l("Abbreviation"), validators=[Optional(), Length(max=30)])
     code = StringField(_l("Electronic code"), validators=[Optional(), Length(max=40)])
@@ -111,7 +111,7 @@ class OrganizationEditForm(VersionedForm, OrganizationForm):
 
 # ---- document types --------------------------------------------------------------------------
 
-class DocTypeCreateForm(FlaskForm):
+class DocTypeCreateForm(BaseForm):
     code = StringField(_l("Abbreviation"), validators=[DataRequired(), Length(max=10)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     in_symbol = BooleanField(_l("The abbreviation appears in the document symbol"), default=True)
@@ -127,7 +127,7 @@ class DocTypeEditForm(VersionedForm):
 
 # ---- registers -------------------------------------------------------------------------------
 
-class RegisterCreateForm(FlaskForm):
+class RegisterCreateForm(BaseForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     direction = SelectField(_l("Kind of register"), choices=direction_choices())
     confidential = BooleanField(_l("For confidential documents"))
@@ -143,14 +143,14 @@ class RegisterEditForm(VersionedForm):
 
 # ---- the agency ------------------------------------------------------------------------------
 
-class AgencyForm(FlaskForm):
+class AgencyForm(BaseForm):
     name = StringField(_l("Agency name"), validators=[DataRequired(), Length(max=250)])
     abbr = StringField(_l("Abbreviation (used in document symbols)"), validators=[DataRequired(), Length(max=20)])
     code = StringField(_l("Electronic code"), validators=[Optional(), Length(max=40)])
     submit = SubmitField(_l("Save"))
 
 
-class CalendarForm(FlaskForm):
+class CalendarForm(BaseForm):
     holidays = TextAreaField(_l("Holidays (one date a line, dd/mm/yyyy)"), validators=[Length(max=20000)],
                              render_kw={"rows": 12})
     days_normal = IntegerField(_l("Normal"), validators=[Optional()])

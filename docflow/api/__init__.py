@@ -1,7 +1,11 @@
 """/api/v1: thin JSON adapters over the services (api.md). Errors are problem+json."""
 
+from flask import request
+from flask_babel import gettext as _
 from flask_smorest import Api
 
+from docflow.core.errors import problem
+from docflow.core.text import bad_text_reason
 from docflow.extensions import csrf
 
 
@@ -23,6 +27,60 @@ def init_api(app) -> None:
     from docflow.api import auth as api_auth
 
     api_auth.install(app)
+    install_text_guard(app)
     for blp in (people.blp, incoming.blp, attachments.blp, books.blp, outgoing.blp):
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix="/api/v1")
+
+
+def _clean_key(key) -> str:
+    return "".join(ch if bad_text_reason(ch) is None else "?" for ch in str(key))
+
+
+def bad_text_in(value, path: str = "", found: dict | None = None) -> dict:
+    """{"field.path": [reason]} for every string (or key) in a JSON value that is not storable text:
+    a lone surrogate or a control character other than tab and line breaks."""
+    found = {} if found is None else found
+    if isinstance(value, dict):
+        for key, item in value.items():
+            sub = f"{path}.{_clean_key(key)}" if path else _clean_key(key)
+            reason = bad_text_reason(key) if isinstance(key, str) else None
+            if reason:
+                found.setdefault(sub, [reason])
+            bad_text_in(item, sub, found)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            bad_text_in(item, f"{path}.{index}" if path else str(index), found)
+    elif isinstance(value, str):
+        reason = bad_text_reason(value)
+        if reason:
+            found.setdefault(path or "_schema", [reason])
+    return found
+
+
+def install_text_guard(app) -> None:
+    """One boundary for the whole API: junk text in the JSON body, the form fields of an upload or the
+    query string is a 422 naming the field, before any schema, service or database sees it."""
+
+    @app.before_request
+    def refuse_junk_text():
+        if not request.path.startswith("/api/"):
+            return None
+        found: dict = {}
+        _multidict(request.args, found)
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            if request.is_json:
+                body = request.get_json(silent=True)
+                if body is not None:
+                    bad_text_in(body, "", found)
+            elif request.mimetype == "multipart/form-data":
+                _multidict(request.form, found)
+        if not found:
+            return None
+        return problem(422, "Invalid fields", _("Some fields hold text that cannot be stored."), found)
+
+
+def _multidict(values, found: dict) -> None:
+    """A query string or form: a repeated field is named once."""
+    for key, value in values.items(multi=True):
+        bad_text_in({key: value}, "", found)

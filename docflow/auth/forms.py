@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from docflow.core.forms import BaseForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(BaseForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)],
                            render_kw={"autocomplete": "username", "autofocus": True})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)],
@@ -12,7 +13,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(BaseForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
                                      render_kw={"autocomplete": "current-password"})
     new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=128)],
@@ -23,12 +24,12 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
-class TokenForm(FlaskForm):
+class TokenForm(BaseForm):
     name = StringField(_l("Token name"), validators=[Length(max=80)])
     submit = SubmitField(_l("Create token"))
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(BaseForm):
     """A form with only the CSRF token, for POST buttons."""
 
     submit = SubmitField(_l("Confirm"))

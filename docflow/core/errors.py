@@ -94,6 +94,21 @@ def _flatten_messages(messages: dict) -> dict:
 
 
 def register_error_handlers(app):
+    @app.before_request
+    def refuse_junk_query():
+        """A page's query string holding text that is not text (a control character; a lone surrogate
+        cannot arrive percent-encoded) is a 400 page before any view or database sees it. The API
+        answers its own 422 (docflow.api.install_text_guard)."""
+        if is_api_request():
+            return None
+        from docflow.core.text import bad_text_reason
+
+        for key, value in request.args.items(multi=True):
+            reason = bad_text_reason(key) or bad_text_reason(value)
+            if reason:
+                return render_template("errors/generic.html", error=ValidationFailed(reason)), 400
+        return None
+
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException):
         if is_api_request():

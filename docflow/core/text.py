@@ -21,3 +21,29 @@ def nfc(text: str | None) -> str | None:
 def like_escape(text: str) -> str:
     """Text for a LIKE pattern with `escape="\\\\"`: % and _ match themselves."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# ---- text that is not text -------------------------------------------------------------------------
+
+#: control characters a text field may hold: tab, line feed and carriage return (textareas send CRLF)
+ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+
+def bad_text_reason(text) -> str | None:
+    """Why `text` cannot be stored as text, or None when it can (or is not a string).
+
+    A lone UTF-16 surrogate (JSON "\\ud800") is not Unicode: it cannot be encoded, hashed or stored.
+    A control character other than tab and line breaks (NUL first: PostgreSQL refuses it, SQLite
+    keeps it) is never meant in an official letter's fields. The message is translated."""
+    if not isinstance(text, str) or text.isprintable():
+        return None
+    from flask_babel import gettext as _
+
+    for ch in text:
+        code = ord(ch)
+        if 0xD800 <= code <= 0xDFFF:
+            return _("The text is not valid Unicode (it holds a lone surrogate).")
+        if (code < 0x20 or 0x7F <= code <= 0x9F) and ch not in ALLOWED_CONTROLS:
+            return _("The text holds a control character (code %(code)s), which is not allowed.",
+                     code=f"U+{code:04X}")
+    return None

@@ -5,7 +5,6 @@ message is the one the user sees, and a wrong role always meets the service's 40
 exception: the reply's number-symbol, see CompleteForm.)"""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.fields import SelectChoice
@@ -13,6 +12,7 @@ from wtforms.validators import Length
 from wtforms.widgets import DateInput, NumberInput, Select
 
 from docflow.core.enums import CLEARANCE_LABELS, CLEARANCES, MEDIA, MEDIUM_LABELS, URGENCIES, URGENCY_LABELS
+from docflow.core.forms import BaseForm
 
 
 def urgency_choices():
@@ -27,7 +27,7 @@ def medium_choices():
     return [SelectChoice(m, MEDIUM_LABELS[m]) for m in MEDIA]
 
 
-class DocumentFieldsForm(FlaskForm):
+class DocumentFieldsForm(BaseForm):
     """The register fields shared by registration and correction, in keyboard (tab) order."""
 
     #: typed freely or picked from the organisations (a <datalist> filled by register.js)
@@ -70,12 +70,12 @@ class EditForm(DocumentFieldsForm):
     submit = SubmitField(_l("Save the corrections"))
 
 
-class CancelForm(FlaskForm):
+class CancelForm(BaseForm):
     reason = StringField(_l("Reason for cancelling"))
     submit = SubmitField(_l("Cancel the registration"))
 
 
-class PresentForm(FlaskForm):
+class PresentForm(BaseForm):
     leader_id = SelectField(_l("Present to"), validate_choice=False)
     submit = SubmitField(_l("Present to the leader"))
 
@@ -87,7 +87,7 @@ class SingleSelectMultipleField(SelectMultipleField):
     widget = Select()
 
 
-class AssignForm(FlaskForm):
+class AssignForm(BaseForm):
     instruction = TextAreaField(_l("Direction (ý kiến chỉ đạo)"),
                                 render_kw={"rows": 3})
     due_date = StringField(_l("Deadline"), widget=DateInput())
@@ -98,29 +98,29 @@ class AssignForm(FlaskForm):
     submit = SubmitField(_l("Assign"))
 
 
-class DelegateForm(FlaskForm):
+class DelegateForm(BaseForm):
     user_id = SelectField(_l("Hand on to"), validate_choice=False)
     due_date = StringField(_l("Deadline"), widget=DateInput())
     note = TextAreaField(_l("Instruction"), render_kw={"rows": 2})
     submit = SubmitField(_l("Hand on"))
 
 
-class UrgeForm(FlaskForm):
+class UrgeForm(BaseForm):
     message = StringField(_l("Message (optional)"))
     submit = SubmitField(_l("Urge"))
 
 
-class ProgressForm(FlaskForm):
+class ProgressForm(BaseForm):
     note = TextAreaField(_l("Progress note"), render_kw={"rows": 2})
     submit = SubmitField(_l("Add the note"))
 
 
-class OpinionForm(FlaskForm):
+class OpinionForm(BaseForm):
     opinion = TextAreaField(_l("Your opinion"), render_kw={"rows": 2})
     submit = SubmitField(_l("Give the opinion"))
 
 
-class CompleteForm(FlaskForm):
+class CompleteForm(BaseForm):
     result = TextAreaField(_l("Result"), render_kw={"rows": 2})
     #: checked here as well: the service stores it without refusing an over-long value
     reply_number_symbol = StringField(_l("Number and symbol of the reply (optional)"),
@@ -128,12 +128,12 @@ class CompleteForm(FlaskForm):
     submit = SubmitField(_l("Complete"))
 
 
-class UploadForm(FlaskForm):
+class UploadForm(BaseForm):
     file = FileField(_l("File"))
     submit = SubmitField(_l("Upload"))
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(BaseForm):
     """Only the CSRF token, for one-click POST actions (mark as read)."""
 
     submit = SubmitField(_l("Confirm"))

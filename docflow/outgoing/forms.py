@@ -4,7 +4,6 @@ Select boxes therefore do not validate their choices (`validate_choice=False`), 
 message is the one the user sees."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -22,6 +21,7 @@ from wtforms.fields import SelectChoice
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, NumberInput
 
 from docflow.core.enums import CLEARANCE_LABELS, CLEARANCES, URGENCIES, URGENCY_LABELS
+from docflow.core.forms import BaseForm
 from docflow.outgoing.services import CHANNELS, SIGNING_CAPACITIES
 
 #: the rows of the ladder table on the workflow form
@@ -48,7 +48,7 @@ def channel_choices():
     return [SelectChoice(c, CHANNEL_LABELS[c]) for c in CHANNELS]
 
 
-class DraftFieldsForm(FlaskForm):
+class DraftFieldsForm(BaseForm):
     """The draft's fields, shared by the new-draft and the edit forms."""
 
     doc_type = SelectField(_l("Document type"), default="CV", validate_choice=False)
@@ -78,50 +78,50 @@ class EditDraftForm(DraftFieldsForm):
     submit = SubmitField(_l("Save the changes"))
 
 
-class VersionForm(FlaskForm):
+class VersionForm(BaseForm):
     file = FileField(_l("New version (DOCX or PDF)"))
     note = StringField(_l("What changed (optional)"))
     submit = SubmitField(_l("Upload the version"))
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(BaseForm):
     """Only the CSRF token (and the version seen), for one-click POST actions."""
 
     version = HiddenField()
     submit = SubmitField(_l("Confirm"))
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(BaseForm):
     version = HiddenField()
     comment = TextAreaField(_l("Comment (optional)"), render_kw={"rows": 2})
     submit = SubmitField(_l("Approve"))
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(BaseForm):
     version = HiddenField()
     comment = TextAreaField(_l("What to revise (required)"), render_kw={"rows": 2})
     submit = SubmitField(_l("Return for revision"))
 
 
-class RejectForm(FlaskForm):
+class RejectForm(BaseForm):
     version = HiddenField()
     comment = TextAreaField(_l("Reason for rejecting (required)"), render_kw={"rows": 2})
     submit = SubmitField(_l("Reject"))
 
 
-class CancelForm(FlaskForm):
+class CancelForm(BaseForm):
     version = HiddenField()
     reason = StringField(_l("Reason for cancelling"))
     submit = SubmitField(_l("Cancel the document"))
 
 
-class IssueForm(FlaskForm):
+class IssueForm(BaseForm):
     version = HiddenField()
     issued_date = StringField(_l("Date of issue"), widget=DateInput())
     submit = SubmitField(_l("Issue: give the number"))
 
 
-class DispatchForm(FlaskForm):
+class DispatchForm(BaseForm):
     channel = SelectField(_l("Channel"), choices=channel_choices(), default="paper", validate_choice=False)
     recipient_ids = SelectMultipleField(_l("Recipients (none ticked: all)"), validate_choice=False,
                                         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
@@ -140,7 +140,7 @@ class StepForm(Form):
     days = StringField(_l("Working days"), widget=NumberInput(min=0, max=365))
 
 
-class WorkflowForm(FlaskForm):
+class WorkflowForm(BaseForm):
     name = StringField(_l("Name"))
     doc_types = SelectMultipleField(_l("Bound document types"), validate_choice=False, render_kw={"size": 8})
     is_default = BooleanField(_l("Default ladder (for types bound to no other)"))
