@@ -7,6 +7,29 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from docflow.core.timeutil import utcnow
 from docflow.extensions import db
+from docflow.registry.models import Document
+
+
+class IncomingDocument(Document):
+    """A letter received from another agency (văn bản đến): the document kernel plus what the
+    incoming flow records — the duplicate key, the presentation to a leader, the direction, the result."""
+
+    __mapper_args__ = {"polymorphic_identity": "incoming"}
+
+    #: folded sender + symbol + date: the duplicate check of Decree 30 App. VI
+    dup_key: Mapped[str | None] = mapped_column(sa.String(400), index=True)
+    #: the leader it was presented to, and the leader's direction (ý kiến chỉ đạo)
+    presented_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    presented_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    instruction: Mapped[str | None] = mapped_column(sa.Text)
+    directed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    directed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    result: Mapped[str | None] = mapped_column(sa.Text)
+    reply_number_symbol: Mapped[str | None] = mapped_column(sa.String(60))
+    completed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+
+    presented_to = relationship("User", foreign_keys=[presented_to_id])
+    directed_by = relationship("User", foreign_keys=[directed_by_id])
 
 
 class Assignment(db.Model):

@@ -15,7 +15,7 @@ from docflow.core.text import fold, like_escape, nfc
 from docflow.core.timeutil import today, utcnow
 from docflow.core.values import as_id, get_by_id
 from docflow.extensions import db
-from docflow.incoming.models import Assignment, ProgressNote
+from docflow.incoming.models import Assignment, IncomingDocument, ProgressNote
 from docflow.registry import access, reference
 from docflow.registry.models import DocType, Document, Organization, Participant, Register
 from docflow.registry.numbering import draw_number
@@ -163,8 +163,8 @@ def _clean_incoming(data: dict, existing: Document | None = None) -> dict:
 
 def find_duplicate(sender_name, number_symbol, issued_date, exclude_id=None) -> Document | None:
     key = dup_key(sender_name, number_symbol, issued_date)
-    stmt = sa.select(Document).where(Document.direction == "incoming", Document.dup_key == key,
-                                     Document.status != "cancelled").order_by(Document.id)
+    stmt = sa.select(IncomingDocument).where(IncomingDocument.dup_key == key,
+                                             IncomingDocument.status != "cancelled").order_by(IncomingDocument.id)
     if exclude_id:
         stmt = stmt.where(Document.id != exclude_id)
     return db.session.scalars(stmt).first()
@@ -215,7 +215,7 @@ def register_incoming(data: dict, *, actor: User, force: bool = False) -> Docume
                            existing_id=existing.id)
     year = clean["received_date"].year
     register = _register_for(data, clean["confidentiality"], year)
-    doc = Document(direction="incoming", register=register, year=year, status="registered",
+    doc = IncomingDocument(register=register, year=year, status="registered",
                    created_by_id=actor.id, **clean)
     doc.dup_key = dup_key(doc.sender_name, doc.number_symbol, doc.issued_date)
     doc.number = draw_number(register)
@@ -666,7 +666,7 @@ def list_incoming(user: User, *, status=None, year=None, overdue=None, q=None):
     if q:
         for word in fold(q).split()[:6]:
             escaped = like_escape(word)
-            stmt = stmt.where(Document.dup_key.like(f"%{escaped}%", escape="\\"))
+            stmt = stmt.where(IncomingDocument.dup_key.like(f"%{escaped}%", escape="\\"))
     return stmt.order_by(Document.received_date.desc(), Document.number.desc())
 
 

@@ -30,12 +30,13 @@ def _card(stmt) -> dict:
 
 def incoming_cards(user) -> dict:
     from docflow.incoming import services
+    from docflow.incoming.models import IncomingDocument
     from docflow.incoming.views import notification_links, unread_notification_query
 
     cards = {state: _card(services.tasks(user, state)) for state in ("open", "due_soon", "overdue")}
     if user.has_role("leader"):
         presented = services.list_incoming(user, status="submitted").where(
-            sa.or_(Document.presented_to_id == user.id, Document.presented_to_id.is_(None)))
+            sa.or_(IncomingDocument.presented_to_id == user.id, IncomingDocument.presented_to_id.is_(None)))
         cards["presented"] = _card(presented)
     if user.has_role("clerk"):
         cards["not_presented"] = _card(services.list_incoming(user, status="registered"))

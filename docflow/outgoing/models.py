@@ -1,12 +1,47 @@
 """Approval ladders (workflows), draft versions, approval actions, recipients and reply links."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from docflow.core.timeutil import utcnow
 from docflow.extensions import db
+from docflow.registry.models import Document
+
+#: a draft not (or no longer) on the approval ladder is private to its participants (drafter, the
+#: drafter's unit head, approvers); once submitted, the office-wide roles see it on its way
+PRIVATE_STATES = ("draft", "returned", "rejected")
+
+
+class OutgoingDocument(Document):
+    """A document the office drafts and issues (văn bản đi): the document kernel plus the drafter
+    and their unit (its code goes in a công văn's symbol), the proposed signer and signing capacity,
+    the approval ladder and its current step, and the frozen issue."""
+
+    __mapper_args__ = {"polymorphic_identity": "outgoing"}
+
+    drafter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    drafting_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"))
+    signer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    signing_capacity: Mapped[str | None] = mapped_column(sa.String(8))
+    workflow_id: Mapped[int | None] = mapped_column(sa.ForeignKey("workflows.id"))
+    #: position (1..n) of the ladder step now waiting; the step that returned a draft while returned
+    current_step: Mapped[int | None] = mapped_column(sa.Integer)
+    step_due_date: Mapped[date | None] = mapped_column(sa.Date)
+    issued_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    #: SHA-256 of the issued version's file: the issued text is frozen
+    issued_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+
+    drafter = relationship("User", foreign_keys=[drafter_id])
+    signer_user = relationship("User", foreign_keys=[signer_id])
+    drafting_unit = relationship("Unit", foreign_keys=[drafting_unit_id])
+
+    @classmethod
+    def office_visible(cls):
+        """Seen office-wide once submitted; a draft cancelled before issue (no number) stays private."""
+        return sa.and_(Document.status.not_in(PRIVATE_STATES),
+                       sa.or_(Document.status != "cancelled", Document.number.is_not(None)))
 
 
 class Workflow(db.Model):

@@ -16,7 +16,7 @@ from docflow.core.timeutil import to_local, today, utcnow
 from docflow.core.values import as_id, get_by_id
 from docflow.extensions import db
 from docflow.outgoing import workflows
-from docflow.outgoing.models import ApprovalAction, DraftVersion, Recipient, ReplyLink
+from docflow.outgoing.models import ApprovalAction, DraftVersion, OutgoingDocument, Recipient, ReplyLink
 from docflow.registry import access, reference
 from docflow.registry.models import DocType, Document, Organization, Participant
 from docflow.registry.numbering import draw_number
@@ -163,7 +163,7 @@ def create_draft(data: dict, *, actor: User) -> Document:
     workflow = clean.pop("workflow", None) or workflows.workflow_for(clean["doc_type"])
     if workflow is None:
         raise ValidationFailed({"workflow_id": [_("No approval workflow applies; ask an administrator.")]})
-    doc = Document(direction="outgoing", status="draft", drafter_id=actor.id, drafting_unit_id=actor.unit_id,
+    doc = OutgoingDocument(status="draft", drafter_id=actor.id, drafting_unit_id=actor.unit_id,
                    created_by_id=actor.id, workflow_id=workflow.id, medium="electronic", subject="")
     db.session.add(doc)
     _apply(doc, {k: v for k, v in clean.items() if k not in ("recipients", "reply_to")})
@@ -529,21 +529,21 @@ def awaiting_approval(user: User):
     if user.roles:
         mine.append(sa.and_(WorkflowStep.kind == "role", WorkflowStep.role.in_(user.roles)))
     if user.has_role("unit_head") and user.unit_id is not None:
-        mine.append(sa.and_(WorkflowStep.kind == "unit_head", Document.drafting_unit_id == user.unit_id))
+        mine.append(sa.and_(WorkflowStep.kind == "unit_head", OutgoingDocument.drafting_unit_id == user.unit_id))
     stmt = (access.visible_documents(user)
-            .join(WorkflowStep, sa.and_(WorkflowStep.workflow_id == Document.workflow_id,
-                                        WorkflowStep.position == Document.current_step))
+            .join(WorkflowStep, sa.and_(WorkflowStep.workflow_id == OutgoingDocument.workflow_id,
+                                        WorkflowStep.position == OutgoingDocument.current_step))
             .where(Document.direction == "outgoing", Document.status == "in_review",
-                   Document.drafter_id != user.id, Document.confidentiality.in_(cleared_levels(user.clearance)),
+                   OutgoingDocument.drafter_id != user.id, Document.confidentiality.in_(cleared_levels(user.clearance)),
                    sa.or_(*mine))
-            .order_by(Document.step_due_date, Document.id))
+            .order_by(OutgoingDocument.step_due_date, Document.id))
     return list(db.session.scalars(stmt))
 
 
 def overdue_approvals(user: User):
     stmt = access.visible_documents(user).where(Document.direction == "outgoing", Document.status == "in_review",
-                                                Document.step_due_date < today())
-    return stmt.order_by(Document.step_due_date)
+                                                OutgoingDocument.step_due_date < today())
+    return stmt.order_by(OutgoingDocument.step_due_date)
 
 
 def internal_inbox(user: User):
@@ -553,7 +553,7 @@ def internal_inbox(user: User):
     return (access.visible_documents(user)
             .where(Document.direction == "outgoing", Document.status == "issued",
                    Document.id.in_(sa.select(Recipient.document_id).where(Recipient.unit_id == user.unit_id)))
-            .order_by(Document.issued_at.desc()))
+            .order_by(OutgoingDocument.issued_at.desc()))
 
 
 def replies_of(doc: Document) -> list[Document]:

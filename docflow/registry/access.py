@@ -6,9 +6,10 @@ NotFound when it is missing *or* not visible, so an invisible document looks exa
 one. Every list, detail, search, count, export and download goes through here.
 
 - Nobody sees a document above their clearance.
-- admin, clerk, leader and archivist see every incoming document, and every outgoing one once it
-  is submitted for approval; a draft being written, returned to its drafter, rejected, or cancelled
-  before issue is seen only by its participants (drafter, the drafter's unit head, approvers).
+- admin, clerk, leader and archivist see every document that its flow shows office-wide
+  (`Document.office_visible()`, narrowed by each flow's subclass: the outgoing flow keeps a draft
+  being written, returned, rejected or cancelled before issue to its participants), and every
+  document they take part in.
 - A unit head sees documents in which their unit, or a person of their unit, takes part.
 - A specialist sees documents in which they take part, or which are assigned to their unit as a unit.
 """
@@ -23,9 +24,17 @@ from docflow.extensions import db
 from docflow.registry.models import Document, Participant
 
 OFFICE_WIDE_ROLES = ("admin", "clerk", "leader", "archivist")
-#: outgoing drafts not (or no longer) on the approval ladder are private to their participants;
-#: once submitted, the office's leaders, clerks, archivists and admins see a draft on its way
-PRIVATE_OUTGOING_STATES = ("draft", "returned", "rejected")
+
+
+def _office_wide():
+    """What the office-wide roles see without taking part: each flow's own condition, asked of the
+    flow's Document subclass (the registry names no flow)."""
+    conditions = []
+    for identity, mapper in sorted(Document.__mapper__.polymorphic_map.items()):
+        condition = mapper.class_.office_visible()
+        conditions.append(sa.and_(Document.direction == identity, condition) if condition is not None else
+                          Document.direction == identity)
+    return sa.or_(*conditions)
 
 
 def _participation(user: User):
@@ -44,12 +53,7 @@ def visible_filter(user: User):
     cleared = Document.confidentiality.in_(cleared_levels(user.clearance))
     mine = Document.id.in_(_participation(user))
     if user.has_role(*OFFICE_WIDE_ROLES):
-        office_wide = sa.or_(
-            Document.direction == "incoming",
-            sa.and_(Document.status.not_in(PRIVATE_OUTGOING_STATES),
-                    sa.or_(Document.status != "cancelled", Document.number.is_not(None))),
-        )
-        return sa.and_(cleared, sa.or_(office_wide, mine))
+        return sa.and_(cleared, sa.or_(_office_wide(), mine))
     return sa.and_(cleared, mine)
 
 

@@ -72,7 +72,13 @@ class Organization(db.Model):
 
 
 class Document(db.Model):
-    """A registered document, incoming or outgoing (its flow's details live in its feature)."""
+    """What every document shares, incoming or outgoing: number, register, dates, subject, type,
+    urgency, confidentiality, status, participants, attachments (architecture decision 11).
+
+    Each flow adds its own columns in its own package as a single-table subclass on `direction`
+    (`incoming.models.IncomingDocument`, `outgoing.models.OutgoingDocument`): one table, one set of
+    indexes, one visibility query. `select(Document)` yields instances of the flows' classes.
+    """
 
     __tablename__ = "documents"
 
@@ -100,30 +106,7 @@ class Document(db.Model):
     notes: Mapped[str | None] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(sa.String(12), index=True)
     #: folded sender + symbol + date: the duplicate check of Decree 30 App. VI
-    dup_key: Mapped[str | None] = mapped_column(sa.String(400), index=True)
-    #: the leader it was presented to, and the leader's direction (ý kiến chỉ đạo)
-    presented_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    presented_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
-    instruction: Mapped[str | None] = mapped_column(sa.Text)
-    directed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    directed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
-    result: Mapped[str | None] = mapped_column(sa.Text)
-    reply_number_symbol: Mapped[str | None] = mapped_column(sa.String(60))
-    completed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     cancelled_reason: Mapped[str | None] = mapped_column(sa.String(500))
-    # outgoing: the drafter and their unit (its code goes in a công văn's symbol), the proposed
-    # signer and signing capacity, the approval ladder and its current step, the frozen issue
-    drafter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    drafting_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"))
-    signer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    signing_capacity: Mapped[str | None] = mapped_column(sa.String(8))
-    workflow_id: Mapped[int | None] = mapped_column(sa.ForeignKey("workflows.id"))
-    #: position (1..n) of the ladder step now waiting; the step that returned a draft while returned
-    current_step: Mapped[int | None] = mapped_column(sa.Integer)
-    step_due_date: Mapped[date | None] = mapped_column(sa.Date)
-    issued_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
-    #: SHA-256 of the issued version's file: the issued text is frozen
-    issued_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
@@ -132,12 +115,7 @@ class Document(db.Model):
     register: Mapped[Register | None] = relationship(lazy="joined")
     doc_type: Mapped[DocType] = relationship(lazy="joined")
     sender_org: Mapped[Organization | None] = relationship()
-    presented_to = relationship("User", foreign_keys=[presented_to_id])
-    directed_by = relationship("User", foreign_keys=[directed_by_id])
     created_by = relationship("User", foreign_keys=[created_by_id])
-    drafter = relationship("User", foreign_keys=[drafter_id])
-    signer_user = relationship("User", foreign_keys=[signer_id])
-    drafting_unit = relationship("Unit", foreign_keys=[drafting_unit_id])
     participants: Mapped[list["Participant"]] = relationship(back_populates="document",
                                                              cascade="all, delete-orphan")
     attachments: Mapped[list["Attachment"]] = relationship(back_populates="document", order_by="Attachment.id",
@@ -151,6 +129,14 @@ class Document(db.Model):
         sa.CheckConstraint(sa.text("urgency IN ('normal','urgent','very_urgent','flash')"), name="urgency"),
         sa.CheckConstraint(sa.text("medium IN ('paper','electronic')"), name="medium"),
     )
+    __mapper_args__ = {"polymorphic_on": "direction"}
+
+    @classmethod
+    def office_visible(cls):
+        """The SQL condition under which the office-wide roles (leaders, clerks, archivists, admins)
+        see a document of this flow without taking part in it; a flow narrows it (registry/access.py
+        asks every flow through this hook)."""
+        return sa.true()
 
 
 class Participant(db.Model):

@@ -267,6 +267,7 @@ def test_demo_incoming_fills_every_state(db, app, tmp_path, login_as, client):
     from docflow.demo import load_demo
     from docflow.demo_incoming import demo_incoming
     from docflow.incoming.models import Assignment, ProgressNote
+    from docflow.incoming.models import IncomingDocument
     from docflow.registry.models import Attachment, Document, Register
 
     assert load_demo(tmp_path / "logins.txt") is True  # the demo office loads its incoming documents
@@ -290,7 +291,7 @@ def test_demo_incoming_fills_every_state(db, app, tmp_path, login_as, client):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)
                              .where(Assignment.state == "open", Assignment.due_date < day)) > 0  # overdue
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Document)
-                             .where(Document.reply_number_symbol.is_not(None))) > 0
+                             .where(IncomingDocument.reply_number_symbol.is_not(None))) > 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ProgressNote)) > 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Attachment)) > 0
     # numbers are gap-free per register, in arrival order

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from docflow.core.timeutil import today
+from docflow.outgoing.models import OutgoingDocument
 from tests.fixtures.files import docx_bytes
 
 
@@ -457,7 +458,7 @@ def test_overdue_approvals(db, calls, people):
     for d in (late, fresh):
         _version(spec, d["id"])
         _ok(spec.post(f"/outgoing/{d['id']}/submit"))
-    db.session.execute(sa.update(Document).where(Document.id == late["id"])
+    db.session.execute(sa.update(OutgoingDocument).where(OutgoingDocument.id == late["id"])
                        .values(step_due_date=today() - timedelta(days=3)))
     db.session.commit()
     db.session.expire_all()

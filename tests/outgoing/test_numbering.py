@@ -31,10 +31,11 @@ def setup(db, users, office):
 
 def _approved(db, setup, count: int, *, doc_type="CV", confidentiality="normal") -> list[int]:
     """`count` approved outgoing documents, made as rows."""
-    from docflow.registry.models import DocType, Document, Participant
+    from docflow.outgoing.models import OutgoingDocument
+    from docflow.registry.models import DocType, Participant
 
     type_id = db.session.scalar(sa.select(DocType.id).where(DocType.code == doc_type))
-    docs = [Document(direction="outgoing", status="approved", doc_type_id=type_id, subject=f"Văn bản {i}",
+    docs = [OutgoingDocument(status="approved", doc_type_id=type_id, subject=f"Văn bản {i}",
                      drafter_id=setup["drafter_id"], drafting_unit_id=setup["unit_id"],
                      created_by_id=setup["drafter_id"], workflow_id=setup["workflow_id"],
                      confidentiality=confidentiality, medium="electronic") for i in range(count)]
