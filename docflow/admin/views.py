@@ -466,9 +466,31 @@ def agency():
 @bp.route("/calendar", methods=["GET", "POST"])
 @role_required("admin")
 def working_calendar():
-    """Holidays and the default handling deadlines per urgency (working days)."""
+    """Holidays and the default handling deadlines per urgency (working days). Opening the page fills
+    in the public holidays of this year and the next (and of `?year=`) when that year has none yet."""
     if request.method == "GET":
-        data = {"holidays": "\n".join(d.strftime("%d/%m/%Y") for d in sorted(calendar.holidays()))}
+        this_year = today().year
+        years = {this_year, this_year + 1}
+        asked = as_id(request.args.get("year")) if request.args.get("year") else None
+        first, last = calendar.PRELOAD_YEARS
+        if asked is not None and first <= asked <= last:
+            years.add(asked)
+        elif request.args.get("year"):
+            flash(_("Years from %(first)d to %(last)d only.", first=first, last=last), "warning")
+        try:
+            filled = calendar.preload_holidays(years, actor=current_user)
+            db.session.commit()
+        except sa.exc.IntegrityError:  # another admin's request preloaded the same year at the same moment
+            db.session.rollback()
+            filled = []
+        if filled:
+            flash(_("The public holidays of %(years)s were filled in: check them against the government's "
+                    "announcement, then edit or delete any day.", years=", ".join(str(y) for y in filled)), "info")
+        elif asked in years:
+            flash(_("The public holidays of %(year)d were filled in before (or the year was set by hand): edit them in "
+                    "the list.", year=asked), "info")
+        data = {"holidays": "\n".join(f"{d:%d/%m/%Y}  {calendar.holiday_name(d)}".rstrip()
+                                      for d in sorted(calendar.holidays()))}
         data.update({f"days_{u}": calendar.deadline_days(u) for u in URGENCIES})
         form = CalendarForm(data=data)
     else:
@@ -481,7 +503,7 @@ def working_calendar():
         if saved.ok:
             flash(_("The working calendar was saved."), "success")
             return redirect(url_for("admin.working_calendar"))
-    return render_template("admin/calendar.html", form=form)
+    return render_template("admin/calendar.html", form=form, preload_years=calendar.PRELOAD_YEARS)
 
 
 # ---- audit log -------------------------------------------------------------------------------

@@ -1,8 +1,35 @@
-"""The working-day calendar: weekends and the office's configured holidays are skipped."""
+"""The working-day calendar: weekends and the office's configured holidays are skipped.
+
+The holidays are one list of dates in the `holidays` setting; the admin edits every day of it.
+The public holidays of the Labour Code 2019 (art. 112) are preloaded a year at a time
+(`preload_holidays`): the fixed dates, Tết and Giỗ Tổ Hùng Vương from the Vietnamese lunar calendar
+(UTC+7, lunar-vn), and a day off in lieu for each one falling on a weekend. The years already
+preloaded are kept in the `holidays_preloaded` setting, so a re-preload never brings back a day
+the admin deleted nor overrides a day the admin moved.
+"""
 
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext as _l
+from lunar_vn import LunarDate, lunar_to_solar
+
 from docflow.core import settings
+
+PRELOADED_KEY = "holidays_preloaded"
+#: the years the lunar calendar library computes
+PRELOAD_YEARS = (1901, 2099)
+
+HOLIDAY_NAMES = {
+    "new_year": _l("New Year's Day"),
+    "tet_eve": _l("Lunar New Year's Eve"),
+    "tet": _l("Lunar New Year, day %(n)d"),
+    "hung_kings": _l("Hung Kings' Commemoration Day (10/3 lunar)"),
+    "reunification": _l("Reunification Day (30/4)"),
+    "labour": _l("International Labour Day (1/5)"),
+    "national": _l("National Day (2/9)"),
+    "national_extra": _l("National Day (adjacent day)"),
+    "in_lieu": _l("Day off in lieu of %(day)s"),
+}
 
 
 def holidays() -> set[date]:
@@ -13,6 +40,91 @@ def holidays() -> set[date]:
         except ValueError:
             continue
     return out
+
+
+def _national_day_extra(year: int) -> date:
+    """The day next to 2/9 (Labour Code art. 112: "1 day before or after", set each year): the one
+    that joins the holidays to a weekend, the day before when either would (as chosen 2022-2026)."""
+    national = date(year, 9, 2)
+    before, after = national - timedelta(days=1), national + timedelta(days=1)
+    if before.weekday() >= 5 or national.weekday() == 3:  # Sunday/Monday 2/9, or Thursday: the Friday 3/9
+        return after
+    return before
+
+
+def _lunar(day: int, month: int, year: int) -> date:
+    return lunar_to_solar(LunarDate(day, month, year))
+
+
+def public_holidays(year: int) -> dict[date, tuple]:
+    """The year's public holidays by the Labour Code 2019, art. 112, as {day: (kind, params)}:
+    1/1; Tết, 5 days (the last day of the lunar year and mùng 1-4); Giỗ Tổ Hùng Vương (10/3 lunar);
+    30/4; 1/5; 2/9 and the day next to it; then, for each holiday on a Saturday or Sunday, a day off
+    in lieu on the next working day (art. 112 cl. 3). The government may still move days: the admin
+    edits what it announces."""
+    tet = _lunar(1, 1, year)
+    days: dict[date, tuple] = {
+        date(year, 1, 1): ("new_year", {}),
+        tet - timedelta(days=1): ("tet_eve", {}),
+        **{tet + timedelta(days=n - 1): ("tet", {"n": n}) for n in range(1, 5)},
+        _lunar(10, 3, year): ("hung_kings", {}),
+        date(year, 4, 30): ("reunification", {}),
+        date(year, 5, 1): ("labour", {}),
+        date(year, 9, 2): ("national", {}),
+        _national_day_extra(year): ("national_extra", {}),
+    }
+    taken = set(days)
+    for day in sorted(days):
+        if day.weekday() < 5:
+            continue
+        lieu = day + timedelta(days=1)
+        while lieu.weekday() >= 5 or lieu in taken:
+            lieu += timedelta(days=1)
+        taken.add(lieu)
+        days[lieu] = ("in_lieu", {"day": day.strftime("%d/%m/%Y")})
+    return dict(sorted(days.items()))
+
+
+def holiday_name(day: date) -> str:
+    """The public holiday's name for a day of the calendar ("" for a day the admin added)."""
+    if not PRELOAD_YEARS[0] <= day.year <= PRELOAD_YEARS[1]:
+        return ""
+    found = public_holidays(day.year).get(day)
+    if found is None and day.month == 9 and day.day in (1, 3):  # the admin picked the other adjacent day
+        found = ("national_extra", {})
+    if found is None:
+        return ""
+    kind, params = found
+    return str(HOLIDAY_NAMES[kind] % params) if params else str(HOLIDAY_NAMES[kind])
+
+
+def preloaded_years() -> set[int]:
+    out = set()
+    for value in settings.get(PRELOADED_KEY) or []:
+        try:
+            out.add(int(value))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def preload_holidays(years, *, actor=None) -> list[int]:
+    """Add the public holidays of each year not preloaded before and still without any holiday, and
+    record every such year as preloaded (idempotent: a year is considered once, so a day the admin
+    later deletes or moves stays deleted or moved). Returns the years whose holidays were added.
+    Flushes, never commits."""
+    done = preloaded_years()
+    todo = sorted({int(y) for y in years if PRELOAD_YEARS[0] <= int(y) <= PRELOAD_YEARS[1]} - done)
+    if not todo:
+        return []
+    current = holidays()
+    configured = {d.year for d in current}
+    filled = [year for year in todo if year not in configured]
+    if filled:
+        added = {day for year in filled for day in public_holidays(year)}
+        settings.put("holidays", sorted(d.isoformat() for d in current | added), actor=actor)
+    settings.put(PRELOADED_KEY, sorted(done | set(todo)), actor=actor)
+    return filled
 
 
 def is_working_day(day: date, off: set[date] | None = None) -> bool:
@@ -88,7 +200,7 @@ def parse_day(text: str) -> date | None:
 
 
 def update_calendar(holiday_lines: str, days: dict, *, actor=None) -> None:
-    """The office's working calendar: its holidays (one date a line) and the default handling
+    """The office's working calendar: its holidays (one date a line, then an optional note) and the default handling
     deadline per urgency, in working days."""
     from flask_babel import gettext as _
 
@@ -100,9 +212,10 @@ def update_calendar(holiday_lines: str, days: dict, *, actor=None) -> None:
     for line in (holiday_lines or "").splitlines():
         if not line.strip():
             continue
-        day = parse_day(line)
+        token = line.split()[0]  # what follows the date is a note (the page shows the holiday's name)
+        day = parse_day(token)
         if day is None:
-            errors.setdefault("holidays", []).append(_("Not a date: %(text)s", text=line.strip()[:20]))
+            errors.setdefault("holidays", []).append(_("Not a date: %(text)s", text=token[:20]))
         else:
             off.add(day)
     clean_days = {}
