@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
+PORT ?= 5000
 
 .PHONY: run test install translations lint format bench-register clean
 
@@ -21,8 +22,8 @@ translations: $(STAMP)
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask docflow demo
-	@echo "docflow is serving on http://127.0.0.1:5000/ (Ctrl+C to stop)"
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	@echo "docflow is serving on http://127.0.0.1:$(PORT)/ (Ctrl+C to stop)"
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)

@@ -143,13 +143,13 @@ def step_at(doc: Document, position: int | None) -> WorkflowStep | None:
 
 def current_steps(docs) -> dict:
     """{document id: its waiting step} for a list of documents, in one query."""
-    wanted = {(d.workflow_id, d.current_step): d.id for d in docs if d.workflow_id and d.current_step}
+    wanted = {d.id: (d.workflow_id, d.current_step) for d in docs if d.workflow_id and d.current_step}
     if not wanted:
         return {}
     steps = db.session.scalars(sa.select(WorkflowStep).where(
-        WorkflowStep.workflow_id.in_({w for w, _p in wanted})))
+        WorkflowStep.workflow_id.in_({w for w, _p in wanted.values()})))
     by_key = {(s.workflow_id, s.position): s for s in steps}
-    return {doc_id: by_key.get(key) for key, doc_id in wanted.items()}
+    return {doc_id: by_key.get(key) for doc_id, key in wanted.items()}
 
 
 def eligible_approvers(doc: Document, step: WorkflowStep) -> list[User]:
