@@ -51,6 +51,15 @@ def _text(value, max_len: int) -> str | None:
 
 # ---- drafts ------------------------------------------------------------------------------------
 
+def is_as_above(name) -> bool:
+    """"Như trên" (as above, with or without its dash and semicolon): the line of a recipient block
+    that stands for the addressees named in the salutation. It is never a recipient itself: no
+    envelope, no row in the postal book."""
+    from docflow.core.text import fold
+
+    return isinstance(name, str) and fold(name).strip(" -–—+•*;:,.") == "nhu tren"
+
+
 def _clean_draft(data: dict, actor: User, partial: bool) -> dict:
     errors: dict[str, list[str]] = {}
     clean: dict = {}
@@ -114,6 +123,8 @@ def _clean_draft(data: dict, actor: User, partial: bool) -> dict:
                     errors[key] = [_("Choose an active unit.")]
                     continue
                 recipients.append(Recipient(unit_id=unit.id, name=unit.name))
+            elif is_as_above(item.get("name")):
+                continue  # "Như trên": the recipient block's convention, never a recipient
             elif _text(item.get("name"), 250):
                 recipients.append(Recipient(name=_text(item.get("name"), 250)))
             else:
