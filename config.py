@@ -12,6 +12,9 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REDIS_URL = os.environ.get("REDIS_URL")
     STORAGE_DIR = None  # DOCFLOW_STORAGE_DIR; None: instance/files
+    #: the audit chain's HMAC key (DOCFLOW_AUDIT_KEY); None: generated once and kept in instance/audit_key (0600).
+    #: Keep it out of the database and its backups: with it, a rewritten chain can be recomputed.
+    AUDIT_KEY = None
 
     # Sessions and cookies (ASVS 3.x): short lifetime, HttpOnly, SameSite=Lax, Secure on demand.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
@@ -71,6 +74,7 @@ class TestingConfig(Config):
     TESTING = True
     WTF_CSRF_ENABLED = False
     SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
+    AUDIT_KEY = "test-audit-key-not-for-production"
     SQLALCHEMY_DATABASE_URI = os.environ.get("DOCFLOW_TEST_DATABASE_URL")
     RATELIMIT_STORAGE_URI = "memory://"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105  fast hashing for the suite; production uses scrypt

@@ -1,5 +1,6 @@
 """`flask docflow ...`: the office's command line. Commands call the services and commit once."""
 
+import json
 import os
 import shutil
 import sqlite3
@@ -104,16 +105,47 @@ def user_add(username, password, roles, unit_code, full_name, email, clearance):
 
 
 @audit_cli.command("verify")
-def audit_verify():
-    """Check the audit chain; exit 1 naming the first broken event."""
+@click.option("--anchor", "anchor_path", type=click.Path(dir_okay=False, exists=True),
+              help="An anchor written by `audit anchor`: the chain must still reach it, with the same MAC.")
+def audit_verify(anchor_path):
+    """Check the audit chain; exit 1 naming the first broken event (or the anchor it no longer reaches)."""
     from docflow.core import audit
 
-    result = audit.verify()
+    anchor = None
+    if anchor_path:
+        try:
+            anchor = json.loads(Path(anchor_path).read_text(encoding="utf-8"))
+            anchor = {"seq": int(anchor["seq"]), "mac": str(anchor["mac"])}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            click.echo(f"BROKEN: {anchor_path} is not an audit anchor ({exc}).", err=True)
+            sys.exit(1)
+    result = audit.verify(anchor)
     if result.ok:
         click.echo(f"OK: {result.message}.")
+        if result.checked and result.unkeyed == result.checked:
+            click.echo("Note: no event is keyed yet; the next one written will be.", err=True)
         return
     click.echo(f"BROKEN: {result.message}.", err=True)
     sys.exit(1)
+
+
+@audit_cli.command("anchor")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def audit_anchor(path):
+    """Write the chain's head (seq, MAC, time) to PATH; keep the file away from the database and
+    check it later with `audit verify --anchor PATH`."""
+    from docflow.core import audit
+
+    result = audit.verify()
+    if not result.ok:
+        click.echo(f"BROKEN: {result.message}. No anchor written.", err=True)
+        sys.exit(1)
+    anchor = audit.head_anchor()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(anchor, fh, indent=2)
+        fh.write("\n")
+    click.echo(f"Anchor written to {path}: event #{anchor['seq']}, MAC {anchor['mac']}.")
 
 
 @docflow_cli.command("backup")

@@ -1,22 +1,77 @@
-"""The append-only, hash-chained audit log (architecture decision 6).
+"""The append-only, keyed hash chain of audit events (architecture decision 6).
 
-hash(event) = sha256(prev_hash + canonical JSON of the event). Events are appended under a
-lock on the chain's head row, so concurrent writers form one serial chain, and `verify()`
-names the first event whose row was altered, removed or re-ordered.
+hash(event) = HMAC-SHA256(audit key, prev_hash + canonical JSON of the event). The key is kept
+outside the database (DOCFLOW_AUDIT_KEY, else instance/audit_key, 0600, generated once), so someone
+who can only change rows cannot recompute the chain after rewriting an event. Events written before
+the key existed carry scheme "sha256" (plain SHA-256) and still verify, but only before the first
+keyed event: an unkeyed event after a keyed one is a forgery. Events are appended under a lock on the
+chain's head row, so concurrent writers form one serial chain, and `verify()` names the first event
+whose row was altered, removed or re-ordered.
+
+Deleting the newest events together with the head row, or rewriting the whole chain, is caught by
+an anchor: `flask docflow audit anchor FILE` writes the head (seq, MAC, time) to a file the office
+keeps elsewhere, and `audit verify --anchor FILE` checks the chain still reaches it.
 """
 
 import hashlib
+import hmac
 import json
+import logging
+import os
+import secrets
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 
 from docflow.core.models import AuditEvent, AuditHead
 from docflow.core.timeutil import utcnow
 from docflow.extensions import db
 
 GENESIS = "0" * 64
+KEYED = "hmac-sha256"
+UNKEYED = "sha256"
+KEY_FILE = "audit_key"
+
+log = logging.getLogger(__name__)
+
+
+def _key_file(directory) -> str:
+    """The key kept in `directory`/audit_key (0600), generated on first use (like instance/secret_key)."""
+    path = Path(directory) / KEY_FILE
+    if path.exists():
+        key = path.read_text().strip()
+        if key:
+            return key
+        raise RuntimeError(f"{path} is empty; restore it from the backup of the key or set DOCFLOW_AUDIT_KEY.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker created it meanwhile: use theirs once written
+        for _ in range(50):
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.1)
+        raise RuntimeError(f"{path} is empty; restore it or set DOCFLOW_AUDIT_KEY.") from None
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    log.warning("Generated the audit key %s: keep a copy outside the database backups.", path)
+    return key
+
+
+def audit_key() -> bytes:
+    """The HMAC key: AUDIT_KEY (DOCFLOW_AUDIT_KEY) or instance/audit_key."""
+    app = current_app
+    cached = app.extensions.get("docflow_audit_key")
+    if cached is None:
+        configured = app.config.get("AUDIT_KEY")
+        key = str(configured) if configured not in (None, "") else _key_file(app.instance_path)
+        cached = app.extensions["docflow_audit_key"] = key.encode("utf-8")
+    return cached
 
 
 def _json_safe(value):
@@ -41,8 +96,15 @@ def _canonical(ev: AuditEvent) -> str:
     return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def compute_hash(prev_hash: str, ev: AuditEvent) -> str:
-    return hashlib.sha256((prev_hash + _canonical(ev)).encode("utf-8")).hexdigest()
+def compute_hash(prev_hash: str, ev: AuditEvent, scheme: str | None = None) -> str:
+    """The event's link: keyed (HMAC-SHA256) or, for events written before the key, plain SHA-256."""
+    data = (prev_hash + _canonical(ev)).encode("utf-8")
+    scheme = scheme or ev.scheme or KEYED
+    if scheme == KEYED:
+        return hmac.new(audit_key(), data, hashlib.sha256).hexdigest()
+    if scheme == UNKEYED:
+        return hashlib.sha256(data).hexdigest()
+    raise ValueError(f"unknown audit hash scheme {scheme!r}")
 
 
 def _current_actor():
@@ -93,8 +155,9 @@ def record(
         after=_json_safe(after),
         address=request.remote_addr if has_request_context() else None,
         prev_hash=head.hash,
+        scheme=KEYED,
     )
-    ev.hash = compute_hash(head.hash, ev)
+    ev.hash = compute_hash(head.hash, ev, KEYED)
     head.seq, head.hash = ev.seq, ev.hash
     db.session.add(ev)
     db.session.flush()
@@ -108,30 +171,64 @@ class VerifyResult:
     message: str
     broken_seq: int | None = None
     broken_id: int | None = None
+    unkeyed: int = 0
 
 
-def verify() -> VerifyResult:
-    prev_hash, expected_seq, checked = GENESIS, 1, 0
+def head_anchor() -> dict:
+    """The chain's head as an anchor to keep outside the database: {"seq", "mac", "time"}."""
+    from docflow.core.timeutil import iso_utc
+
+    head = db.session.get(AuditHead, 1)
+    seq, mac = (head.seq, head.hash) if head else (0, GENESIS)
+    return {"seq": seq, "mac": mac, "time": iso_utc(utcnow())}
+
+
+def verify(anchor: dict | None = None) -> VerifyResult:
+    """Walk the chain from the first event: links, MACs (or the old plain hashes, only before the
+    first keyed event), the head row, and, when given, the anchor (a head written out earlier)."""
+    prev_hash, expected_seq, checked, unkeyed, keyed_seen = GENESIS, 1, 0, 0, False
+    anchor_seq = int(anchor["seq"]) if anchor else None
+    anchor_met = anchor_seq == 0
     rows = db.session.execute(sa.select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=1000))
+
+    def broken(ev, text):
+        return VerifyResult(False, checked, f"event #{ev.seq} (id {ev.id}): {text}", ev.seq, ev.id, unkeyed)
+
     try:  # a server-side cursor on PostgreSQL: closed even when a broken event ends the walk early
         for ev in rows.scalars():
             if ev.seq != expected_seq:
-                return VerifyResult(False, checked,
-                                    f"event #{ev.seq} (id {ev.id}): event #{expected_seq} before it is missing",
-                                    ev.seq, ev.id)
+                return broken(ev, f"event #{expected_seq} before it is missing")
             if ev.prev_hash != prev_hash:
-                return VerifyResult(False, checked,
-                                    f"event #{ev.seq} (id {ev.id}): its link to the previous event is broken",
-                                    ev.seq, ev.id)
-            if compute_hash(prev_hash, ev) != ev.hash:
-                return VerifyResult(False, checked, f"event #{ev.seq} (id {ev.id}): its contents were altered",
-                                    ev.seq, ev.id)
+                return broken(ev, "its link to the previous event is broken")
+            if ev.scheme == UNKEYED:
+                if keyed_seen:
+                    return broken(ev, "an unkeyed event after keyed ones (rewritten without the audit key)")
+                unkeyed += 1
+            elif ev.scheme == KEYED:
+                keyed_seen = True
+            else:
+                return broken(ev, f"unknown hash scheme {ev.scheme!r}")
+            if not hmac.compare_digest(compute_hash(prev_hash, ev), ev.hash):
+                return broken(ev, "its contents were altered" if ev.scheme == UNKEYED
+                              else "its contents were altered (the MAC does not match under the audit key)")
+            if anchor_seq is not None and ev.seq == anchor_seq:
+                if not hmac.compare_digest(str(anchor.get("mac", "")), ev.hash):
+                    return broken(ev, "its MAC differs from the anchor's (the chain was rewritten up to it)")
+                anchor_met = True
             prev_hash, expected_seq, checked = ev.hash, expected_seq + 1, checked + 1
     finally:
         rows.close()
+    if anchor_seq is not None and not anchor_met:
+        return VerifyResult(False, checked, f"the chain is shorter than the anchor: it ends at event #{checked}, "
+                            f"the anchor was written at event #{anchor_seq}", checked + 1, None, unkeyed)
     head = db.session.get(AuditHead, 1)
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
     if head_seq != checked or head_hash != prev_hash:
         return VerifyResult(False, checked, f"event #{checked + 1}: the newest events up to #{head_seq} are missing",
-                            checked + 1, None)
-    return VerifyResult(True, checked, f"{checked} events, chain intact")
+                            checked + 1, None, unkeyed)
+    message = f"{checked} events, chain intact"
+    if unkeyed:
+        message += f" (events #1-#{unkeyed} were written before the audit key and are only hashed)"
+    if anchor_seq is not None:
+        message += f"; it reaches the anchor at event #{anchor_seq}"
+    return VerifyResult(True, checked, message, unkeyed=unkeyed)

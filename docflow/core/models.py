@@ -27,7 +27,11 @@ class AuditEvent(db.Model):
     after: Mapped[dict | None] = mapped_column(sa.JSON)
     address: Mapped[str | None] = mapped_column(sa.String(64))
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    #: SHA-256 (unkeyed) or HMAC-SHA256 under the audit key, hex
     hash: Mapped[str] = mapped_column(sa.String(64))
+    #: how `hash` was made: "hmac-sha256" (keyed, the only scheme written now) or "sha256" (events
+    #: written before the key existed; a keyed event is never followed by an unkeyed one)
+    scheme: Mapped[str] = mapped_column(sa.String(16), server_default="sha256")
 
     __table_args__ = (sa.Index("ix_audit_events_object", "object_type", "object_id"),)
 
