@@ -186,6 +186,14 @@ def create_draft(data: dict, *, actor: User) -> Document:
     return doc
 
 
+def may_draft_reply(user: User, incoming_doc: Document) -> bool:
+    """Whether the user may start a draft answering this incoming letter: a drafter (with a unit)
+    who sees the letter, and the letter is not cancelled."""
+    return (user.is_authenticated and user.is_active and user.has_role(*DRAFTING_ROLES) and user.unit_id is not None
+            and incoming_doc.direction == "incoming" and incoming_doc.status != "cancelled"
+            and access.can_view(user, incoming_doc))
+
+
 def _require_drafter(doc: Document, actor: User) -> None:
     if doc.drafter_id != actor.id:
         raise PermissionDenied(_("Only the drafter can do this."))
