@@ -17,12 +17,14 @@ from flask_login import current_user, login_required
 from wtforms.fields import SelectChoice
 
 from docflow.auth.models import User, UserRole
-from docflow.auth.services import check_version, unit_tree
+from docflow.auth.services import unit_tree
 from docflow.core.enums import ROLE_LABELS, ROLES
 from docflow.core.errors import Conflict, ValidationFailed
+from docflow.core.fields import check_version
 from docflow.core.permissions import role_required
 from docflow.core.timeutil import today
-from docflow.core.values import posted_id
+from docflow.core.values import get_by_id, posted_id
+from docflow.core.views import apply_errors, saving
 from docflow.extensions import db
 from docflow.outgoing import forms as f
 from docflow.outgoing import services, workflows
@@ -81,17 +83,6 @@ def inject_outgoing():
 
 # ---- helpers ---------------------------------------------------------------------------------
 
-def _apply_errors(form, errors: dict, mapping: dict | None = None) -> None:
-    """Put a service's field errors onto the form; errors without a visible field go on top."""
-    for key, messages in errors.items():
-        name = (mapping or {}).get(key, key)
-        field = form._fields.get(name)
-        if field is None or field.type in ("HiddenField", "CSRFTokenField", "SubmitField"):
-            form.form_errors.extend(messages)
-        else:
-            field.errors = list(field.errors) + list(messages)
-
-
 
 def _has_file(storage) -> bool:
     return storage is not None and bool(getattr(storage, "filename", ""))
@@ -117,7 +108,7 @@ def _leaders() -> list[User]:
         UserRole.role == "leader", User.is_active_flag.is_(True)).order_by(User.full_name)).all()
 
 
-def _fill_draft_choices(form, doc: Document | None = None) -> None:
+def _fill_draft_choices(form, doc: Document | None = None, answering: Document | None = None) -> None:
     types = reference.active_doc_types()
     form.doc_type.choices = [SelectChoice(t.code, f"{t.code} — {t.name}") for t in types]
     if doc is not None and doc.doc_type and doc.doc_type.code not in {t.code for t in types}:
@@ -134,6 +125,8 @@ def _fill_draft_choices(form, doc: Document | None = None) -> None:
     from docflow.incoming.services import list_incoming
 
     incoming = db.session.scalars(list_incoming(current_user).limit(REPLY_CHOICES)).all()
+    if answering is not None:  # the letter a "draft a reply" button names comes first, however old
+        incoming = [answering, *(d for d in incoming if d.id != answering.id)]
     if doc is not None:  # keep the documents it already answers, however old
         known = {d.id for d in incoming}
         incoming += [d for d in services.replies_of(doc) if d.id not in known and access.can_view(current_user, d)]
@@ -141,6 +134,12 @@ def _fill_draft_choices(form, doc: Document | None = None) -> None:
         SelectChoice(str(d.id), " · ".join(x for x in (f"#{d.number}" if d.number else "", d.number_symbol or "",
                                                       d.sender_name or "", (d.subject or "")[:80]) if x))
         for d in incoming]
+
+
+def _answering() -> Document | None:
+    """The incoming letter named by `?reply_to=<id>` (/outgoing/new?reply_to=...), if the user may answer it."""
+    incoming = get_by_id(Document, request.args.get("reply_to")) if request.args.get("reply_to") else None
+    return incoming if incoming is not None and services.may_draft_reply(current_user, incoming) else None
 
 
 def _draft_data(form) -> tuple[dict, dict]:
@@ -211,7 +210,12 @@ def index():
 @role_required(*services.DRAFTING_ROLES)
 def new():
     form = f.DraftForm()
-    _fill_draft_choices(form)
+    answering = _answering()
+    _fill_draft_choices(form, answering=answering)
+    if request.method == "GET" and answering is not None:  # the incoming letter's "draft a reply" button
+        form.reply_to.data = [str(answering.id)]
+        if answering.sender_org_id:
+            form.recipients.data = [f"org:{answering.sender_org_id}"]
     if form.validate_on_submit():
         data, mapping = _draft_data(form)
         errors: dict[str, list[str]] = {}
@@ -227,7 +231,7 @@ def new():
             errors = {**exc.errors, **errors}
         if errors:
             db.session.rollback()
-            _apply_errors(form, errors, mapping)
+            apply_errors(form, errors, mapping)
         else:
             doc_id, attachment_id = doc.id, version.attachment_id  # read before the commit expires them
             db.session.commit()
@@ -256,18 +260,14 @@ def edit(doc_id: int):
     status, stale = 200, False
     if form.validate_on_submit():
         data, mapping = _draft_data(form)
-        try:
+        with saving(form, mapping) as outcome:
             services.update_draft(doc, data, actor=current_user, version=_version(form))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _apply_errors(form, exc.errors, mapping)
-        except Conflict as exc:
-            db.session.rollback()
-            stale = "current_version" in exc.extra
-            form.form_errors.append(str(STALE) if stale else exc.detail)
+        if outcome.conflict is not None:
+            stale = "current_version" in outcome.conflict.extra
+            if stale:
+                form.form_errors[-1] = str(STALE)
             status = 409
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The draft was saved."), "success")
             return redirect(url_for("outgoing.detail", doc_id=doc_id))
     return render_template("outgoing/edit.html", form=form, doc=doc, stale=stale), status
@@ -355,22 +355,20 @@ def _act(doc: Document, key: str, call, success, mapping: dict | None = None, ch
         if not form.errors or "csrf_token" in form.errors:
             abort(400)
         return _render_detail(doc, **{key: form})
-    try:
+    doc_id = doc.id  # read before the commit expires it (a reload would open a new transaction)
+    message = None
+    with saving(form, mapping) as outcome:
         if check_stale and "version" in form._fields:
             check_version(doc, _version(form))
         message = call(form)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        _apply_errors(form, exc.errors, mapping)
-        return _render_detail(doc, **{key: form})
-    except Conflict as exc:
-        db.session.rollback()
-        text = str(STALE) if "current_version" in exc.extra else exc.detail
+    if outcome.conflict is not None:
+        form.form_errors.remove(outcome.error)  # shown on top of the page instead
+        text = str(STALE) if "current_version" in outcome.conflict.extra else outcome.error
         if "version" in form._fields:  # shown again with the version now current
             form.version.data = None
         return _render_detail(doc, 409, error=text, **{key: form})
-    doc_id = doc.id  # read before the commit expires it (a reload would open a new transaction)
-    db.session.commit()
+    if not outcome.ok:
+        return _render_detail(doc, **{key: form})
     flash(message or success, "success")
     return redirect(url_for("outgoing.detail", doc_id=doc_id))
 
@@ -580,7 +578,7 @@ def _save_workflow(form, wf: Workflow | None):
             if key == "steps":
                 form.form_errors.extend(messages)
             else:
-                _apply_errors(form, {key: messages})
+                apply_errors(form, {key: messages})
         return None, step_errors, 200
     except Conflict as exc:
         db.session.rollback()
