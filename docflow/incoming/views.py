@@ -19,15 +19,16 @@ from wtforms.fields import SelectChoice
 from docflow.auth.models import User
 from docflow.auth.services import unit_tree
 from docflow.core import calendar
-from docflow.core.errors import Conflict, ValidationFailed
 from docflow.core.models import Notification
 from docflow.core.permissions import role_required
 from docflow.core.text import fold
 from docflow.core.timeutil import today, utcnow
 from docflow.core.values import MAX_ID, posted_id
+from docflow.core.views import saving
 from docflow.extensions import db
 from docflow.incoming import forms as f
 from docflow.incoming import services
+from docflow.outgoing.services import may_draft_reply
 from docflow.registry import access, reference
 from docflow.registry.models import Document, Organization
 
@@ -122,17 +123,6 @@ def inject_incoming():
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-
-def _apply_errors(form, errors: dict, mapping: dict | None = None) -> None:
-    """Put a service's field errors onto the form; errors without a visible field go on top."""
-    for key, messages in errors.items():
-        name = (mapping or {}).get(key, key)
-        field = form._fields.get(name)
-        if field is None or field.type in ("HiddenField", "CSRFTokenField", "SubmitField"):
-            form.form_errors.extend(messages)
-        else:
-            field.errors = list(field.errors) + list(messages)
-
 
 
 def _load(doc_id: int) -> Document:
@@ -234,21 +224,16 @@ def register():
     duplicate = None
     status = 200
     if form.validate_on_submit():
-        try:
+        with saving(form) as outcome:
             doc = services.register_incoming(_document_data(form), actor=current_user, force=bool(form.force.data))
             attachment = _store_file(doc, form.file.data) if _has_file(form.file.data) else None
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _apply_errors(form, exc.errors)
-        except Conflict as exc:
-            db.session.rollback()
-            existing_id = exc.extra.get("existing_id")
-            duplicate = {"message": exc.detail, "id": existing_id}
-            if existing_id is None:
-                form.form_errors.append(exc.detail)
+        if outcome.conflict is not None:
             status = 409
-        else:
-            db.session.commit()
+            existing_id = outcome.conflict.extra.get("existing_id")
+            if existing_id is not None:  # shown as the duplicate box, with a link, not on top of the form
+                form.form_errors.remove(outcome.error)
+                duplicate = {"message": outcome.error, "id": existing_id}
+        if outcome.ok:
             if attachment is not None:
                 _enqueue_text_extraction(attachment.id)
             if form.submit_next.data:
@@ -278,18 +263,12 @@ def edit(doc_id: int):
     stale = False
     status = 200
     if form.validate_on_submit():
-        try:
+        with saving(form) as outcome:
             services.update_incoming(doc, _document_data(form), actor=current_user, version=form.version.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _apply_errors(form, exc.errors)
-        except Conflict as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.detail)
-            stale = "current_version" in exc.extra
+        if outcome.conflict is not None:
+            stale = "current_version" in outcome.conflict.extra
             status = 409
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The corrections were saved."), "success")
             return redirect(url_for("incoming.detail", doc_id=doc.id))
     return render_template("incoming/edit.html", form=form, doc=doc, stale=stale,
@@ -334,6 +313,7 @@ def _may(doc: Document, assignments) -> dict:
         "complete": "primary" in roles,
         "read": "inform" in roles,
         "upload": _may_upload(doc),
+        "reply": may_draft_reply(user, doc),
     }
 
 
@@ -419,18 +399,14 @@ def _act(doc: Document, key: str, form, call, success: str, mapping: dict | None
         if not form.errors or "csrf_token" in form.errors:
             abort(400)
         return _render_detail(doc, **{key: form})
-    try:
+    with saving(form, mapping) as outcome:
         call()
-    except ValidationFailed as exc:
-        db.session.rollback()
-        _apply_errors(form, exc.errors, mapping)
-        return _render_detail(doc, **{key: form})
-    except Conflict as exc:  # shown on top: the action's form may be gone (e.g. already cancelled)
-        db.session.rollback()
-        return _render_detail(doc, 409, exc.detail)
-    db.session.commit()
-    flash(success, "success")
-    return redirect(url_for("incoming.detail", doc_id=doc.id))
+    if outcome.ok:
+        flash(success, "success")
+        return redirect(url_for("incoming.detail", doc_id=doc.id))
+    if outcome.conflict:  # shown on top: the action's form may be gone (e.g. already cancelled)
+        return _render_detail(doc, 409, outcome.error)
+    return _render_detail(doc, **{key: form})
 
 
 @bp.route("/<int:doc_id>/cancel", methods=["POST"])
@@ -551,13 +527,10 @@ def upload(doc_id: int):
     if not _has_file(form.file.data):
         form.file.errors = [_("Choose a file.")]
         return _render_detail(doc, upload=form)
-    try:
+    with saving(form) as outcome:
         attachment = _store_file(doc, form.file.data)  # refuses (403) who may not attach
-    except ValidationFailed as exc:
-        db.session.rollback()
-        _apply_errors(form, exc.errors)
-        return _render_detail(doc, upload=form)
-    db.session.commit()
+    if not outcome.ok:
+        return _render_detail(doc, upload=form), outcome.status
     _enqueue_text_extraction(attachment.id)
     flash(_("The file %(name)s was attached.", name=attachment.filename), "success")
     return redirect(url_for("incoming.detail", doc_id=doc.id))
