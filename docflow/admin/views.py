@@ -5,8 +5,6 @@ Field errors of a `ValidationFailed` go onto the form, which is shown again with
 stale `version` (`Conflict`) is shown again with status 409 and nothing is written.
 """
 
-from contextlib import contextmanager
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -34,12 +32,14 @@ from docflow.auth.forms import EmptyForm
 from docflow.auth.models import Unit, User
 from docflow.core import audit, calendar, settings
 from docflow.core.enums import ROLES, URGENCIES
-from docflow.core.errors import Conflict, ValidationFailed
+from docflow.core.errors import ValidationFailed
+from docflow.core.fields import check_version
 from docflow.core.models import AuditEvent
 from docflow.core.permissions import role_required
 from docflow.core.text import like_escape
 from docflow.core.timeutil import today
 from docflow.core.values import as_id
+from docflow.core.views import saving
 from docflow.extensions import db
 from docflow.registry import reference
 from docflow.registry.models import DocType, Organization, Register
@@ -51,41 +51,6 @@ AUDIT_PER_PAGE = 50
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-
-def _apply_errors(form, errors: dict, mapping: dict | None = None) -> None:
-    """Put a service's field errors onto the form; errors without a visible field go on top."""
-    for key, messages in errors.items():
-        name = (mapping or {}).get(key, key)
-        field = form._fields.get(name)
-        if field is None or field.type in ("HiddenField", "CSRFTokenField", "SubmitField"):
-            form.form_errors.extend(messages)
-        else:
-            field.errors = list(field.errors) + list(messages)
-
-
-@dataclass
-class _Outcome:
-    ok: bool = False
-    status: int = 200
-
-
-@contextmanager
-def saving(form):
-    """Run a form's service call and commit it. On a service's refusal, roll back and show it on
-    the form: a stale version (409, nothing changed) on top, field errors on their fields (200)."""
-    outcome = _Outcome()
-    try:
-        yield outcome
-    except Conflict as exc:
-        db.session.rollback()
-        form.form_errors.append(exc.detail)
-        outcome.status = 409
-    except ValidationFailed as exc:
-        db.session.rollback()
-        _apply_errors(form, exc.errors)
-    else:
-        db.session.commit()
-        outcome.ok = True
 
 
 def _unit_choices(*, blank: str | None = None, exclude: Unit | None = None, keep: int | None = None):
@@ -337,7 +302,7 @@ def organization_edit(org_id: int):
     status = 200
     if form.validate_on_submit():
         with saving(form) as saved:
-            services.check_version(org, form.version.data)
+            check_version(org, form.version.data)
             reference.save_organization(_organization_data(form), org, actor=current_user)
         if saved.ok:
             flash(_("Organisation %(name)s was saved.", name=org.name), "success")
@@ -381,7 +346,7 @@ def doc_type_edit(type_id: int):
     status = 200
     if form.validate_on_submit():
         with saving(form) as saved:
-            services.check_version(doc_type, form.version.data)
+            check_version(doc_type, form.version.data)
             reference.save_doc_type({"name": form.name.data, "in_symbol": form.in_symbol.data,
                                      "active": form.active.data}, doc_type, actor=current_user)
         if saved.ok:
@@ -434,7 +399,7 @@ def register_edit(register_id: int):
     status = 200
     if form.validate_on_submit():
         with saving(form) as saved:
-            services.check_version(register, form.version.data)
+            check_version(register, form.version.data)
             reference.save_register({"name": form.name.data, "active": form.active.data}, register,
                                     actor=current_user)
         if saved.ok:

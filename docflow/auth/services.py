@@ -13,7 +13,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from docflow.auth.models import ApiToken, Unit, User, new_session_token
 from docflow.core import audit
 from docflow.core.enums import CLEARANCES, ROLES
-from docflow.core.errors import Conflict, NotFound, ValidationFailed
+from docflow.core.errors import NotFound, ValidationFailed
+from docflow.core.fields import check_version
 from docflow.core.text import fold, like_escape
 from docflow.core.timeutil import utcnow
 from docflow.core.values import get_by_id
@@ -166,19 +167,6 @@ def create_user(data: dict, *, actor=None) -> User:
     db.session.flush()
     audit.record("user.create", obj=user, after=user_snapshot(user), actor=actor)
     return user
-
-
-def check_version(obj, version) -> None:
-    """Optimistic locking: a stale version is refused (409), never silently overwritten."""
-    if version is None:
-        return
-    try:
-        version = int(version)
-    except (TypeError, ValueError):
-        raise ValidationFailed({"version": [_("Invalid version.")]}) from None
-    if version != obj.version:
-        raise Conflict(_("Someone else changed this record meanwhile; reload it and try again."),
-                       current_version=obj.version)
 
 
 def update_user(user: User, data: dict, *, actor=None, version=None) -> User:

@@ -5,7 +5,6 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from docflow.extensions import db
-from docflow.registry.models import Document
 
 bp = Blueprint("main", __name__)
 
