@@ -11,6 +11,21 @@ bp = Blueprint("main", __name__)
 SHORT_LIST = 5
 
 
+@bp.app_context_processor
+def inject_menu():
+    """For the menus: `is_approver()` (asked only when a page shows the menu)."""
+    from docflow.outgoing.workflows import is_approver
+
+    cache = {}
+
+    def approver() -> bool:
+        if "value" not in cache:
+            cache["value"] = is_approver(current_user)
+        return cache["value"]
+
+    return {"is_approver": approver}
+
+
 @bp.route("/")
 def index():
     if current_user.is_authenticated:
@@ -44,10 +59,22 @@ def incoming_cards(user) -> dict:
     return cards
 
 
+def outgoing_cards(user) -> dict:
+    """The drafts waiting for the user's approval (outgoing.services.awaiting_approval), for approvers."""
+    from docflow.outgoing import services
+    from docflow.outgoing.workflows import is_approver
+
+    if not is_approver(user):
+        return {}
+    docs = services.awaiting_approval(user)
+    return {"awaiting": {"count": len(docs), "rows": docs[:SHORT_LIST]}}
+
+
 @bp.route("/dashboard")
 @login_required
 def dashboard():
-    return render_template("main/dashboard.html", cards=incoming_cards(current_user))
+    return render_template("main/dashboard.html", cards={**incoming_cards(current_user),
+                                                         **outgoing_cards(current_user)})
 
 
 @bp.route("/favicon.ico")

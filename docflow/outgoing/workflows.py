@@ -162,3 +162,16 @@ def eligible_approvers(doc: Document, step: WorkflowStep) -> list[User]:
     else:
         users = list(db.session.scalars(sa.select(User).join(UserRole).where(UserRole.role == step.role)))
     return [u for u in users if u.is_active and u.id != doc.drafter_id and u.cleared_for(doc.confidentiality)]
+
+
+def is_approver(user) -> bool:
+    """Whether the user approves some step of some ladder: named on a step, holding a step's role, or
+    a unit head where a ladder has a unit-head step. Decides who is offered "awaiting my approval"."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    mine = [sa.and_(WorkflowStep.kind == "user", WorkflowStep.user_id == user.id)]
+    if user.roles:
+        mine.append(sa.and_(WorkflowStep.kind == "role", WorkflowStep.role.in_(user.roles)))
+    if user.has_role("unit_head"):
+        mine.append(WorkflowStep.kind == "unit_head")
+    return bool(db.session.scalar(sa.select(sa.exists().where(sa.or_(*mine)))))
