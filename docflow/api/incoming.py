@@ -1,12 +1,14 @@
 """Incoming (văn bản đến): /incoming, /tasks, attachments. Thin adapters over incoming.services."""
 
 from flask import jsonify
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from docflow.api.schemas import PageArgs, list_schema, page_of
 from docflow.core.enums import CLEARANCES, MEDIA, URGENCIES
+from docflow.core.errors import NotFound
 from docflow.core.timeutil import iso_utc
 from docflow.core.tx import reads_only
 from docflow.extensions import db
@@ -195,6 +197,16 @@ def _doc(doc_id):
     return access.get_visible_or_404(current_user, doc_id, "incoming")
 
 
+def _visible_assignment(assignment_id):
+    """The assignment, if its document is visible; a hidden one answers as a missing one does."""
+    a = incoming.get_assignment(assignment_id)
+    try:
+        _doc(a.document_id)
+    except NotFound:
+        raise NotFound(_("No such assignment.")) from None
+    return a
+
+
 def _answer(doc):
     db.session.commit()
     reads_only()
@@ -309,8 +321,7 @@ def complete(body, doc_id):
 @blp.response(201, AssignmentSchema)
 def delegate(body, assignment_id):
     """A unit head hands the unit's assignment to a specialist of the unit."""
-    a = incoming.get_assignment(assignment_id)
-    _doc(a.document_id)
+    a = _visible_assignment(assignment_id)
     child = incoming.delegate(a, actor=current_user, user_id=body["user_id"], due_date=body.get("due_date"),
                               note=body.get("note"))
     db.session.commit()
@@ -322,8 +333,7 @@ def delegate(body, assignment_id):
 @blp.response(200, AssignmentSchema)
 def urge(body, assignment_id):
     """A leader urges an overdue assignment; the assignee is notified."""
-    a = incoming.get_assignment(assignment_id)
-    _doc(a.document_id)
+    a = _visible_assignment(assignment_id)
     incoming.urge(a, actor=current_user, message=body.get("message"))
     db.session.commit()
     return a

@@ -47,6 +47,20 @@ class UserSchema(Schema):
     version = fields.Int()
 
 
+class UserPickSchema(Schema):
+    """What anyone may know of a colleague (to pick a handler or a signer); admins see UserSchema."""
+
+    id = fields.Int()
+    username = fields.Str()
+    full_name = fields.Str()
+    roles = fields.List(fields.Str())
+    unit = fields.Nested(UnitRef, allow_none=True)
+
+
+def _user_schema() -> Schema:
+    return UserSchema() if current_user.has_role("admin") else UserPickSchema()
+
+
 class UserCreateSchema(Schema):
     username = fields.Str(required=True, validate=validate.Length(min=2, max=64))
     password = fields.Str(required=True, validate=validate.Length(min=1, max=128))
@@ -206,6 +220,8 @@ def create_unit(body):
 @blp.arguments(UserArgs, location="query")
 @blp.response(200, list_schema(UserSchema, "UserList"))
 def list_users(args):
+    """Users. Admins get the whole record; anyone else what a picker needs (id, username, full_name,
+    unit, roles): no e-mail, clearance or state, and `q` does not search e-mail addresses."""
     unit_id = None
     if args.get("unit"):
         ref = args["unit"]
@@ -214,7 +230,9 @@ def list_users(args):
         else:
             unit = db.session.scalar(sa.select(Unit).where(Unit.code == ref.strip().upper()))
         unit_id = unit.id if unit else -1
-    return page_of(people.list_users(unit_id=unit_id, role=args.get("role"), q=args.get("q")), args, UserSchema())
+    admin = current_user.has_role("admin")
+    stmt = people.list_users(unit_id=unit_id, role=args.get("role"), q=args.get("q"), private_fields=admin)
+    return page_of(stmt, args, _user_schema())
 
 
 @blp.route("/users", methods=["POST"])
@@ -231,7 +249,9 @@ def create_user(body):
 @blp.route("/users/<int:user_id>")
 @blp.response(200, UserSchema)
 def get_user(user_id):
-    return people.get_user(user_id)
+    """One user: the whole record for admins, the picker's fields for anyone else."""
+    user = people.get_user(user_id)
+    return user if current_user.has_role("admin") else UserPickSchema().dump(user)
 
 
 @blp.route("/users/<int:user_id>", methods=["PATCH"])

@@ -214,7 +214,9 @@ def get_user(user_id) -> User:
     return user
 
 
-def list_users(*, unit_id=None, role=None, active=None, q=None):
+def list_users(*, unit_id=None, role=None, active=None, q=None, private_fields=True):
+    """Users in username order. With private_fields=False (a non-admin's picker) `q` matches the
+    username and name only: the e-mail part of the search key is left out, so it cannot be probed."""
     from docflow.auth.models import UserRole
 
     stmt = sa.select(User).order_by(User.username)
@@ -224,9 +226,13 @@ def list_users(*, unit_id=None, role=None, active=None, q=None):
         stmt = stmt.where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == role)))
     if active is not None:
         stmt = stmt.where(User.is_active_flag.is_(active))
+    key = User.search_key
+    if not private_fields:  # search_key is "username folded-name e-mail": cut the e-mail off its end
+        email_len = sa.func.length(sa.func.coalesce(sa.func.lower(User.email), ""))
+        key = sa.func.substr(User.search_key, 1, sa.func.length(User.search_key) - email_len)
     for word in fold(q or "").split()[:6]:  # diacritics and case optional, % and _ literal
         escaped = like_escape(word)
-        stmt = stmt.where(User.search_key.like(f"%{escaped}%", escape="\\"))
+        stmt = stmt.where(key.like(f"%{escaped}%", escape="\\"))
     return stmt
 
 

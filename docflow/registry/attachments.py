@@ -29,8 +29,10 @@ ZIP = "application/zip"
 JPEG = "image/jpeg"
 PNG = "image/png"
 
-#: accepted content types and the extension used when a file arrives without a usable name
+#: accepted content types and the extension a stored name gets when its own does not fit the content
 ALLOWED = {PDF: ".pdf", DOCX: ".docx", XLSX: ".xlsx", ODT: ".odt", JPEG: ".jpg", PNG: ".png", ZIP: ".zip"}
+#: the extensions each type may keep (the first one is given to a name that has none of them)
+EXTENSIONS = {**{mime: (ext,) for mime, ext in ALLOWED.items()}, JPEG: (".jpg", ".jpeg", ".jpe")}
 _ZIP_FAMILY = {
     ZIP, DOCX, XLSX, ODT, "application/epub+zip",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation",
@@ -87,6 +89,21 @@ def safe_filename(name: str | None, default_ext: str = "") -> str:
         ext = ext if len(ext) <= 16 else ""
         name = stem[: MAX_NAME - len(ext)].rstrip(". ") + ext
     return name
+
+
+def name_for_type(name: str, content_type: str) -> str:
+    """The name with the extension of its detected type: a PDF named `x.html` or `invoice.exe` is
+    offered as `x.pdf` / `invoice.pdf`, so the receiving computer opens what the content is."""
+    wanted = EXTENSIONS.get(content_type)
+    if not wanted:
+        return name
+    stem, ext = os.path.splitext(name)
+    if ext.lower() in wanted:
+        return name
+    if os.path.splitext(stem)[1].lower() in wanted:  # "so-05.pdf.exe": the real name is inside
+        return stem
+    stem = stem.rstrip(". ") or "tep-dinh-kem"
+    return stem[: MAX_NAME - len(wanted[0])].rstrip(". ") + wanted[0]
 
 
 def ascii_filename(name: str) -> str:
@@ -185,7 +202,8 @@ def add_attachment(doc: Document, file, *, actor, filename: str | None = None) -
         final = spooled.commit_to_store()
         if spooled.created:
             storage.track_new_file(db.session(), final, spooled.sha256)
-    att = Attachment(document_id=doc.id, filename=safe_filename(client_name, ALLOWED[content_type]),
+    att = Attachment(document_id=doc.id,
+                     filename=name_for_type(safe_filename(client_name, ALLOWED[content_type]), content_type),
                      content_type=content_type, size=spooled.size, sha256=spooled.sha256, text_status="pending",
                      uploaded_by_id=getattr(actor, "id", None))
     db.session.add(att)
@@ -197,7 +215,8 @@ def add_attachment(doc: Document, file, *, actor, filename: str | None = None) -
 
 
 def get_visible_attachment_or_404(user, attachment_id) -> Attachment:
-    """The attachment, if its document is visible to the user; else NotFound (as if missing)."""
+    """The attachment, if its document is visible to the user; else NotFound with the very answer a
+    missing one gets, so an id does not tell whether a hidden file exists."""
     try:
         attachment_id = int(attachment_id)
     except (TypeError, ValueError):
@@ -205,7 +224,10 @@ def get_visible_attachment_or_404(user, attachment_id) -> Attachment:
     att = db.session.get(Attachment, attachment_id)
     if att is None:
         raise NotFound(_("No such file."))
-    access.get_visible_or_404(user, att.document_id)
+    try:
+        access.get_visible_or_404(user, att.document_id)
+    except NotFound:
+        raise NotFound(_("No such file.")) from None
     return att
 
 
@@ -221,7 +243,8 @@ def download_response(att: Attachment):
     if not path.is_file():
         raise NotFound(_("The file is missing from storage."))
     response = send_file(path, mimetype=att.content_type, conditional=True, etag=att.sha256, max_age=0)
-    response.headers["Content-Disposition"] = content_disposition(att.filename)
+    # names stored before the extension followed the content are corrected on the way out too
+    response.headers["Content-Disposition"] = content_disposition(name_for_type(att.filename, att.content_type))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
     response.headers["Cache-Control"] = "private, no-store"

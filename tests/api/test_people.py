@@ -184,7 +184,7 @@ def test_users_filtered_by_unit_and_role(api, users, office):
 
 
 def test_get_user_and_unknown_id(api, users):
-    caller = api(users["specialist"])
+    caller = api(users["admin"])  # others get only a picker's fields (tests/api/test_users_privacy.py)
     body = caller.get(f"/users/{users['leader'].id}").get_json()
     assert body["username"] == "leader1" and body["version"] == 1 and body["active"] is True
     assert_problem(caller.get("/users/999999"), 404)
