@@ -10,8 +10,9 @@ from docflow.auth.models import Unit, User, UserRole
 from docflow.core import audit, calendar
 from docflow.core.enums import CLEARANCES, MEDIA, URGENCIES
 from docflow.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from docflow.core.fields import check_version, clean_date, clean_int, clean_text, one_text
 from docflow.core.models import Notification
-from docflow.core.text import fold, like_escape, nfc
+from docflow.core.text import fold, like_escape
 from docflow.core.timeutil import today, utcnow
 from docflow.core.values import as_id, get_by_id
 from docflow.extensions import db
@@ -50,42 +51,6 @@ def dup_key(sender_name: str | None, number_symbol: str | None, issued_date: dat
 
 # ---- validation --------------------------------------------------------------------------------
 
-def _as_date(value, field: str, errors: dict) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        errors.setdefault(field, []).append(_("Enter a real date (YYYY-MM-DD)."))
-        return None
-
-
-def _as_int(value, field: str, errors: dict, lo: int = 0, hi: int = 100000) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        errors.setdefault(field, []).append(_("Enter a whole number."))
-        return None
-    if not lo <= number <= hi:
-        errors.setdefault(field, []).append(_("Enter a number from %(lo)d to %(hi)d.", lo=lo, hi=hi))
-        return None
-    return number
-
-
-def _text(value, field: str, errors: dict, max_len: int, required: bool = False, label: str | None = None):
-    text = nfc(value) if isinstance(value, str) else (None if value is None else nfc(str(value)))
-    text = " ".join(text.split()) if text and field not in ("notes",) else (text or None)
-    if required and not text:
-        errors.setdefault(field, []).append(label or _("This field is required."))
-    elif text and len(text) > max_len:
-        errors.setdefault(field, []).append(_("At most %(n)d characters.", n=max_len))
-    return text or None
-
-
 def _clean_incoming(data: dict, existing: Document | None = None) -> dict:
     """Validate registration fields; with `existing`, only the fields present in data."""
     errors: dict[str, list[str]] = {}
@@ -99,23 +64,23 @@ def _clean_incoming(data: dict, existing: Document | None = None) -> dict:
     if has("sender_id") or has("sender_name"):
         org = None
         if data.get("sender_id") not in (None, ""):
-            org = db.session.get(Organization, _as_int(data.get("sender_id"), "sender_id", errors, 1, 2**31) or 0)
+            org = db.session.get(Organization, clean_int(data.get("sender_id"), "sender_id", errors, 1, 2**31) or 0)
             if org is None:
                 errors.setdefault("sender_id", []).append(_("Choose a known organisation."))
-        name = _text(data.get("sender_name"), "sender_name", errors, 250)
+        name = clean_text(data.get("sender_name"), "sender_name", errors, 250)
         if org is None and not name and "sender_id" not in errors:
             errors["sender_name"] = [_("Enter the issuing organisation.")]
         clean["sender_org"] = org
         clean["sender_name"] = org.name if org else name
     if has("number_symbol"):
-        clean["number_symbol"] = _text(data.get("number_symbol"), "number_symbol", errors, 60, required=True,
+        clean["number_symbol"] = clean_text(data.get("number_symbol"), "number_symbol", errors, 60, required=True,
                                        label=_("Enter the document's number and symbol."))
     if has("issued_date"):
-        clean["issued_date"] = _as_date(data.get("issued_date"), "issued_date", errors)
+        clean["issued_date"] = clean_date(data.get("issued_date"), "issued_date", errors)
         if clean["issued_date"] is None and "issued_date" not in errors:
             errors["issued_date"] = [_("Enter the document's date.")]
     if has("received_date"):
-        received = _as_date(data.get("received_date"), "received_date", errors)
+        received = clean_date(data.get("received_date"), "received_date", errors)
         clean["received_date"] = received or (None if "received_date" in errors else now)
     for field in ("issued_date", "received_date"):
         value = clean.get(field)
@@ -134,10 +99,10 @@ def _clean_incoming(data: dict, existing: Document | None = None) -> dict:
             errors["doc_type"] = [_("Unknown document type.")]
         clean["doc_type"] = doc_type
     if has("subject"):
-        clean["subject"] = _text(data.get("subject"), "subject", errors, 1000, required=True,
+        clean["subject"] = clean_text(data.get("subject"), "subject", errors, 1000, required=True,
                                  label=_("Enter the subject (trích yếu)."))
     if has("signer"):
-        clean["signer"] = _text(data.get("signer"), "signer", errors, 120)
+        clean["signer"] = clean_text(data.get("signer"), "signer", errors, 120)
     for field, allowed, default in (("urgency", URGENCIES, "normal"), ("confidentiality", CLEARANCES, "normal"),
                                     ("medium", MEDIA, "paper")):
         if has(field):
@@ -147,13 +112,13 @@ def _clean_incoming(data: dict, existing: Document | None = None) -> dict:
             clean[field] = value
     for field in ("pages", "copies"):
         if has(field):
-            clean[field] = _as_int(data.get(field), field, errors, 1, 100000)
+            clean[field] = clean_int(data.get(field), field, errors, 1, 100000)
     if has("due_date"):
-        clean["due_date"] = _as_date(data.get("due_date"), "due_date", errors)
+        clean["due_date"] = clean_date(data.get("due_date"), "due_date", errors)
         if clean["due_date"] and received and clean["due_date"] < received:
             errors.setdefault("due_date", []).append(_("The deadline cannot be before the arrival date."))
     if has("notes"):
-        clean["notes"] = _text(data.get("notes"), "notes", errors, 2000)
+        clean["notes"] = clean_text(data.get("notes"), "notes", errors, 2000, multiline=True)
     if errors:
         raise ValidationFailed(errors)
     return clean
@@ -228,8 +193,6 @@ def register_incoming(data: dict, *, actor: User, force: bool = False) -> Docume
 def update_incoming(doc: Document, data: dict, *, actor: User, version=None) -> Document:
     """Corrections by the clerk; the number, register and year never change."""
     require_role(actor, "clerk")
-    from docflow.auth.services import check_version
-
     _lock(doc)
     check_version(doc, version)
     if doc.status == "cancelled":
@@ -257,15 +220,13 @@ def update_incoming(doc: Document, data: dict, *, actor: User, version=None) -> 
 
 def cancel_incoming(doc: Document, reason: str, *, actor: User) -> Document:
     require_role(actor, "clerk")
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise ValidationFailed({"reason": [_("Give the reason for cancelling.")]})
+    reason = one_text(reason, "reason", 500, required=True, label=_("Give the reason for cancelling."))
     _lock(doc)
     if doc.status == "cancelled":
         raise Conflict(_("The document is already cancelled."))
     before = {"status": doc.status}
     doc.status = "cancelled"
-    doc.cancelled_reason = reason[:500]
+    doc.cancelled_reason = reason
     for a in _assignments(doc):
         if a.state == "open":
             a.state = "cancelled"
@@ -352,8 +313,8 @@ def assign(doc: Document, *, actor: User, instruction: str | None, assignees: li
     if doc.status not in ("registered", "submitted", "assigned"):
         raise Conflict(_("This document can no longer be assigned."))
     errors: dict[str, list[str]] = {}
-    instruction = _text(instruction, "instruction", errors, 4000)
-    due = _as_date(due_date, "due_date", errors)
+    instruction = clean_text(instruction, "instruction", errors, 4000)
+    due = clean_date(due_date, "due_date", errors)
     base = today()
     if due and due < base:
         errors.setdefault("due_date", []).append(_("The deadline cannot be in the past."))
@@ -460,7 +421,8 @@ def delegate(assignment: Assignment, *, actor: User, user_id, due_date=None, not
         errors["user_id"] = [_("Choose an active person of the unit.")]
     else:
         _check_cleared(user, doc, "user_id", errors)
-    due = _as_date(due_date, "due_date", errors) or assignment.due_date
+    note_text = clean_text(note, "note", errors, 4000)
+    due = clean_date(due_date, "due_date", errors) or assignment.due_date
     if due_date not in (None, "") and due and due < today():
         errors.setdefault("due_date", []).append(_("The deadline cannot be in the past."))
     if due and assignment.due_date and due > assignment.due_date:
@@ -468,7 +430,7 @@ def delegate(assignment: Assignment, *, actor: User, user_id, due_date=None, not
     if errors:
         raise ValidationFailed(errors)
     child = Assignment(document_id=doc.id, user_id=user.id, parent_id=assignment.id, role=assignment.role,
-                       due_date=due, instruction=_text(note, "note", {}, 4000) or assignment.instruction,
+                       due_date=due, instruction=note_text or assignment.instruction,
                        assigned_by_id=actor.id, state="open")
     assignment.state = "delegated"
     assignment.version += 1
@@ -486,7 +448,7 @@ def add_progress(doc: Document, note: str, *, actor: User) -> ProgressNote:
     a = _open_assignment_for(doc, actor, ("primary", "coordinate"))
     if a is None:
         raise PermissionDenied(_("Only a handler of this document can add progress notes."))
-    text = _text(note, "note", errors := {}, 4000, required=True, label=_("Write the progress note."))
+    text = clean_text(note, "note", errors := {}, 4000, required=True, label=_("Write the progress note."))
     if errors:
         raise ValidationFailed(errors)
     entry = ProgressNote(document_id=doc.id, assignment_id=a.id, author_id=actor.id, kind="progress", note=text)
@@ -500,7 +462,7 @@ def give_opinion(doc: Document, opinion: str, *, actor: User) -> Assignment:
     a = _open_assignment_for(doc, actor, ("coordinate",))
     if a is None:
         raise PermissionDenied(_("Only a coordinating assignee can give an opinion."))
-    text = _text(opinion, "opinion", errors := {}, 4000, required=True, label=_("Write your opinion."))
+    text = clean_text(opinion, "opinion", errors := {}, 4000, required=True, label=_("Write your opinion."))
     if errors:
         raise ValidationFailed(errors)
     db.session.add(ProgressNote(document_id=doc.id, assignment_id=a.id, author_id=actor.id, kind="opinion",
@@ -550,14 +512,14 @@ def complete(doc: Document, result: str, *, actor: User, reply_number_symbol: st
     if a is None:
         raise PermissionDenied(_("Only the primary handler can complete this document."))
     errors: dict = {}
-    text = _text(result, "result", errors, 4000, required=True, label=_("Write the result."))
+    text = clean_text(result, "result", errors, 4000, required=True, label=_("Write the result."))
     if reply_id not in (None, ""):
         reply = get_by_id(Document, reply_id)
         if reply is None or reply.direction != "outgoing" or not access.can_view(actor, reply):
             errors["reply_id"] = [_("Choose an outgoing document you can see.")]
         else:
             reply_number_symbol = reply.number_symbol
-    reply_text = _text(reply_number_symbol, "reply_number_symbol", errors, 60)
+    reply_text = clean_text(reply_number_symbol, "reply_number_symbol", errors, 60)
     if errors:
         raise ValidationFailed(errors)
     _close(a, text)

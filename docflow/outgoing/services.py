@@ -10,8 +10,8 @@ from docflow.auth.models import Unit, User, UserRole
 from docflow.core import audit, calendar, settings
 from docflow.core.enums import CLEARANCES, URGENCIES
 from docflow.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from docflow.core.fields import check_version, clean_text, one_text
 from docflow.core.models import Notification
-from docflow.core.text import nfc
 from docflow.core.timeutil import to_local, today, utcnow
 from docflow.core.values import as_id, get_by_id
 from docflow.extensions import db
@@ -42,13 +42,6 @@ def _notify(user_id: int, kind: str, doc: Document, message: str) -> None:
     db.session.add(Notification(user_id=user_id, kind=kind, document_id=doc.id, message=message[:500]))
 
 
-def _text(value, max_len: int) -> str | None:
-    if value is None:
-        return None
-    text = " ".join(nfc(str(value)).split())
-    return text[:max_len] if text else None
-
-
 # ---- drafts ------------------------------------------------------------------------------------
 
 def is_as_above(name) -> bool:
@@ -74,12 +67,8 @@ def _clean_draft(data: dict, actor: User, partial: bool) -> dict:
             errors["doc_type"] = [_("Unknown document type.")]
         clean["doc_type"] = doc_type
     if has("subject"):
-        subject = _text(data.get("subject"), 1001)
-        if not subject:
-            errors["subject"] = [_("Enter the subject (trích yếu).")]
-        elif len(subject) > 1000:
-            errors["subject"] = [_("At most %(n)d characters.", n=1000)]
-        clean["subject"] = subject
+        clean["subject"] = clean_text(data.get("subject"), "subject", errors, 1000, required=True,
+                                      label=_("Enter the subject (trích yếu)."))
     for field, allowed, default in (("urgency", URGENCIES, "normal"), ("confidentiality", CLEARANCES, "normal")):
         if has(field):
             value = data.get(field) or default
@@ -96,14 +85,14 @@ def _clean_draft(data: dict, actor: User, partial: bool) -> dict:
             if signer is None or not signer.is_active:
                 errors["signer_id"] = [_("Choose an active user.")]
         clean["signer_id"] = signer.id if signer else None
-        clean["signer"] = signer.full_name if signer else _text(data.get("signer"), 120)
+        clean["signer"] = signer.full_name if signer else clean_text(data.get("signer"), "signer", errors, 120)
     if has("signing_capacity"):
         capacity = data.get("signing_capacity") or None
         if capacity and capacity not in SIGNING_CAPACITIES:
             errors["signing_capacity"] = [_("One of TM., KT., TL., TUQ., Q.")]
         clean["signing_capacity"] = capacity
     if has("notes"):
-        clean["notes"] = _text(data.get("notes"), 2000)
+        clean["notes"] = clean_text(data.get("notes"), "notes", errors, 2000, multiline=True)
     if has("recipients"):
         recipients = []
         for i, item in enumerate(data.get("recipients") or []):
@@ -125,8 +114,10 @@ def _clean_draft(data: dict, actor: User, partial: bool) -> dict:
                 recipients.append(Recipient(unit_id=unit.id, name=unit.name))
             elif is_as_above(item.get("name")):
                 continue  # "Như trên": the recipient block's convention, never a recipient
-            elif _text(item.get("name"), 250):
-                recipients.append(Recipient(name=_text(item.get("name"), 250)))
+            elif (name := clean_text(item.get("name"), key, errors, 250)):
+                recipients.append(Recipient(name=name))
+            elif key in errors:
+                continue
             else:
                 errors[key] = [_("Give an organisation, a unit or a name.")]
         clean["recipients"] = recipients
@@ -200,8 +191,6 @@ def _require_drafter(doc: Document, actor: User) -> None:
 
 
 def update_draft(doc: Document, data: dict, *, actor: User, version=None) -> Document:
-    from docflow.auth.services import check_version
-
     _require_drafter(doc, actor)
     check_version(doc, version)
     if doc.status not in EDITABLE_STATES:
@@ -233,7 +222,7 @@ def add_version(doc: Document, file, *, actor: User, note: str | None = None, fi
         raise ValidationFailed({"file": [_("A draft version must be a DOCX or PDF file.")]})
     last = db.session.scalar(sa.select(sa.func.max(DraftVersion.number)).where(DraftVersion.document_id == doc.id))
     version = DraftVersion(document_id=doc.id, number=(last or 0) + 1, attachment_id=att.id,
-                           note=_text(note, 500), created_by_id=actor.id)
+                           note=one_text(note, "note", 500), created_by_id=actor.id)
     db.session.add(version)
     doc.version += 1
     db.session.flush()
@@ -335,7 +324,7 @@ def _current_step_for(doc: Document, actor: User):
 def approve(doc: Document, *, actor: User, comment: str | None = None) -> Document:
     step = _current_step_for(doc, actor)
     before = snapshot(doc)
-    _record(doc, actor, "approve", _text(comment, 4000), step)
+    _record(doc, actor, "approve", one_text(comment, "comment", 4000), step)
     _enter_step(doc, step.position + 1, actor)
     doc.version += 1
     db.session.flush()
@@ -344,10 +333,7 @@ def approve(doc: Document, *, actor: User, comment: str | None = None) -> Docume
 
 
 def _required_comment(comment) -> str:
-    text = _text(comment, 4000)
-    if not text:
-        raise ValidationFailed({"comment": [_("A comment is required.")]})
-    return text
+    return one_text(comment, "comment", 4000, required=True, label=_("A comment is required."))
 
 
 def return_draft(doc: Document, *, actor: User, comment: str) -> Document:
@@ -453,9 +439,7 @@ def issue(doc: Document, *, actor: User, issued_date=None, complete_replies: boo
 
 def cancel(doc: Document, *, actor: User, reason: str) -> Document:
     """Cancel a draft (its drafter) or an issued document (the clerk; it keeps its number)."""
-    text = _text(reason, 500)
-    if not text:
-        raise ValidationFailed({"reason": [_("Give the reason for cancelling.")]})
+    text = one_text(reason, "reason", 500, required=True, label=_("Give the reason for cancelling."))
     if doc.status == "cancelled":
         raise Conflict(_("The document is already cancelled."))
     if doc.status == "issued":
