@@ -102,6 +102,12 @@ def cell_text(value: str) -> str:
     return _ILLEGAL_XLSX.sub("", value)
 
 
+def set_text(cell, value: str) -> None:
+    """Write text as text: never a formula (=, +, -, @ ...), whatever the text starts with."""
+    cell.value = cell_text(value)
+    cell.data_type = "s"
+
+
 def write_xlsx(book, sheet_title: str) -> bytes:
     """A book (title, agency, subtitle, columns, widths, date_columns, rows) as an .xlsx: agency and
     title rows, the App. IV header (frozen, repeated on every printed page), one row per entry,
@@ -118,21 +124,22 @@ def write_xlsx(book, sheet_title: str) -> bytes:
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     wrap_top = Alignment(wrap_text=True, vertical="top")
 
-    ws["A1"] = cell_text(book.agency.upper())
+    set_text(ws["A1"], book.agency.upper())  # the agency's name is typed by an admin: "=HYPERLINK(...)" stays text
     ws["A1"].font = Font(bold=True, size=12)
     ws.merge_cells(f"A1:{last_col}1")
-    ws["A2"] = book.title
+    set_text(ws["A2"], book.title)
     ws["A2"].font = Font(bold=True, size=14)
     ws["A2"].alignment = Alignment(horizontal="center")
     ws.merge_cells(f"A2:{last_col}2")
-    ws["A3"] = cell_text(book.subtitle)
+    set_text(ws["A3"], book.subtitle)
     ws["A3"].font = Font(italic=True)
     ws["A3"].alignment = Alignment(horizontal="center")
     ws.merge_cells(f"A3:{last_col}3")
     header_row = XLSX_HEADER_ROW
 
     for col, (name, width) in enumerate(zip(book.columns, book.widths, strict=True), start=1):
-        cell = ws.cell(row=header_row, column=col, value=name)
+        cell = ws.cell(row=header_row, column=col)
+        set_text(cell, str(name))
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = border
@@ -143,8 +150,7 @@ def write_xlsx(book, sheet_title: str) -> bytes:
         for c, value in enumerate(row, start=1):
             cell = ws.cell(row=r, column=c)
             if isinstance(value, str):
-                cell.value = cell_text(value)
-                cell.data_type = "s"  # never a formula, whatever the text starts with
+                set_text(cell, value)
             else:
                 cell.value = value
             if (c - 1) in book.date_columns:
