@@ -4,6 +4,7 @@ from flask import abort, g, request
 from flask_login import current_user
 
 from docflow.auth.services import user_for_token
+from docflow.core import tx
 from docflow.core.errors import problem
 from docflow.extensions import login_manager
 
@@ -20,13 +21,15 @@ def install(app) -> None:
             return None
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
+        tx.reading()  # the lookup only reads: on SQLite it does not wait for the writers' lock
         user = user_for_token(token.strip()) if scheme.lower() == "bearer" else None
         if user is None:
             response = problem(401, "Unauthorized", "A valid bearer token is required.")
             response.headers["WWW-Authenticate"] = 'Bearer realm="docflow"'
             return response
         g._login_user = user
-        g.db_write = request.method not in ("GET", "HEAD", "OPTIONS")
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            tx.writing()  # SQLite: the writes take the lock in a new transaction; the user stays loaded
         return None
 
     @app.before_request

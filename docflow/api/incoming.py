@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from docflow.api.schemas import PageArgs, list_schema, page_of
+from docflow.core import tx
 from docflow.core.enums import CLEARANCES, MEDIA, URGENCIES
 from docflow.core.errors import NotFound
 from docflow.core.timeutil import iso_utc
@@ -97,6 +98,8 @@ ASSIGNMENTS = AssignmentSchema(many=True)
 HISTORY = HistorySchema(many=True)
 DOCUMENT = DocumentSchema()
 DOCUMENT_DETAIL = DocumentDetailSchema()
+#: the answer to a registration: a new document has no attachments or assignments yet (not looked up)
+REGISTERED = DocumentDetailSchema(exclude=("attachments", "assignments"))
 
 
 class IncomingCreateSchema(Schema):
@@ -222,10 +225,12 @@ def register(body):
     """Register an incoming document (clerk); the arrival number comes from the year's register."""
     force = body.pop("force")
     doc = incoming.register_incoming(body, actor=current_user, force=force)
-    answer = jsonify(DOCUMENT_DETAIL.dump(doc))  # answered inside the transaction: no re-read
-    db.session.commit()
-    answer.status_code = 201
-    return answer
+    tx.commit_keeping_loaded()  # the locks go now; the document stays as written: no re-read
+    answer = REGISTERED.dump(doc)
+    answer["attachments"], answer["assignments"] = [], []  # none yet: not looked up
+    response = jsonify(answer)
+    response.status_code = 201
+    return response
 
 
 @blp.route("/incoming")
