@@ -12,6 +12,7 @@ from flask import Flask, g, has_request_context, request, session
 from werkzeug.routing import IntegerConverter
 
 from config import Config, config_from_env
+from docflow.core.backup import restrict, restrict_sqlite_files
 from docflow.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +72,8 @@ class _DatabaseInt(IntegerConverter):
 
 
 def _finish_config(app: Flask) -> None:
-    os.makedirs(app.instance_path, exist_ok=True)
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
+    restrict(app.instance_path, 0o700)  # it holds the database, the secret key and the audit key
     cfg = app.config
     if not cfg.get("SQLALCHEMY_DATABASE_URI"):
         cfg["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "docflow.db")
@@ -134,6 +136,7 @@ def _tune_sqlite(engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+        restrict_sqlite_files(database)  # SQLite made the file with the umask: owner only (0600)
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn):

@@ -2,12 +2,7 @@
 
 import json
 import os
-import shutil
-import sqlite3
-import subprocess
 import sys
-import tarfile
-import tempfile
 from pathlib import Path
 
 import click
@@ -151,37 +146,13 @@ def audit_anchor(path):
 @docflow_cli.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
 def backup(path):
-    """Write a .tar.gz with the database (SQLite online backup / pg_dump) and the file store."""
-    engine = db.engine
-    storage = Path(current_app.config["STORAGE_DIR"])
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp_path = Path(tmp)
-        if engine.dialect.name == "sqlite":
-            dump = tmp_path / "docflow.db"
-            source = sqlite3.connect(engine.url.database)
-            target = sqlite3.connect(dump)
-            with target:
-                source.backup(target)
-            source.close()
-            target.close()
-        else:
-            dump = tmp_path / "docflow.pgdump"
-            url = engine.url
-            env = dict(os.environ)
-            if url.password:
-                env["PGPASSWORD"] = url.password
-            cmd = ["pg_dump", "--format=custom", f"--file={dump}", "--no-owner",
-                   f"--host={url.host or 'localhost'}", f"--port={url.port or 5432}",
-                   f"--username={url.username or 'postgres'}", url.database]
-            if shutil.which("pg_dump") is None:
-                raise click.ClickException("pg_dump is not installed (Debian package postgresql-client).")
-            result = subprocess.run(cmd, env=env, capture_output=True, text=True)
-            if result.returncode != 0:
-                raise click.ClickException(f"pg_dump failed: {result.stderr.strip()}")
-        with tarfile.open(path, "w:gz") as tar:
-            tar.add(dump, arcname=dump.name)
-            if storage.exists():
-                tar.add(storage, arcname="files")
+    """Write a .tar.gz (mode 0600) with the database (SQLite online backup / pg_dump) and the file store."""
+    from docflow.core.backup import BackupError, write_backup
+
+    try:
+        write_backup(path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"Backup written to {path}.")
 
 
