@@ -41,7 +41,7 @@ from docflow.core.timeutil import today
 from docflow.core.values import as_id
 from docflow.core.views import saving
 from docflow.extensions import db
-from docflow.registry import reference
+from docflow.registry import history, reference
 from docflow.registry.models import DocType, Organization, Register
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -486,5 +486,5 @@ def audit_log():
     prefixes = sorted({a.split(".", 1)[0] + "." for a in actions} | set(actions))
     result = audit.verify() if request.args.get("verify") else None
     return render_template("admin/audit.html", pagination=pagination, action=action, prefixes=prefixes,
-                           result=result)
+                           result=result, entries=history.entries(pagination.items), areas=history.AREA_LABELS)
 

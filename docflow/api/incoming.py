@@ -15,6 +15,7 @@ from docflow.core.tx import reads_only
 from docflow.extensions import db
 from docflow.incoming import services as incoming
 from docflow.registry import access
+from docflow.registry.history import history_of
 
 blp = Blueprint("api_incoming", __name__, description="Incoming correspondence")
 
@@ -54,6 +55,7 @@ class HistorySchema(Schema):
     action = fields.Str()
     actor = fields.Str(attribute="actor_name", allow_none=True)
     data = fields.Raw(attribute="after", allow_none=True)
+    text = fields.Str()  # the event as a sentence in the request's language (registry/history.py)
 
 
 class DocumentSchema(Schema):
@@ -89,7 +91,7 @@ class DocumentSchema(Schema):
 class DocumentDetailSchema(DocumentSchema):
     attachments = fields.List(fields.Nested(AttachmentSchema))
     assignments = fields.Function(lambda d: ASSIGNMENTS.dump(incoming.assignments_of(d)))
-    history = fields.Function(lambda d: HISTORY.dump(incoming.history_of(d)))
+    history = fields.Function(lambda d: HISTORY.dump(history_of(d)))
 
 
 # Schema instances are reused: building one copies its declared fields (measurably slow per request).

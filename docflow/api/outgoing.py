@@ -13,11 +13,11 @@ from docflow.core.errors import ValidationFailed
 from docflow.core.timeutil import iso_utc
 from docflow.core.tx import reads_only
 from docflow.extensions import db
-from docflow.incoming import services as incoming
 from docflow.outgoing import services as outgoing
 from docflow.outgoing import workflows
 from docflow.outgoing.models import DraftVersion
 from docflow.registry import access
+from docflow.registry.history import history_of
 
 blp = Blueprint("api_outgoing", __name__, description="Outgoing correspondence and approval workflows")
 
@@ -70,7 +70,7 @@ class OutgoingDetailSchema(OutgoingSchema):
     versions = fields.Function(lambda d: VERSIONS.dump(outgoing.versions_of(d)))
     approvals = fields.Function(lambda d: APPROVALS.dump(outgoing.approvals_of(d)))
     reply_to = fields.Function(lambda d: [x.id for x in outgoing.replies_of(d)])
-    history = fields.Function(lambda d: HISTORY.dump(incoming.history_of(d)))
+    history = fields.Function(lambda d: HISTORY.dump(history_of(d)))
 
 
 RECIPIENTS = RecipientSchema(many=True)
