@@ -641,15 +641,6 @@ def notes_of(doc: Document) -> list[ProgressNote]:
                               .order_by(ProgressNote.id)).all()
 
 
-def history_of(doc: Document):
-    from docflow.core.models import AuditEvent
-
-    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.object_type == "documents",
-                                                          AuditEvent.object_id == str(doc.id))
-                              .order_by(AuditEvent.seq)).all()
-
-
-
 def complete_by_reply(doc: Document, reply: Document, *, actor: User) -> bool:
     """Issuing a reply completes the incoming document's open primary assignment, with the reply's
     number-symbol as the result (the tracking book's "reply" column). False when nothing was open."""

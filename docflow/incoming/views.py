@@ -30,6 +30,7 @@ from docflow.incoming import forms as f
 from docflow.incoming import services
 from docflow.outgoing.services import may_draft_reply
 from docflow.registry import access, reference
+from docflow.registry.history import history_of
 from docflow.registry.models import Document, Organization
 
 bp = Blueprint("incoming", __name__, url_prefix="/incoming")
@@ -383,7 +384,7 @@ def _render_detail(doc: Document, status: int = 200, conflict: str | None = None
     may = _may(doc, assignments)
     return render_template(
         "incoming/detail.html", doc=doc, assignments=assignments, notes=services.notes_of(doc),
-        history=services.history_of(doc), may=may, forms=_forms(doc, may, given), history_labels=HISTORY_LABELS,
+        history=history_of(doc), may=may, forms=_forms(doc, may, given), history_labels=HISTORY_LABELS,
         conflict=conflict), status
 
 

@@ -329,7 +329,7 @@ def _render_detail(doc: Document, status: int = 200, error: str | None = None, *
     step = _current_step(doc)
     approvers = workflows.eligible_approvers(doc, step) if step else []
     replies = [d for d in services.replies_of(doc) if access.can_view(current_user, d)]
-    from docflow.incoming.services import history_of
+    from docflow.registry.history import history_of
 
     return render_template(
         "outgoing/detail.html", doc=doc, may=may, forms=_forms(doc, may, given), workflow=wf, step=step,
