@@ -6,7 +6,16 @@ exception: the reply's number-symbol, see CompleteForm.)"""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields import SelectChoice
 from wtforms.validators import Length
 from wtforms.widgets import DateInput, NumberInput, Select
@@ -32,23 +41,24 @@ class DocumentFieldsForm(BaseForm):
 
     #: typed freely or picked from the organisations (a <datalist> filled by register.js)
     sender_name = StringField(_l("Issuing organisation"),
-                              render_kw={"list": "org-options", "autocomplete": "off", "autofocus": True})
+                              render_kw={"list": "org-options", "autocomplete": "off", "autofocus": True,
+                                         "required": True, "maxlength": 250})
     #: set by register.js when the typed name is one of the organisations; the page works without it
     sender_id = HiddenField()
     number_symbol = StringField(_l("Number and symbol"),
-                                render_kw={"placeholder": "15/UBND-VX"})
-    issued_date = StringField(_l("Document date"), widget=DateInput())
+                                render_kw={"placeholder": "15/UBND-VX", "required": True, "maxlength": 60})
+    issued_date = StringField(_l("Document date"), widget=DateInput(), render_kw={"required": True})
     received_date = StringField(_l("Arrival date"), widget=DateInput())
     doc_type = SelectField(_l("Document type"), default="CV", validate_choice=False)
-    subject = TextAreaField(_l("Subject (trích yếu)"), render_kw={"rows": 3})
-    signer = StringField(_l("Signed by"))
+    subject = TextAreaField(_l("Subject (trích yếu)"), render_kw={"rows": 3, "required": True, "maxlength": 1000})
+    signer = StringField(_l("Signed by"), render_kw={"maxlength": 120})
     urgency = SelectField(_l("Urgency"), choices=urgency_choices(), default="normal", validate_choice=False)
     confidentiality = SelectField(_l("Confidentiality"), default="normal", validate_choice=False)
     pages = StringField(_l("Pages"), widget=NumberInput(min=1))
     copies = StringField(_l("Copies"), widget=NumberInput(min=1))
     medium = SelectField(_l("Medium"), choices=medium_choices(), default="paper", validate_choice=False)
     due_date = StringField(_l("Deadline requested by the sender"), widget=DateInput())
-    notes = TextAreaField(_l("Notes"), render_kw={"rows": 2})
+    notes = TextAreaField(_l("Notes"), render_kw={"rows": 2, "maxlength": 2000})
 
     FIELDS = ("sender_id", "sender_name", "number_symbol", "issued_date", "received_date", "doc_type", "subject",
               "signer", "urgency", "confidentiality", "pages", "copies", "medium", "due_date", "notes")
@@ -57,7 +67,14 @@ class DocumentFieldsForm(BaseForm):
         return {name: self._fields[name].data for name in self.FIELDS}
 
 
+#: what to do with an issuer typed but not picked from the organisations list (asked on submit)
+SENDER_CHOICES = [SelectChoice("add", _l("Add it to the organisations list")),
+                  SelectChoice("free", _l("Keep it as free text"))]
+
+
 class RegisterForm(DocumentFieldsForm):
+    sender_choice = RadioField(_l("This issuer is not in the organisations list"), choices=SENDER_CHOICES,
+                               validate_choice=False)
     file = FileField(_l("Scanned document (optional)"))
     force = BooleanField(_l("Register anyway: it is not the same document"))
     submit = SubmitField(_l("Save"))

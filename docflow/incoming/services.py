@@ -6,7 +6,8 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from docflow.auth.models import Unit, User, UserRole
+from docflow.auth import people
+from docflow.auth.models import Unit, User
 from docflow.core import audit, calendar
 from docflow.core.enums import CLEARANCES, MEDIA, URGENCIES
 from docflow.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -19,6 +20,7 @@ from docflow.extensions import db
 from docflow.incoming.models import Assignment, IncomingDocument, ProgressNote
 from docflow.registry import access, reference
 from docflow.registry.models import DocType, Document, Organization, Participant, Register
+from docflow.registry.notifications import notify
 from docflow.registry.numbering import draw_number
 
 ASSIGNMENT_ROLES = ("primary", "coordinate", "inform")
@@ -37,11 +39,6 @@ def snapshot(doc: Document) -> dict:
 
 def _history(action: str, doc: Document, actor, before=None, after=None) -> None:
     audit.record(action, object_type="documents", object_id=doc.id, before=before, after=after, actor=actor)
-
-
-def notify(user_id: int, kind: str, doc: Document, message: str, assignment_id: int | None = None) -> None:
-    db.session.add(Notification(user_id=user_id, kind=kind, document_id=doc.id, assignment_id=assignment_id,
-                                message=message[:500]))
 
 
 def dup_key(sender_name: str | None, number_symbol: str | None, issued_date: date | None) -> str:
@@ -125,6 +122,11 @@ def _clean_incoming(data: dict, existing: Document | None = None) -> dict:
 
 
 # ---- registration ------------------------------------------------------------------------------
+
+def validate_incoming(data: dict) -> None:
+    """The registration's field checks alone, nothing written: ValidationFailed with every field's error."""
+    _clean_incoming(data)
+
 
 def find_duplicate(sender_name, number_symbol, issued_date, exclude_id=None) -> Document | None:
     key = dup_key(sender_name, number_symbol, issued_date)
@@ -238,12 +240,6 @@ def cancel_incoming(doc: Document, reason: str, *, actor: User) -> Document:
 
 # ---- presenting and direction ------------------------------------------------------------------
 
-def leaders(min_clearance: str = "normal"):
-    stmt = (sa.select(User).join(UserRole).where(UserRole.role == "leader", User.is_active_flag.is_(True))
-            .order_by(User.full_name))
-    return [u for u in db.session.scalars(stmt) if u.cleared_for(min_clearance)]
-
-
 def submit(doc: Document, *, actor: User, leader_id=None) -> Document:
     """The clerk presents (trình) the document to a leader."""
     require_role(actor, "clerk")
@@ -294,12 +290,6 @@ def _resolve_assignee(item: dict, index: int, errors: dict):
     return user, unit, role
 
 
-def unit_head_of(unit: Unit) -> list[User]:
-    stmt = (sa.select(User).join(UserRole).where(UserRole.role == "unit_head", User.unit_id == unit.id,
-                                                  User.is_active_flag.is_(True)))
-    return list(db.session.scalars(stmt))
-
-
 def _check_cleared(user: User, doc: Document, key: str, errors: dict) -> None:
     if not user.cleared_for(doc.confidentiality):
         errors.setdefault(key, []).append(_("%(name)s is not cleared for this document.", name=user.full_name))
@@ -335,7 +325,7 @@ def assign(doc: Document, *, actor: User, instruction: str | None, assignees: li
         if user is not None:
             _check_cleared(user, doc, f"assignees.{i}", errors)
         if unit is not None:
-            heads = unit_head_of(unit)
+            heads = people.unit_heads(unit.id)
             if not heads:
                 errors.setdefault(f"assignees.{i}", []).append(_("The unit has no active unit head to receive it."))
             elif not any(h.cleared_for(doc.confidentiality) for h in heads):
@@ -368,7 +358,7 @@ def assign(doc: Document, *, actor: User, instruction: str | None, assignees: li
         created.append(a)
         db.session.add(Participant(document_id=doc.id, user_id=user.id if user else None,
                                    unit_id=unit.id if unit else (user.unit_id if user else None), role=role))
-        recipients = [user] if user else unit_head_of(unit)
+        recipients = [user] if user else people.unit_heads(unit.id)
         for r in recipients:
             notify(r.id, "assigned", doc, _("New assignment (%(role)s): %(s)s", role=role, s=doc.subject[:200]), a.id)
     doc.instruction = instruction
@@ -545,7 +535,7 @@ def urge(assignment: Assignment, *, actor: User, message: str | None = None) -> 
         raise ValidationFailed({"assignment": [_("Only an overdue assignment can be urged.")]})
     doc = assignment.document
     assignment.last_urged_at = utcnow()
-    recipients = [assignment.user] if assignment.user_id else unit_head_of(assignment.unit)
+    recipients = [assignment.user] if assignment.user_id else people.unit_heads(assignment.unit_id)
     for r in recipients:
         text = message or _("Overdue since %(d)s: %(s)s", d=assignment.due_date.strftime("%d/%m/%Y"),
                             s=doc.subject[:200])
@@ -598,7 +588,7 @@ def send_deadline_reminders(on: date | None = None) -> int:
                                                                 Assignment.due_date <= tomorrow))
     for a in open_items:
         kind = "overdue" if a.due_date < day else "due_soon"
-        recipients = [a.user] if a.user_id else unit_head_of(a.unit)
+        recipients = [a.user] if a.user_id else people.unit_heads(a.unit_id)
         for r in recipients:
             exists = db.session.scalar(sa.select(Notification.id).where(Notification.user_id == r.id,
                                                                         Notification.kind == kind,

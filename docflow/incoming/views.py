@@ -9,20 +9,21 @@ The action forms are shown under the same predicates the services check (`_may`)
 """
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 from wtforms.fields import SelectChoice
 
+from docflow.auth import people
 from docflow.auth.models import User
 from docflow.auth.services import unit_tree
 from docflow.core import calendar
-from docflow.core.models import Notification
+from docflow.core.errors import ValidationFailed
 from docflow.core.permissions import role_required
 from docflow.core.text import fold
-from docflow.core.timeutil import today, utcnow
+from docflow.core.timeutil import today
 from docflow.core.values import MAX_ID, posted_id
 from docflow.core.views import saving
 from docflow.extensions import db
@@ -69,17 +70,6 @@ HISTORY_LABELS = {
 
 # ---- template helpers ------------------------------------------------------------------------
 
-def unread_notifications() -> int:
-    """The current user's unread notifications (once per request; the nav badge)."""
-    if not getattr(current_user, "is_authenticated", False):
-        return 0
-    if "unread_notifications" not in g:
-        g.unread_notifications = db.session.scalar(
-            sa.select(sa.func.count(Notification.id)).where(Notification.user_id == current_user.id,
-                                                            Notification.read_at.is_(None))) or 0
-    return g.unread_notifications
-
-
 def attachment_url(attachment) -> str:
     try:
         return url_for("files.download", attachment_id=attachment.id)
@@ -87,33 +77,9 @@ def attachment_url(attachment) -> str:
         return f"/files/attachments/{attachment.id}"
 
 
-def document_url(doc_id: int | None, direction: str | None) -> str | None:
-    """The page of a document of either direction (None while that feature has no such page)."""
-    if not doc_id or direction not in ("incoming", "outgoing"):
-        return None
-    try:
-        return url_for(f"{direction}.detail", doc_id=doc_id)
-    except BuildError:
-        return None
-
-
-def notification_links(items) -> dict[int, str | None]:
-    """Notification id -> the page of its document, in one query."""
-    ids = {n.document_id for n in items if n.document_id}
-    directions = dict(db.session.execute(sa.select(Document.id, Document.direction)
-                                         .where(Document.id.in_(ids))).all()) if ids else {}
-    return {n.id: document_url(n.document_id, directions.get(n.document_id)) for n in items}
-
-
-def unread_notification_query(user):
-    return (sa.select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-            .order_by(Notification.created_at.desc(), Notification.id.desc()))
-
-
 @bp.app_context_processor
 def inject_incoming():
     return {
-        "unread_notifications": unread_notifications,
         "incoming_status_labels": STATUS_LABELS,
         "incoming_status_badges": STATUS_BADGES,
         "assignment_role_labels": ROLE_LABELS,
@@ -161,6 +127,25 @@ def _sender_data(form) -> dict:
 def _document_data(form) -> dict:
     data = form.service_data()
     data.update(_sender_data(form))
+    return data
+
+
+def _register_data(form) -> dict:
+    """As _document_data; an issuer typed but not picked from the organisations list is asked about
+    first (RegisterForm.sender_choice): added to the list, or kept as free text, never silently."""
+    data = _document_data(form)
+    if data["sender_id"] or not data["sender_name"]:
+        return data
+    if form.sender_choice.data == "add":
+        data["sender_id"] = reference.save_organization({"name": data["sender_name"]}, actor=current_user).id
+    elif form.sender_choice.data != "free":
+        errors = {"sender_choice": [_("“%(name)s” is not in the organisations list: add it, or keep it as free "
+                                      "text.", name=data["sender_name"][:250])]}
+        try:  # the other fields' errors are shown at the same time
+            services.validate_incoming(data)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+        raise ValidationFailed(errors)
     return data
 
 
@@ -226,7 +211,7 @@ def register():
     status = 200
     if form.validate_on_submit():
         with saving(form) as outcome:
-            doc = services.register_incoming(_document_data(form), actor=current_user, force=bool(form.force.data))
+            doc = services.register_incoming(_register_data(form), actor=current_user, force=bool(form.force.data))
             attachment = _store_file(doc, form.file.data) if _has_file(form.file.data) else None
         if outcome.conflict is not None:
             status = 409
@@ -348,7 +333,7 @@ def _forms(doc: Document, may: dict, given: dict) -> dict:
     if may["present"]:
         form = given.get("present") or f.PresentForm(prefix="present", formdata=None)
         form.leader_id.choices = [SelectChoice("", _("Any leader"))] + [
-            SelectChoice(str(u.id), u.full_name) for u in services.leaders(doc.confidentiality)]
+            SelectChoice(str(u.id), u.full_name) for u in people.leaders(doc.confidentiality)]
         if form.leader_id.data is None and doc.presented_to_id:
             form.leader_id.data = str(doc.presented_to_id)
         out["present"] = form
@@ -550,30 +535,9 @@ def tasks():
                            state_labels=TASK_STATE_LABELS, today=today())
 
 
-# ---- notifications -----------------------------------------------------------------------------
+# ---- notifications (moved to the registry's own page) -------------------------------------------
 
 @bp.route("/notifications", methods=["GET", "POST"])
-@login_required
 def notifications():
-    if request.method == "POST":
-        form = f.ButtonForm()
-        if not form.validate_on_submit():
-            abort(400)
-        stmt = sa.update(Notification).where(Notification.user_id == current_user.id,
-                                             Notification.read_at.is_(None))
-        one = posted_id(request.form.get("id"))
-        if one == "invalid":
-            abort(404)
-        if one:
-            stmt = stmt.where(Notification.id == int(one))
-        db.session.execute(stmt.values(read_at=utcnow()))
-        db.session.commit()
-        return redirect(url_for("incoming.notifications", unread="1" if request.args.get("unread") else None))
-    unread_only = request.args.get("unread") == "1"
-    stmt = sa.select(Notification).where(Notification.user_id == current_user.id)
-    if unread_only:
-        stmt = stmt.where(Notification.read_at.is_(None))
-    stmt = stmt.order_by(Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
-    pagination = db.paginate(stmt, per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
-    return render_template("incoming/notifications.html", pagination=pagination, unread_only=unread_only,
-                           button_form=f.ButtonForm(), links=notification_links(pagination.items))
+    """The old address of the notifications page (bookmarks): a permanent redirect that keeps the method."""
+    return redirect(url_for("notifications.index", **request.args), 308)
