@@ -220,12 +220,20 @@ def update_incoming(doc: Document, data: dict, *, actor: User, version=None) -> 
     return doc
 
 
+def may_cancel(user: User, doc: Document) -> bool:
+    """Whether the user may cancel the registration: a clerk, on a letter neither cancelled nor
+    completed (a handled letter is part of the record; correct it instead)."""
+    return user.has_role("clerk") and doc.status not in ("cancelled", "completed")
+
+
 def cancel_incoming(doc: Document, reason: str, *, actor: User) -> Document:
     require_role(actor, "clerk")
     reason = one_text(reason, "reason", 500, required=True, label=_("Give the reason for cancelling."))
     _lock(doc)
     if doc.status == "cancelled":
         raise Conflict(_("The document is already cancelled."))
+    if not may_cancel(actor, doc):
+        raise Conflict(_("A completed document cannot be cancelled."))
     before = {"status": doc.status}
     doc.status = "cancelled"
     doc.cancelled_reason = reason

@@ -289,7 +289,7 @@ def _may(doc: Document, assignments) -> dict:
     handler = bool(roles & {"primary", "coordinate"})
     return {
         "edit": clerk and doc.status != "cancelled",
-        "cancel": clerk and doc.status != "cancelled",
+        "cancel": services.may_cancel(user, doc),
         "present": clerk and doc.status in ("registered", "submitted"),
         "assign": leader and doc.status in ("registered", "submitted", "assigned"),
         "urge": leader,
