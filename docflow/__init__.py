@@ -234,12 +234,14 @@ def _register_blueprints(app: Flask) -> None:
     from docflow.main.views import bp as main_bp
     from docflow.outgoing.report_views import bp as outbooks_bp
     from docflow.outgoing.views import bp as outgoing_bp
+    from docflow.registry.notification_views import bp as notifications_bp
     from docflow.registry.views import bp as files_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(files_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(incoming_bp)
     app.register_blueprint(books_bp)
     app.register_blueprint(outgoing_bp)

@@ -5,6 +5,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from docflow.extensions import db
+from docflow.registry import notifications
 
 bp = Blueprint("main", __name__)
 
@@ -45,7 +46,6 @@ def _card(stmt) -> dict:
 def incoming_cards(user) -> dict:
     from docflow.incoming import services
     from docflow.incoming.models import IncomingDocument
-    from docflow.incoming.views import notification_links, unread_notification_query
 
     cards = {state: _card(services.tasks(user, state)) for state in ("open", "due_soon", "overdue")}
     if user.has_role("leader"):
@@ -54,8 +54,8 @@ def incoming_cards(user) -> dict:
         cards["presented"] = _card(presented)
     if user.has_role("clerk"):
         cards["not_presented"] = _card(services.list_incoming(user, status="registered"))
-    cards["notifications"] = _card(unread_notification_query(user))
-    cards["notification_links"] = notification_links(cards["notifications"]["rows"])
+    cards["notifications"] = _card(notifications.unread_query(user))
+    cards["notification_links"] = notifications.links(cards["notifications"]["rows"])
     return cards
 
 

@@ -6,12 +6,12 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from docflow.auth.models import Unit, User, UserRole
+from docflow.auth import people
+from docflow.auth.models import Unit, User
 from docflow.core import audit, calendar, settings
 from docflow.core.enums import CLEARANCES, URGENCIES
 from docflow.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from docflow.core.fields import check_version, clean_text, one_text
-from docflow.core.models import Notification
 from docflow.core.timeutil import to_local, today, utcnow
 from docflow.core.values import as_id, get_by_id
 from docflow.extensions import db
@@ -19,6 +19,7 @@ from docflow.outgoing import workflows
 from docflow.outgoing.models import ApprovalAction, DraftVersion, OutgoingDocument, Recipient, ReplyLink
 from docflow.registry import access, reference
 from docflow.registry.models import DocType, Document, Organization, Participant
+from docflow.registry.notifications import notify
 from docflow.registry.numbering import draw_number
 
 SIGNING_CAPACITIES = ("TM.", "KT.", "TL.", "TUQ.", "Q.")
@@ -37,12 +38,6 @@ def snapshot(doc: Document) -> dict:
 def _history(action: str, doc: Document, actor, before=None, after=None) -> None:
     audit.record(action, object_type="documents", object_id=doc.id, before=before, after=after, actor=actor)
 
-
-def _notify(user_id: int, kind: str, doc: Document, message: str) -> None:
-    db.session.add(Notification(user_id=user_id, kind=kind, document_id=doc.id, message=message[:500]))
-
-
-# ---- drafts ------------------------------------------------------------------------------------
 
 def is_as_above(name) -> bool:
     """"Như trên" (as above, with or without its dash and semicolon): the line of a recipient block
@@ -277,7 +272,7 @@ def _enter_step(doc: Document, position: int, actor: User) -> None:
         for user in approvers:
             if user.id not in known:
                 db.session.add(Participant(document_id=doc.id, user_id=user.id, role="approver"))
-            _notify(user.id, "approval", doc, _("Waiting for your approval (%(step)s): %(s)s", step=step.name,
+            notify(user.id, "approval", doc, _("Waiting for your approval (%(step)s): %(s)s", step=step.name,
                                                  s=doc.subject[:200]))
         return
     doc.status = "approved"
@@ -285,14 +280,12 @@ def _enter_step(doc: Document, position: int, actor: User) -> None:
     doc.step_due_date = None
     # the clerks number and issue it: they take part from now on (an approved draft is still private)
     known = _participant_ids(doc, "clerk")
-    for clerk in db.session.scalars(sa.select(User).join(UserRole).where(UserRole.role == "clerk",
-                                                                         User.is_active_flag.is_(True))):
-        if clerk.cleared_for(doc.confidentiality):
-            if clerk.id not in known:
-                db.session.add(Participant(document_id=doc.id, user_id=clerk.id, role="clerk"))
-            _notify(clerk.id, "to_issue", doc, _("Approved, ready to issue: %(s)s", s=doc.subject[:200]))
+    for clerk in people.clerks(cleared_for=doc.confidentiality):
+        if clerk.id not in known:
+            db.session.add(Participant(document_id=doc.id, user_id=clerk.id, role="clerk"))
+        notify(clerk.id, "to_issue", doc, _("Approved, ready to issue: %(s)s", s=doc.subject[:200]))
     if doc.drafter_id:
-        _notify(doc.drafter_id, "approved", doc, _("Your draft was approved: %(s)s", s=doc.subject[:200]))
+        notify(doc.drafter_id, "approved", doc, _("Your draft was approved: %(s)s", s=doc.subject[:200]))
 
 
 def submit(doc: Document, *, actor: User) -> Document:
@@ -345,7 +338,7 @@ def return_draft(doc: Document, *, actor: User, comment: str) -> Document:
     doc.status = "returned"
     doc.step_due_date = None
     doc.version += 1
-    _notify(doc.drafter_id, "returned", doc, _("Returned for revision: %(s)s", s=doc.subject[:200]))
+    notify(doc.drafter_id, "returned", doc, _("Returned for revision: %(s)s", s=doc.subject[:200]))
     db.session.flush()
     _history("outgoing.return", doc, actor, before=before, after={**snapshot(doc), "comment": text})
     return doc
@@ -361,7 +354,7 @@ def reject(doc: Document, *, actor: User, comment: str) -> Document:
     doc.current_step = None
     doc.step_due_date = None
     doc.version += 1
-    _notify(doc.drafter_id, "rejected", doc, _("Rejected: %(s)s", s=doc.subject[:200]))
+    notify(doc.drafter_id, "rejected", doc, _("Rejected: %(s)s", s=doc.subject[:200]))
     db.session.flush()
     _history("outgoing.reject", doc, actor, before=before, after={**snapshot(doc), "comment": text})
     return doc
@@ -497,11 +490,9 @@ def dispatch(doc: Document, *, actor: User, channel: str, recipient_ids=None, di
         r.dispatched_by_id = actor.id
         r.envelopes = envelopes if channel == "paper" else None
         if r.unit_id:  # internal: the unit's head gets it in their inbox
-            unit = db.session.get(Unit, r.unit_id)
-            for head in db.session.scalars(sa.select(User).join(UserRole).where(
-                    UserRole.role == "unit_head", User.unit_id == unit.id, User.is_active_flag.is_(True))):
+            for head in people.unit_heads(r.unit_id):
                 if head.cleared_for(doc.confidentiality):
-                    _notify(head.id, "internal", doc, _("Internal document %(n)s: %(s)s", n=doc.number_symbol,
+                    notify(head.id, "internal", doc, _("Internal document %(n)s: %(s)s", n=doc.number_symbol,
                                                          s=doc.subject[:200]))
     db.session.flush()
     _history("outgoing.dispatch", doc, actor, after={"channel": channel, "recipients": [r.name for r in chosen],

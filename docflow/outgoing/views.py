@@ -16,7 +16,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms.fields import SelectChoice
 
-from docflow.auth.models import User, UserRole
+from docflow.auth import people
+from docflow.auth.models import User
 from docflow.auth.services import unit_tree
 from docflow.core.enums import ROLE_LABELS, ROLES
 from docflow.core.errors import Conflict, ValidationFailed
@@ -103,11 +104,6 @@ def _version(form) -> str | None:
     return form.version.data or None
 
 
-def _leaders() -> list[User]:
-    return db.session.scalars(sa.select(User).join(UserRole).where(
-        UserRole.role == "leader", User.is_active_flag.is_(True)).order_by(User.full_name)).all()
-
-
 def _fill_draft_choices(form, doc: Document | None = None, answering: Document | None = None) -> None:
     types = reference.active_doc_types()
     form.doc_type.choices = [SelectChoice(t.code, f"{t.code} — {t.name}") for t in types]
@@ -120,7 +116,7 @@ def _fill_draft_choices(form, doc: Document | None = None, answering: Document |
                 for u, depth in unit_tree() if u.is_active]
     form.recipients.choices = choices
     form.signer_id.choices = [SelectChoice("", _("(not yet chosen)"))] + [
-        SelectChoice(str(u.id), u.full_name) for u in _leaders()]
+        SelectChoice(str(u.id), u.full_name) for u in people.leaders()]
     form.confidentiality.choices = f.clearance_choices(current_user)
     from docflow.incoming.services import list_incoming
 

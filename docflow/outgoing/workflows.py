@@ -3,7 +3,8 @@
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from docflow.auth.models import User, UserRole
+from docflow.auth import people
+from docflow.auth.models import User
 from docflow.core import audit
 from docflow.core.enums import ROLES
 from docflow.core.errors import NotFound, ValidationFailed
@@ -157,10 +158,9 @@ def eligible_approvers(doc: Document, step: WorkflowStep) -> list[User]:
     if step.kind == "user":
         users = [step.user] if step.user is not None else []
     elif step.kind == "unit_head":
-        users = list(db.session.scalars(sa.select(User).join(UserRole).where(
-            UserRole.role == "unit_head", User.unit_id == doc.drafting_unit_id)))
+        users = people.unit_heads(doc.drafting_unit_id)
     else:
-        users = list(db.session.scalars(sa.select(User).join(UserRole).where(UserRole.role == step.role)))
+        users = people.holders(step.role)
     return [u for u in users if u.is_active and u.id != doc.drafter_id and u.cleared_for(doc.confidentiality)]
 
 

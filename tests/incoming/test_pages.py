@@ -431,7 +431,7 @@ def test_task_inbox_lists_only_the_users_items(office_people, as_user, db):
     assert response.status_code == 200 and "Only an overdue assignment can be urged." in _text(response)
     assert client.post(f"/incoming/{mine}/assignments/{b.id}/urge").status_code == 404  # not this document's
     client = as_user(p["specialist"])
-    assert "Khẩn trương" in _text(client.get("/incoming/notifications"))
+    assert "Khẩn trương" in _text(client.get("/notifications/"))
 
 
 # ---- notifications ---------------------------------------------------------------------------
@@ -446,11 +446,11 @@ def test_unread_count_in_the_nav_and_marking_read(office_people, as_user, db):
     dashboard = _text(client.get("/dashboard"))
     assert re.search(r'id="nav-unread">1<', dashboard)
     assert re.search(rf'id="card-presented".*?href="/incoming/{doc_id}"', dashboard, re.S)
-    page = _text(client.get("/incoming/notifications"))
+    page = _text(client.get("/notifications/"))
     assert f'href="/incoming/{doc_id}"' in page
-    assert client.post("/incoming/notifications", data={"id": "x"}).status_code == 404
-    assert client.post("/incoming/notifications", data={}).status_code == 302
-    assert 'id="nav-unread"' not in _text(client.get("/incoming/notifications"))
+    assert client.post("/notifications/", data={"id": "x"}).status_code == 404
+    assert client.post("/notifications/", data={}).status_code == 302
+    assert 'id="nav-unread"' not in _text(client.get("/notifications/"))
     # another user's notifications are not touched
     from docflow.core.models import Notification
 

@@ -1,0 +1,69 @@
+"""In-app notifications about documents (either flow): written by the flows' services, read on the
+notifications page, the dashboard and the navigation badge."""
+
+import sqlalchemy as sa
+from flask import g, url_for
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from docflow.core.models import Notification
+from docflow.core.timeutil import utcnow
+from docflow.extensions import db
+from docflow.registry.models import Document
+
+MESSAGE_MAX = 500
+
+
+def notify(user_id: int, kind: str, doc: Document, message: str, assignment_id: int | None = None) -> None:
+    """Queue a notification for a user about a document (in the caller's transaction)."""
+    db.session.add(Notification(user_id=user_id, kind=kind, document_id=doc.id, assignment_id=assignment_id,
+                                message=message[:MESSAGE_MAX]))
+
+
+def unread_query(user):
+    return (sa.select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .order_by(Notification.created_at.desc(), Notification.id.desc()))
+
+
+def list_query(user, *, unread_only: bool = False):
+    stmt = sa.select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return stmt.order_by(Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
+
+
+def mark_read(user, notification_id: int | None = None) -> int:
+    """Mark one of the user's notifications (or all of them) read; the number marked."""
+    stmt = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        stmt = stmt.where(Notification.id == notification_id)
+    return db.session.execute(stmt.values(read_at=utcnow())).rowcount
+
+
+def unread_count() -> int:
+    """The current user's unread notifications (once per request; the navigation badge)."""
+    if not getattr(current_user, "is_authenticated", False):
+        return 0
+    if "unread_notifications" not in g:
+        g.unread_notifications = db.session.scalar(
+            sa.select(sa.func.count(Notification.id)).where(Notification.user_id == current_user.id,
+                                                            Notification.read_at.is_(None))) or 0
+    return g.unread_notifications
+
+
+def document_url(doc_id: int | None, direction: str | None) -> str | None:
+    """The page of a document of either flow: the flow's blueprint is named like its direction."""
+    if not doc_id or not direction:
+        return None
+    try:
+        return url_for(f"{direction}.detail", doc_id=doc_id)
+    except BuildError:
+        return None
+
+
+def links(items) -> dict[int, str | None]:
+    """Notification id -> the page of its document, in one query."""
+    ids = {n.document_id for n in items if n.document_id}
+    directions = dict(db.session.execute(sa.select(Document.id, Document.direction)
+                                         .where(Document.id.in_(ids))).all()) if ids else {}
+    return {n.id: document_url(n.document_id, directions.get(n.document_id)) for n in items}
