@@ -335,8 +335,13 @@ def revoke_token(token: ApiToken, *, actor=None) -> None:
 def user_for_token(plain: str) -> User | None:
     if not plain or not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
         return None
-    token = db.session.scalar(sa.select(ApiToken).options(sa.orm.joinedload(ApiToken.user))
-                              .where(ApiToken.token_hash == _hash_token(plain)))
-    if token is None or token.revoked_at is not None or not token.user.is_active:
-        return None
-    return token.user
+    # One indexed query per request (nothing is cached across requests): the user with unit and roles,
+    # only if the token exists, is not revoked and the account is active.
+    user = db.session.scalars(_TOKEN_USER, {"token_hash": _hash_token(plain)}).unique().first()
+    return user if user is not None and user.is_active else None
+
+
+_TOKEN_USER = (sa.select(User).join(ApiToken, ApiToken.user_id == User.id)
+               .where(ApiToken.token_hash == sa.bindparam("token_hash"), ApiToken.revoked_at.is_(None),
+                      User.is_active_flag.is_(True))
+               .options(sa.orm.joinedload(User.role_rows)))
