@@ -55,6 +55,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     _register_security_headers(app)
 
     from docflow import jobs
+    from docflow.registry import events
+
+    events.init_session_hooks()
     from docflow.cli import register_cli
 
     jobs.init_app(app)
@@ -97,7 +100,11 @@ def _finish_config(app: Flask) -> None:
     if not cfg.get("STORAGE_DIR"):
         cfg["STORAGE_DIR"] = os.path.join(app.instance_path, "files")
     cfg["MAX_CONTENT_LENGTH"] = int(cfg["MAX_UPLOAD_MB"]) * 1024 * 1024 + 1024 * 1024
-    secure = bool(cfg.get("SECURE_COOKIES"))
+    secure = cfg.get("SECURE_COOKIES")  # unset: on in production; DOCFLOW_SECURE_COOKIES=false turns it off
+    if isinstance(secure, str):
+        secure = secure.strip().lower() in ("1", "true", "yes", "on")
+    secure = bool(cfg.get("PRODUCTION")) if secure is None else bool(secure)
+    cfg["SECURE_COOKIES"] = secure  # HSTS follows (_register_security_headers)
     cfg["SESSION_COOKIE_SECURE"] = secure
     cfg["REMEMBER_COOKIE_SECURE"] = secure
     if not cfg.get("RATELIMIT_STORAGE_URI"):
@@ -268,6 +275,12 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 def _register_security_headers(app: Flask) -> None:
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies > 0:  # only then are X-Forwarded-For/-Proto believed (the client's address, https)
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+
     @app.after_request
     def headers(response):
         response.headers.setdefault("Content-Security-Policy", CSP)

@@ -271,7 +271,7 @@ class _Demo:
             return doc
         confidential = confidentiality != "normal"
         leader = u["lanhdao"] if confidentiality in ("secret", "top_secret") or rng.random() < 0.5 else u["phochanh"]
-        incoming.submit(doc, actor=clerk, leader_id=leader.id)
+        incoming.present(doc, actor=clerk, leader_id=leader.id)
         presented_day = min(add_working_days(received, rng.choice((0, 0, 1)), self.off), self.today)
         doc.presented_at = _stamp(presented_day, rng.randint(9, 11), rng.randint(0, 59))
         if state == "submitted":

@@ -273,7 +273,7 @@ def cancel(body, doc_id):
 @blp.response(200, DocumentDetailSchema)
 def submit(body, doc_id):
     """Present to a leader (clerk)."""
-    return _answer(incoming.submit(_doc(doc_id), actor=current_user, leader_id=body.get("leader_id")))
+    return _answer(incoming.present(_doc(doc_id), actor=current_user, leader_id=body.get("leader_id")))
 
 
 @blp.route("/incoming/<int:doc_id>/assign", methods=["POST"])

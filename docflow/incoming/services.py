@@ -18,8 +18,8 @@ from docflow.core.timeutil import today, utcnow
 from docflow.core.values import as_id, get_by_id
 from docflow.extensions import db
 from docflow.incoming.models import Assignment, IncomingDocument, ProgressNote
-from docflow.registry import access, reference
-from docflow.registry.models import DocType, Document, Organization, Participant, Register
+from docflow.registry import access, events, participants, reference
+from docflow.registry.models import DocType, Document, Organization, Register
 from docflow.registry.notifications import notify
 from docflow.registry.numbering import draw_number
 
@@ -189,6 +189,7 @@ def register_incoming(data: dict, *, actor: User, force: bool = False) -> Docume
     db.session.add(doc)
     db.session.flush()
     _history("incoming.register", doc, actor, after=snapshot(doc))
+    events.document_registered.send(doc, actor=actor)
     return doc
 
 
@@ -217,6 +218,7 @@ def update_incoming(doc: Document, data: dict, *, actor: User, version=None) -> 
     doc.version += 1
     db.session.flush()
     _history("incoming.update", doc, actor, before=before, after=snapshot(doc))
+    events.document_updated.send(doc, actor=actor, changes=events.changes(before, snapshot(doc)))
     return doc
 
 
@@ -243,12 +245,13 @@ def cancel_incoming(doc: Document, reason: str, *, actor: User) -> Document:
     doc.version += 1
     db.session.flush()
     _history("incoming.cancel", doc, actor, before=before, after={"status": "cancelled", "reason": reason})
+    events.document_cancelled.send(doc, actor=actor, reason=reason)
     return doc
 
 
 # ---- presenting and direction ------------------------------------------------------------------
 
-def submit(doc: Document, *, actor: User, leader_id=None) -> Document:
+def present(doc: Document, *, actor: User, leader_id=None) -> Document:
     """The clerk presents (trình) the document to a leader."""
     require_role(actor, "clerk")
     _lock(doc)
@@ -271,6 +274,7 @@ def submit(doc: Document, *, actor: User, leader_id=None) -> Document:
     db.session.flush()
     _history("incoming.submit", doc, actor, before=before,
              after={"status": doc.status, "leader": leader.username if leader else None})
+    events.document_presented.send(doc, actor=actor, leader_id=doc.presented_to_id)
     return doc
 
 
@@ -351,8 +355,7 @@ def assign(doc: Document, *, actor: User, instruction: str | None, assignees: li
     for old in _assignments(doc):
         if old.state in ("open", "delegated"):
             old.state = "cancelled"
-    db.session.execute(sa.delete(Participant).where(Participant.document_id == doc.id,
-                                                    Participant.role.in_(ASSIGNMENT_ROLES)))
+    participants.remove(doc, ASSIGNMENT_ROLES)
     before = {"status": doc.status}
     created = []
     for user, unit, role in resolved:
@@ -364,8 +367,8 @@ def assign(doc: Document, *, actor: User, instruction: str | None, assignees: li
         db.session.add(a)
         db.session.flush()
         created.append(a)
-        db.session.add(Participant(document_id=doc.id, user_id=user.id if user else None,
-                                   unit_id=unit.id if unit else (user.unit_id if user else None), role=role))
+        participants.add(doc, role, user_id=user.id if user else None,
+                         unit_id=unit.id if unit else (user.unit_id if user else None))
         recipients = [user] if user else people.unit_heads(unit.id)
         for r in recipients:
             notify(r.id, "assigned", doc, _("New assignment (%(role)s): %(s)s", role=role, s=doc.subject[:200]), a.id)
@@ -380,6 +383,7 @@ def assign(doc: Document, *, actor: User, instruction: str | None, assignees: li
              after={"status": "assigned", "instruction": instruction, "due_date": due,
                     "assignees": [{"user": u.username if u else None, "unit": un.code if un else None, "role": r}
                                   for u, un, r in resolved]})
+    events.document_assigned.send(doc, actor=actor, assignment_ids=[a.id for a in created])
     return doc
 
 
@@ -433,12 +437,13 @@ def delegate(assignment: Assignment, *, actor: User, user_id, due_date=None, not
     assignment.state = "delegated"
     assignment.version += 1
     db.session.add(child)
-    db.session.add(Participant(document_id=doc.id, user_id=user.id, unit_id=user.unit_id, role=assignment.role))
+    participants.add(doc, assignment.role, user_id=user.id, unit_id=user.unit_id)
     db.session.flush()
     notify(user.id, "assigned", doc, _("New assignment (%(role)s): %(s)s", role=assignment.role,
                                        s=doc.subject[:200]), child.id)
     _history("incoming.delegate", doc, actor, after={"assignment": assignment.id, "to": user.username,
                                                      "due_date": due})
+    events.document_assigned.send(doc, actor=actor, assignment_ids=[child.id])
     return child
 
 
@@ -531,6 +536,7 @@ def complete(doc: Document, result: str, *, actor: User, reply_number_symbol: st
     db.session.flush()
     _history("incoming.complete", doc, actor, before=before,
              after={"status": "completed", "result": text, "reply": doc.reply_number_symbol})
+    events.document_completed.send(doc, actor=actor, reply_id=None)
     return doc
 
 
@@ -659,4 +665,5 @@ def complete_by_reply(doc: Document, reply: Document, *, actor: User) -> bool:
     db.session.flush()
     _history("incoming.complete", doc, actor, before=before,
              after={"status": "completed", "result": result, "reply": reply.number_symbol})
+    events.document_completed.send(doc, actor=actor, reply_id=reply.id)
     return True

@@ -410,7 +410,7 @@ def present(doc_id: int):
     doc = _load(doc_id)
     form = f.PresentForm(prefix="present")
     return _act(doc, "present", form,
-                lambda: services.submit(doc, actor=current_user, leader_id=posted_id(form.leader_id.data)),
+                lambda: services.present(doc, actor=current_user, leader_id=posted_id(form.leader_id.data)),
                 _("The document was presented."))
 
 

@@ -17,8 +17,8 @@ from docflow.core.values import as_id, get_by_id
 from docflow.extensions import db
 from docflow.outgoing import workflows
 from docflow.outgoing.models import ApprovalAction, DraftVersion, OutgoingDocument, Recipient, ReplyLink
-from docflow.registry import access, reference
-from docflow.registry.models import DocType, Document, Organization, Participant
+from docflow.registry import access, events, participants, reference
+from docflow.registry.models import DocType, Document, Organization
 from docflow.registry.notifications import notify
 from docflow.registry.numbering import draw_number
 
@@ -166,9 +166,10 @@ def create_draft(data: dict, *, actor: User) -> Document:
     _apply(doc, {k: v for k, v in clean.items() if k not in ("recipients", "reply_to")})
     db.session.flush()
     _apply(doc, {k: clean[k] for k in ("recipients", "reply_to")})
-    db.session.add(Participant(document_id=doc.id, user_id=actor.id, unit_id=actor.unit_id, role="drafter"))
+    participants.add(doc, "drafter", user_id=actor.id, unit_id=actor.unit_id)
     db.session.flush()
     _history("outgoing.draft", doc, actor, after=snapshot(doc))
+    events.document_drafted.send(doc, actor=actor)
     return doc
 
 
@@ -198,6 +199,7 @@ def update_draft(doc: Document, data: dict, *, actor: User, version=None) -> Doc
     doc.version += 1
     db.session.flush()
     _history("outgoing.update", doc, actor, before=before, after=snapshot(doc))
+    events.document_updated.send(doc, actor=actor, changes=events.changes(before, snapshot(doc)))
     return doc
 
 
@@ -244,13 +246,6 @@ def _record(doc: Document, actor: User, action: str, comment: str | None, step=N
                                   step_name=step.name if step else None))
 
 
-def _participant_ids(doc: Document, role: str) -> set[int]:
-    """From the table, not `doc.participants`: that collection goes stale when rows are added by id."""
-    db.session.flush()
-    return set(db.session.scalars(sa.select(Participant.user_id).where(Participant.document_id == doc.id,
-                                                                      Participant.role == role)))
-
-
 def _enter_step(doc: Document, position: int, actor: User) -> None:
     """Make `position` the waiting step, skipping steps only the drafter could approve; approved
     when the ladder is done."""
@@ -268,10 +263,10 @@ def _enter_step(doc: Document, position: int, actor: User) -> None:
         doc.status = "in_review"
         doc.current_step = step.position
         doc.step_due_date = calendar.add_working_days(today(), step.days)
-        known = _participant_ids(doc, "approver")
+        known = participants.user_ids(doc, "approver")
         for user in approvers:
             if user.id not in known:
-                db.session.add(Participant(document_id=doc.id, user_id=user.id, role="approver"))
+                participants.add(doc, "approver", user_id=user.id)
             notify(user.id, "approval", doc, _("Waiting for your approval (%(step)s): %(s)s", step=step.name,
                                                  s=doc.subject[:200]))
         return
@@ -279,10 +274,10 @@ def _enter_step(doc: Document, position: int, actor: User) -> None:
     doc.current_step = None
     doc.step_due_date = None
     # the clerks number and issue it: they take part from now on (an approved draft is still private)
-    known = _participant_ids(doc, "clerk")
+    known = participants.user_ids(doc, "clerk")
     for clerk in people.clerks(cleared_for=doc.confidentiality):
         if clerk.id not in known:
-            db.session.add(Participant(document_id=doc.id, user_id=clerk.id, role="clerk"))
+            participants.add(doc, "clerk", user_id=clerk.id)
         notify(clerk.id, "to_issue", doc, _("Approved, ready to issue: %(s)s", s=doc.subject[:200]))
     if doc.drafter_id:
         notify(doc.drafter_id, "approved", doc, _("Your draft was approved: %(s)s", s=doc.subject[:200]))
@@ -302,6 +297,7 @@ def submit(doc: Document, *, actor: User) -> Document:
     doc.version += 1
     db.session.flush()
     _history("outgoing.resubmit" if resuming else "outgoing.submit", doc, actor, before=before, after=snapshot(doc))
+    events.document_submitted.send(doc, actor=actor, resumed=bool(resuming))
     return doc
 
 
@@ -322,6 +318,7 @@ def approve(doc: Document, *, actor: User, comment: str | None = None) -> Docume
     doc.version += 1
     db.session.flush()
     _history("outgoing.approve", doc, actor, before=before, after={**snapshot(doc), "comment": comment})
+    events.document_approved.send(doc, actor=actor, step=step.position, final=doc.status == "approved")
     return doc
 
 
@@ -341,6 +338,7 @@ def return_draft(doc: Document, *, actor: User, comment: str) -> Document:
     notify(doc.drafter_id, "returned", doc, _("Returned for revision: %(s)s", s=doc.subject[:200]))
     db.session.flush()
     _history("outgoing.return", doc, actor, before=before, after={**snapshot(doc), "comment": text})
+    events.document_returned.send(doc, actor=actor, step=step.position)
     return doc
 
 
@@ -357,6 +355,7 @@ def reject(doc: Document, *, actor: User, comment: str) -> Document:
     notify(doc.drafter_id, "rejected", doc, _("Rejected: %(s)s", s=doc.subject[:200]))
     db.session.flush()
     _history("outgoing.reject", doc, actor, before=before, after={**snapshot(doc), "comment": text})
+    events.document_rejected.send(doc, actor=actor, step=step.position)
     return doc
 
 
@@ -417,10 +416,11 @@ def issue(doc: Document, *, actor: User, issued_date=None, complete_replies: boo
     doc.sender_name = agency.get("name")
     for r in db.session.scalars(sa.select(Recipient).where(Recipient.document_id == doc.id,
                                                            Recipient.unit_id.is_not(None))):
-        db.session.add(Participant(document_id=doc.id, unit_id=r.unit_id, role="recipient"))
+        participants.add(doc, "recipient", unit_id=r.unit_id)
     db.session.flush()
     _history("outgoing.issue", doc, actor, before=before,
              after={**snapshot(doc), "issued_date": issued, "sha256": doc.issued_sha256})
+    events.document_issued.send(doc, actor=actor)
     if complete_replies:
         from docflow.incoming.services import complete_by_reply
 
@@ -447,6 +447,7 @@ def cancel(doc: Document, *, actor: User, reason: str) -> Document:
     doc.version += 1
     db.session.flush()
     _history("outgoing.cancel", doc, actor, before=before, after={"status": "cancelled", "reason": text})
+    events.document_cancelled.send(doc, actor=actor, reason=text)
     return doc
 
 
@@ -497,6 +498,7 @@ def dispatch(doc: Document, *, actor: User, channel: str, recipient_ids=None, di
     db.session.flush()
     _history("outgoing.dispatch", doc, actor, after={"channel": channel, "recipients": [r.name for r in chosen],
                                                      "dispatched_at": now.isoformat()})
+    events.document_dispatched.send(doc, actor=actor, channel=channel, recipient_ids=[r.id for r in chosen])
     return chosen
 
 

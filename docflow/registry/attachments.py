@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from docflow.core import audit
 from docflow.core.errors import NotFound, PermissionDenied, ValidationFailed
 from docflow.extensions import db
-from docflow.registry import access, storage
+from docflow.registry import access, events, storage
 from docflow.registry.extract import DOCX, ODT, PDF, XLSX, extract_text
 from docflow.registry.models import Attachment, Document, Participant
 
@@ -211,6 +211,7 @@ def add_attachment(doc: Document, file, *, actor, filename: str | None = None) -
     audit.record("attachment.add", object_type="documents", object_id=doc.id, actor=actor,
                  after={"attachment_id": att.id, "filename": att.filename, "size": att.size,
                         "sha256": att.sha256, "content_type": att.content_type})
+    events.attachment_added.send(doc, actor=actor, attachment_id=att.id)
     return att
 
 
@@ -278,4 +279,5 @@ def extract_attachment_text(attachment_id: int) -> str | None:
     att.text = result.text if result.status == "done" else None
     att.text_status = result.status
     db.session.flush()
+    events.attachment_text_ready.send(att.document, actor=None, attachment_id=att.id, status=att.text_status)
     return att.text_status

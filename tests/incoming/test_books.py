@@ -44,7 +44,7 @@ def books(db, users):
     b = _register(clerk, start + timedelta(days=10), "12/BNV-B", "V/v tuyển dụng công chức", sender="Bộ Nội vụ")
     d = _register(clerk, end + timedelta(days=1), "13/BTC-D", "Văn bản sau kỳ")
     for doc in (a, b):
-        services.submit(doc, actor=clerk, leader_id=leader.id)
+        services.present(doc, actor=clerk, leader_id=leader.id)
         services.assign(doc, actor=leader, instruction="Giao xử lý", assignees=[{"user_id": spec.id, "role": "primary"}])
     services.add_progress(b, "Đang tổng hợp số liệu của các huyện", actor=spec)
     services.complete(a, "Đã trả lời Bộ Tài chính", actor=spec, reply_number_symbol="345/UBND-KT")
@@ -266,8 +266,7 @@ def test_api_books_xlsx(api, users, books):
 def test_demo_incoming_fills_every_state(db, app, tmp_path, login_as, client):
     from docflow.demo import load_demo
     from docflow.demo_incoming import demo_incoming
-    from docflow.incoming.models import Assignment, ProgressNote
-    from docflow.incoming.models import IncomingDocument
+    from docflow.incoming.models import Assignment, IncomingDocument, ProgressNote
     from docflow.registry.models import Attachment, Document, Register
 
     assert load_demo(tmp_path / "logins.txt") is True  # the demo office loads its incoming documents

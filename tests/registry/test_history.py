@@ -40,7 +40,7 @@ def incoming_doc(people, office, db):
                                       "issued_date": today().isoformat(), "subject": "V/v báo cáo công tác văn thư"},
                                      actor=clerk)
     attachment = add_attachment(doc, io.BytesIO(pdf_bytes()), actor=clerk, filename="scan.pdf")
-    services.submit(doc, actor=clerk, leader_id=leader.id)
+    services.present(doc, actor=clerk, leader_id=leader.id)
     due = today() + timedelta(days=10)
     services.assign(doc, actor=leader, instruction="Phòng Kinh tế báo cáo", due_date=due.isoformat(),
                     assignees=[{"unit_id": office["KT"].id, "role": "primary"},
