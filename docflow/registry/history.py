@@ -146,7 +146,8 @@ class Names:
             if ev.action in ("outgoing.approve", "outgoing.return", "outgoing.reject") and _int(ev.object_id):
                 step_docs.add(_int(ev.object_id))
             for payload in (_as_dict(ev.before), _as_dict(ev.after)):
-                items = [payload, *[_as_dict(a) for a in payload.get("assignees") or [] if isinstance(a, dict)]]
+                assignees = payload.get("assignees") if isinstance(payload.get("assignees"), list) else []
+                items = [payload, *[a for a in assignees if isinstance(a, dict)]]
                 for item in items:
                     for key in USERNAME_KEYS:
                         if isinstance(item.get(key), str):
