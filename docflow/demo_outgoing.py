@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from docflow.auth.models import User
 from docflow.core.calendar import is_working_day
-from docflow.core.timeutil import today
+from docflow.core.timeutil import today, utcnow
 from docflow.extensions import db
 from docflow.outgoing import services
 from docflow.registry.models import Document, Organization
@@ -177,8 +177,41 @@ class _Demo:
             return
         if rng.random() < 0.7:
             channel = rng.choice(("paper", "paper", "electronic", "email"))
-            services.dispatch(doc, actor=self.clerk, channel=channel,
-                              envelopes=rng.randint(1, 2) if channel == "paper" else None)
+            recipients = services.recipients_of(doc)
+            external = [r.id for r in recipients if r.unit_id is None]
+            internal = [r.id for r in recipients if r.unit_id is not None]
+            if channel != "paper":
+                services.dispatch(doc, actor=self.clerk, channel=channel)
+            else:  # by post to the outside only; the office's own units get it in their inbox
+                if external:
+                    services.dispatch(doc, actor=self.clerk, channel="paper", recipient_ids=external,
+                                      envelopes=rng.randint(1, 2))
+                if internal:
+                    services.dispatch(doc, actor=self.clerk, channel="electronic", recipient_ids=internal)
+        self.backdate(doc, issued_on)
+
+    def backdate(self, doc: Document, issued_on) -> None:
+        """An issued document's times follow its issue date: drafted a few working days before,
+        approved in between, issued that morning, dispatched that afternoon (never in the future)."""
+        from docflow.demo_incoming import _stamp
+        from docflow.outgoing.models import ApprovalAction, DraftVersion
+
+        now = utcnow()
+        rng = self.rng
+        drafted = issued_on - timedelta(days=rng.randint(2, 7))
+        doc.created_at = min(_stamp(drafted, rng.randint(8, 10), rng.randint(0, 59)), now)
+        doc.issued_at = min(_stamp(issued_on, rng.randint(9, 10), rng.randint(0, 59)), now)
+        for version in db.session.scalars(sa.select(DraftVersion).where(DraftVersion.document_id == doc.id)
+                                          .order_by(DraftVersion.number)):
+            version.created_at = doc.created_at + timedelta(minutes=version.number - 1)
+        actions = db.session.scalars(sa.select(ApprovalAction).where(ApprovalAction.document_id == doc.id)
+                                     .order_by(ApprovalAction.id)).all()
+        span = (doc.issued_at - doc.created_at) / (len(actions) + 1)
+        for k, action in enumerate(actions, start=1):
+            action.created_at = doc.created_at + span * k
+        for r in services.recipients_of(doc):
+            if r.dispatched_at is not None:
+                r.dispatched_at = min(_stamp(issued_on, rng.randint(14, 16), rng.randint(0, 59)), now)
 
 
 def _plan(rng: random.Random, n: int) -> list[tuple[str, bool]]:

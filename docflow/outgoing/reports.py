@@ -191,6 +191,7 @@ def postal_book(user, period: Period, *, confidential: bool = False) -> Book:
     lo, hi = period.utc_bounds()
     stmt = (sa.select(Recipient, Document).join(Document, Document.id == Recipient.document_id)
             .where(access.visible_filter(user), Document.direction == "outgoing", Recipient.channel == "paper",
+                   Recipient.unit_id.is_(None),  # the office's own units get it in their inbox, not by post
                    Recipient.dispatched_at >= lo, Recipient.dispatched_at < hi)
             .order_by(Recipient.dispatched_at, Document.number, Recipient.id))
     for recipient, doc in db.session.execute(stmt):
