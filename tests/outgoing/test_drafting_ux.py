@@ -125,3 +125,28 @@ def test_the_draft_form_has_check_box_lists_not_ctrl_click(as_user, db, users, l
     assert re.search(r'type="checkbox" name="recipients" value="org:\d+"', html)
     assert re.search(r'type="checkbox" name="reply_to" value="\d+"', html)
     assert "js/picker.js" in html and "<script>" not in html  # a file of our own, no inline script (CSP)
+
+
+# ---- the postal book -----------------------------------------------------------------------------
+
+def test_the_postal_book_never_lists_internal_units(db, users, office):
+    from werkzeug.datastructures import FileStorage
+
+    from docflow.outgoing import reports
+    from docflow.registry import reference
+    from docflow.registry.books import Period
+
+    org = reference.save_organization({"name": "Sở Xây dựng tỉnh Đồng Nai", "abbr": "SXD"})
+    spec = users["specialist"]
+    doc = outgoing.create_draft({"doc_type": "CV", "subject": "V/v gửi bưu điện", "recipients": [
+        {"organization_id": org.id}, {"unit_id": office["VX"].id}], "signer_id": users["leader"].id}, actor=spec)
+    file, name = _docx()
+    outgoing.add_version(doc, FileStorage(file, filename=name), actor=spec)
+    outgoing.submit(doc, actor=spec)
+    outgoing.approve(doc, actor=users["unit_head"])
+    outgoing.approve(doc, actor=users["leader"])
+    outgoing.issue(doc, actor=users["clerk"])
+    outgoing.dispatch(doc, actor=users["clerk"], channel="paper")  # every recipient, the unit too
+    db.session.commit()
+    book = reports.postal_book(users["clerk"], Period(today(), today()))
+    assert [row[2] for row in book.rows] == ["Sở Xây dựng tỉnh Đồng Nai"]
