@@ -19,6 +19,7 @@ from docflow.core.values import as_id, get_by_id
 from docflow.extensions import db
 from docflow.incoming.models import Assignment, IncomingDocument, ProgressNote
 from docflow.registry import access, events, participants, reference
+from docflow.registry.attachments import can_add
 from docflow.registry.models import DocType, Document, Organization, Register
 from docflow.registry.notifications import notify
 from docflow.registry.numbering import draw_number
@@ -121,6 +122,59 @@ def _clean_incoming(data: dict, existing: Document | None = None) -> dict:
     return clean
 
 
+# ---- action rules (architecture decision 13) ---------------------------------------------------
+# One predicate per action: the service calls it to refuse, the page to show or hide the action, the
+# API gives the same answer. A role the user lacks is refused first (403); a predicate that fails for a
+# user who has the role means the document is not in a state for it (409).
+
+PRESENTABLE = ("registered", "submitted")
+ASSIGNABLE = ("registered", "submitted", "assigned")
+
+
+def may_edit(user: User, doc: Document) -> bool:
+    return user.has_role("clerk") and doc.status != "cancelled"
+
+
+def may_present(user: User, doc: Document) -> bool:
+    return user.has_role("clerk") and doc.status in PRESENTABLE
+
+
+def may_assign(user: User, doc: Document) -> bool:
+    return user.has_role("leader") and doc.status in ASSIGNABLE
+
+
+def may_urge(user: User, assignment: "Assignment | None" = None) -> bool:
+    """A leader urges an open, overdue assignment (without one: whether the user urges at all)."""
+    if not user.has_role("leader"):
+        return False
+    return assignment is None or (assignment.state == "open" and is_overdue(assignment))
+
+
+def may_delegate(user: User, assignment: "Assignment") -> bool:
+    """The head of the assigned unit hands a unit assignment on to a specialist."""
+    return assignment.user_id is None and assignment.state == "open" and acts_for(user, assignment)
+
+
+def may_add_progress(user: User, doc: Document, assignments=None) -> bool:
+    return _open_assignment_for(doc, user, ("primary", "coordinate"), assignments) is not None
+
+
+def may_give_opinion(user: User, doc: Document, assignments=None) -> bool:
+    return _open_assignment_for(doc, user, ("coordinate",), assignments) is not None
+
+
+def may_mark_read(user: User, doc: Document, assignments=None) -> bool:
+    return _open_assignment_for(doc, user, ("inform",), assignments) is not None
+
+
+def may_complete(user: User, doc: Document, assignments=None) -> bool:
+    return _open_assignment_for(doc, user, ("primary",), assignments) is not None
+
+
+def may_attach(user: User, doc: Document) -> bool:
+    return doc.status != "cancelled" and can_add(user, doc)
+
+
 # ---- registration ------------------------------------------------------------------------------
 
 def validate_incoming(data: dict) -> None:
@@ -198,7 +252,7 @@ def update_incoming(doc: Document, data: dict, *, actor: User, version=None) -> 
     require_role(actor, "clerk")
     _lock(doc)
     check_version(doc, version)
-    if doc.status == "cancelled":
+    if not may_edit(actor, doc):
         raise Conflict(_("A cancelled document cannot be changed."))
     data = {k: v for k, v in data.items() if k not in ("number", "register_id", "year", "version")}
     clean = _clean_incoming(data, existing=doc)
@@ -255,7 +309,7 @@ def present(doc: Document, *, actor: User, leader_id=None) -> Document:
     """The clerk presents (trình) the document to a leader."""
     require_role(actor, "clerk")
     _lock(doc)
-    if doc.status not in ("registered", "submitted"):
+    if not may_present(actor, doc):
         raise Conflict(_("Only a registered document can be presented."))
     leader = None
     if leader_id not in (None, ""):
@@ -312,7 +366,7 @@ def assign(doc: Document, *, actor: User, instruction: str | None, assignees: li
     """The leader's direction: exactly one primary handler, any coordinators and informed, a deadline."""
     require_role(actor, "leader")
     _lock(doc)
-    if doc.status not in ("registered", "submitted", "assigned"):
+    if not may_assign(actor, doc):
         raise Conflict(_("This document can no longer be assigned."))
     errors: dict[str, list[str]] = {}
     instruction = clean_text(instruction, "instruction", errors, 4000)
@@ -396,8 +450,11 @@ def acts_for(actor: User, a: Assignment) -> bool:
     return a.unit_id is not None and a.unit_id == actor.unit_id and actor.has_role("unit_head")
 
 
-def _open_assignment_for(doc: Document, actor: User, roles: tuple[str, ...]) -> Assignment | None:
-    for a in _assignments(doc):
+def _open_assignment_for(doc: Document, actor: User, roles: tuple[str, ...], assignments=None
+                         ) -> Assignment | None:
+    """The actor's open assignment on the document in one of `roles` (the rule of may_add_progress,
+    may_give_opinion, may_mark_read and may_complete); `assignments` when the caller has them."""
+    for a in _assignments(doc) if assignments is None else assignments:
         if a.state == "open" and a.role in roles and acts_for(actor, a):
             return a
     return None
@@ -415,7 +472,7 @@ def delegate(assignment: Assignment, *, actor: User, user_id, due_date=None, not
     doc = assignment.document
     if assignment.user_id is not None or not acts_for(actor, assignment):
         raise PermissionDenied(_("Only the head of the assigned unit can hand this on."))
-    if assignment.state != "open":
+    if not may_delegate(actor, assignment):
         raise Conflict(_("This assignment is no longer open."))
     errors: dict[str, list[str]] = {}
     user = get_by_id(User, user_id)
@@ -545,7 +602,7 @@ def urge(assignment: Assignment, *, actor: User, message: str | None = None) -> 
     require_role(actor, "leader")
     if assignment.state != "open":
         raise Conflict(_("This assignment is no longer open."))
-    if not is_overdue(assignment):
+    if not may_urge(actor, assignment):
         raise ValidationFailed({"assignment": [_("Only an overdue assignment can be urged.")]})
     doc = assignment.document
     assignment.last_urged_at = utcnow()

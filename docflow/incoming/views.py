@@ -53,21 +53,6 @@ ROLE_LABELS = {"primary": _l("Lead (chủ trì)"), "coordinate": _l("Coordinatin
                "inform": _l("For information (để biết)")}
 STATE_LABELS = {"open": _l("Open"), "done": _l("Done"), "delegated": _l("Handed on"), "cancelled": _l("Cancelled")}
 TASK_STATE_LABELS = {"open": _l("Open"), "due_soon": _l("Due soon"), "overdue": _l("Overdue"), "done": _l("Done")}
-HISTORY_LABELS = {
-    "incoming.register": _l("Registered"),
-    "incoming.update": _l("Corrected"),
-    "incoming.cancel": _l("Cancelled"),
-    "incoming.submit": _l("Presented to the leader"),
-    "incoming.assign": _l("Assigned"),
-    "incoming.delegate": _l("Handed on"),
-    "incoming.progress": _l("Progress note"),
-    "incoming.opinion": _l("Opinion given"),
-    "incoming.read": _l("Read"),
-    "incoming.complete": _l("Completed"),
-    "incoming.urge": _l("Urged"),
-}
-
-
 # ---- template helpers ------------------------------------------------------------------------
 
 def attachment_url(attachment) -> str:
@@ -172,12 +157,6 @@ def _store_file(doc: Document, storage):
     return add_attachment(doc, storage, actor=current_user)
 
 
-def _may_upload(doc: Document) -> bool:
-    from docflow.registry.attachments import can_add
-
-    return doc.status != "cancelled" and can_add(current_user, doc)
-
-
 def _has_file(storage) -> bool:
     return storage is not None and bool(getattr(storage, "filename", ""))
 
@@ -280,25 +259,20 @@ def index():
 # ---- detail and the actions on it ----------------------------------------------------------------
 
 def _may(doc: Document, assignments) -> dict:
-    """What the current user may do here: the predicates the services check."""
+    """What the current user may do here: the services' own predicates."""
     user = current_user
-    mine = [a for a in assignments if a.state == "open" and services.acts_for(user, a)]
-    roles = {a.role for a in mine}
-    clerk = user.has_role("clerk")
-    leader = user.has_role("leader")
-    handler = bool(roles & {"primary", "coordinate"})
     return {
-        "edit": clerk and doc.status != "cancelled",
+        "edit": services.may_edit(user, doc),
         "cancel": services.may_cancel(user, doc),
-        "present": clerk and doc.status in ("registered", "submitted"),
-        "assign": leader and doc.status in ("registered", "submitted", "assigned"),
-        "urge": leader,
-        "delegate": [a for a in mine if a.user_id is None],
-        "progress": handler,
-        "opinion": "coordinate" in roles,
-        "complete": "primary" in roles,
-        "read": "inform" in roles,
-        "upload": _may_upload(doc),
+        "present": services.may_present(user, doc),
+        "assign": services.may_assign(user, doc),
+        "urge": services.may_urge(user),
+        "delegate": [a for a in assignments if services.may_delegate(user, a)],
+        "progress": services.may_add_progress(user, doc, assignments),
+        "opinion": services.may_give_opinion(user, doc, assignments),
+        "complete": services.may_complete(user, doc, assignments),
+        "read": services.may_mark_read(user, doc, assignments),
+        "upload": services.may_attach(user, doc),
         "reply": may_draft_reply(user, doc),
     }
 
@@ -369,7 +343,7 @@ def _render_detail(doc: Document, status: int = 200, conflict: str | None = None
     may = _may(doc, assignments)
     return render_template(
         "incoming/detail.html", doc=doc, assignments=assignments, notes=services.notes_of(doc),
-        history=history_of(doc), may=may, forms=_forms(doc, may, given), history_labels=HISTORY_LABELS,
+        history=history_of(doc), may=may, forms=_forms(doc, may, given),
         conflict=conflict), status
 
 

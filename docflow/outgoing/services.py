@@ -48,6 +48,42 @@ def is_as_above(name) -> bool:
     return isinstance(name, str) and fold(name).strip(" -–—+•*;:,.") == "nhu tren"
 
 
+# ---- action rules (architecture decision 13) ---------------------------------------------------
+# One predicate per action: the service calls it to refuse, the page to show or hide the action, the
+# API gives the same answer. Who may act is refused first (403); a predicate that fails for someone
+# who may act means the draft is not in a state for it (409).
+
+
+def may_edit(user: User, doc: Document) -> bool:
+    """Edit, add a version, submit: the drafter, while the draft is being written or was returned."""
+    return doc.drafter_id == user.id and doc.status in EDITABLE_STATES
+
+
+def may_decide(user: User, doc: Document) -> bool:
+    """Approve, return or reject: an eligible approver of the step now waiting, never the drafter."""
+    if doc.status != "in_review" or doc.drafter_id == user.id:
+        return False
+    step = workflows.step_at(doc, doc.current_step)
+    return step is not None and user in workflows.eligible_approvers(doc, step)
+
+
+def may_issue(user: User, doc: Document) -> bool:
+    return user.has_role("clerk") and doc.status == "approved" and user.cleared_for(doc.confidentiality)
+
+
+def may_dispatch(user: User, doc: Document) -> bool:
+    return user.has_role("clerk") and doc.status == "issued"
+
+
+def may_cancel(user: User, doc: Document) -> bool:
+    """The drafter cancels a draft before issue; the clerk cancels an issued document (it keeps its number)."""
+    if doc.status == "issued":
+        return user.has_role("clerk")
+    return doc.drafter_id == user.id and doc.status != "cancelled"
+
+
+# ---- drafts ------------------------------------------------------------------------------------
+
 def _clean_draft(data: dict, actor: User, partial: bool) -> dict:
     errors: dict[str, list[str]] = {}
     clean: dict = {}
@@ -189,7 +225,7 @@ def _require_drafter(doc: Document, actor: User) -> None:
 def update_draft(doc: Document, data: dict, *, actor: User, version=None) -> Document:
     _require_drafter(doc, actor)
     check_version(doc, version)
-    if doc.status not in EDITABLE_STATES:
+    if not may_edit(actor, doc):
         raise Conflict(_("Only a draft or a returned draft can be edited."))
     clean = _clean_draft({k: v for k, v in data.items() if k != "version"}, actor, partial=True)
     if "workflow" in clean:
@@ -210,9 +246,9 @@ def add_version(doc: Document, file, *, actor: User, note: str | None = None, fi
 
     if doc.status == "issued":
         raise Conflict(_("The issued text is frozen; amend or replace it with a new document."))
-    if doc.status not in EDITABLE_STATES:
-        raise Conflict(_("A new version can be added only to a draft or a returned draft."))
     _require_drafter(doc, actor)
+    if not may_edit(actor, doc):
+        raise Conflict(_("A new version can be added only to a draft or a returned draft."))
     att = add_attachment(doc, file, actor=actor, filename=filename)
     if att.content_type not in ("application/pdf",
                                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document"):
@@ -286,7 +322,7 @@ def _enter_step(doc: Document, position: int, actor: User) -> None:
 def submit(doc: Document, *, actor: User) -> Document:
     """The drafter submits; a returned draft resumes at the step that returned it."""
     _require_drafter(doc, actor)
-    if doc.status not in EDITABLE_STATES:
+    if not may_edit(actor, doc):
         raise Conflict(_("Only a draft or a returned draft can be submitted."))
     if latest_version(doc) is None:
         raise ValidationFailed({"file": [_("Add the draft's file (a version) before submitting.")]})
@@ -304,10 +340,9 @@ def submit(doc: Document, *, actor: User) -> Document:
 def _current_step_for(doc: Document, actor: User):
     if doc.status != "in_review":
         raise Conflict(_("The draft is not waiting for approval."))
-    step = workflows.step_at(doc, doc.current_step)
-    if step is None or actor.id == doc.drafter_id or actor not in workflows.eligible_approvers(doc, step):
+    if not may_decide(actor, doc):
         raise PermissionDenied(_("Only the approver of the current step can act on this draft."))
-    return step
+    return workflows.step_at(doc, doc.current_step)
 
 
 def approve(doc: Document, *, actor: User, comment: str | None = None) -> Document:
@@ -381,10 +416,10 @@ def issue(doc: Document, *, actor: User, issued_date=None, complete_replies: boo
         raise PermissionDenied(_("Only the clerk issues documents."))
     if doc.status == "issued":
         raise Conflict(_("This document was already issued as %(s)s.", s=doc.number_symbol))
-    if doc.status != "approved":
-        raise Conflict(_("Only an approved draft can be issued."))
     if not actor.cleared_for(doc.confidentiality):
         raise PermissionDenied(_("You are not cleared for this document."))
+    if not may_issue(actor, doc):
+        raise Conflict(_("Only an approved draft can be issued."))
     day = today()
     if issued_date in (None, ""):
         issued = day
@@ -435,11 +470,9 @@ def cancel(doc: Document, *, actor: User, reason: str) -> Document:
     text = one_text(reason, "reason", 500, required=True, label=_("Give the reason for cancelling."))
     if doc.status == "cancelled":
         raise Conflict(_("The document is already cancelled."))
-    if doc.status == "issued":
-        if not actor.has_role("clerk"):
-            raise PermissionDenied(_("Only the clerk cancels an issued document."))
-    elif doc.drafter_id != actor.id:
-        raise PermissionDenied(_("Only the drafter can cancel the draft."))
+    if not may_cancel(actor, doc):
+        raise PermissionDenied(_("Only the clerk cancels an issued document.") if doc.status == "issued" else
+                               _("Only the drafter can cancel the draft."))
     before = snapshot(doc)
     doc.status = "cancelled"
     doc.cancelled_reason = text
@@ -463,7 +496,7 @@ def dispatch(doc: Document, *, actor: User, channel: str, recipient_ids=None, di
     """Send the issued document to its recipients (all, or those named) by a channel."""
     if not actor.has_role("clerk"):
         raise PermissionDenied(_("Only the clerk dispatches documents."))
-    if doc.status != "issued":
+    if not may_dispatch(actor, doc):
         raise Conflict(_("Only an issued document can be dispatched."))
     if channel not in CHANNELS:
         raise ValidationFailed({"channel": [_("One of paper, electronic, email.")]})

@@ -59,20 +59,6 @@ APPROVAL_LABELS = {
     "reject": _l("Rejected"),
     "skip": _l("Skipped"),
 }
-HISTORY_LABELS = {
-    "outgoing.draft": _l("Draft created"),
-    "outgoing.update": _l("Draft edited"),
-    "outgoing.version": _l("New version"),
-    "outgoing.submit": _l("Submitted"),
-    "outgoing.resubmit": _l("Resubmitted"),
-    "outgoing.approve": _l("Approved"),
-    "outgoing.return": _l("Returned for revision"),
-    "outgoing.reject": _l("Rejected"),
-    "outgoing.issue": _l("Issued"),
-    "outgoing.cancel": _l("Cancelled"),
-    "outgoing.dispatch": _l("Dispatched"),
-    "attachment.add": _l("File attached"),
-}
 STALE = _l("Someone else changed this document meanwhile: nothing was saved. Check its current state and try "
            "again.")
 
@@ -247,7 +233,7 @@ def edit(doc_id: int):
         form = f.EditDraftForm(formdata=None)
         _fill_draft_choices(form, doc)
         _prefill_draft(form, doc)
-        if doc.status not in services.EDITABLE_STATES:
+        if not services.may_edit(current_user, doc):
             flash(_("Only a draft or a returned draft can be edited."), "warning")
             return redirect(url_for("outgoing.detail", doc_id=doc.id))
         return render_template("outgoing/edit.html", form=form, doc=doc, stale=False)
@@ -276,22 +262,17 @@ def _current_step(doc: Document):
 
 
 def _may(doc: Document) -> dict:
-    """What the current user may do here: the predicates the services check."""
+    """What the current user may do here: the services' own predicates."""
     user = current_user
-    drafter = doc.drafter_id == user.id
-    editable = doc.status in services.EDITABLE_STATES
-    step = _current_step(doc)
-    approver = step is not None and not drafter and user.id in {
-        u.id for u in workflows.eligible_approvers(doc, step)}
-    clerk = user.has_role("clerk")
+    editable = services.may_edit(user, doc)
     return {
-        "edit": drafter and editable,
-        "upload": drafter and editable,
-        "submit": drafter and editable,
-        "decide": approver,
-        "issue": clerk and doc.status == "approved" and user.cleared_for(doc.confidentiality),
-        "dispatch": clerk and doc.status == "issued",
-        "cancel": (drafter and doc.status not in ("issued", "cancelled")) or (clerk and doc.status == "issued"),
+        "edit": editable,
+        "upload": editable,
+        "submit": editable,
+        "decide": services.may_decide(user, doc),
+        "issue": services.may_issue(user, doc),
+        "dispatch": services.may_dispatch(user, doc),
+        "cancel": services.may_cancel(user, doc),
     }
 
 
@@ -331,7 +312,7 @@ def _render_detail(doc: Document, status: int = 200, error: str | None = None, *
         "outgoing/detail.html", doc=doc, may=may, forms=_forms(doc, may, given), workflow=wf, step=step,
         approvers=approvers, versions=services.versions_of(doc), recipients=services.recipients_of(doc),
         approvals=services.approvals_of(doc), history=history_of(doc), replies=replies, error=error,
-        approval_labels=APPROVAL_LABELS, history_labels=HISTORY_LABELS, channel_labels=f.CHANNEL_LABELS,
+        approval_labels=APPROVAL_LABELS, channel_labels=f.CHANNEL_LABELS,
         today=today()), status
 
 
@@ -399,7 +380,7 @@ def submit(doc_id: int):
 def _decision_allowed(doc: Document) -> None:
     """The return and reject services check the comment before the approver; check who first, so a
     stranger meets the 403 and not a form error on a form they are not shown."""
-    if doc.status == "in_review" and not _may(doc)["decide"]:
+    if doc.status == "in_review" and not services.may_decide(current_user, doc):
         abort(403)
 
 
