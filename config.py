@@ -25,7 +25,12 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = timedelta(hours=12)
     REMEMBER_COOKIE_NAME = "docflow_remember"
-    SECURE_COOKIES = False  # DOCFLOW_SECURE_COOKIES=true behind HTTPS
+    #: Secure cookies and HSTS. None: on with DOCFLOW_ENV=production, off otherwise;
+    #: DOCFLOW_SECURE_COOKIES=false turns them off explicitly (plain-HTTP production, not advised)
+    SECURE_COOKIES = None
+    #: how many proxies in front of the app set X-Forwarded-For/-Proto (DOCFLOW_PROXY_COUNT; werkzeug
+    #: ProxyFix). 0: the headers are ignored and the client's address is the socket's peer.
+    PROXY_COUNT = 0
 
     # Every key below can be set from the environment as DOCFLOW_<KEY> (app.config.from_prefixed_env).
     # Uploads: MAX_UPLOAD_MB per file; the request may carry a little more (form fields).
@@ -37,11 +42,18 @@ class Config:
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 3600 * 12
 
-    # Rate limiting: Redis when REDIS_URL is set, else per-worker memory.
+    # Rate limiting: Redis when REDIS_URL is set, else per-worker memory. When Redis is unreachable
+    # the counting goes on per process (logged once) and returns to Redis when it is back.
     RATELIMIT_STORAGE_URI = None  # derived in create_app()
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_LIMIT_USER = "5 per minute"
+    # Failed logins (web form and API tokens alike) are counted per (username, address) and per address,
+    # so nobody can lock a user out from elsewhere; a much higher per-username ceiling stops a spread-out
+    # guessing attack.
+    LOGIN_LIMIT_USER = "5 per minute"  # per (username, address)
     LOGIN_LIMIT_ADDRESS = "20 per minute"
+    LOGIN_LIMIT_USER_CEILING = "100 per hour"  # per username, from all addresses
 
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"

@@ -1,7 +1,6 @@
 """Auth and people: tokens, me, units, users, document types, registers, organisations."""
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -10,10 +9,11 @@ from docflow.api.auth import require_role
 from docflow.api.schemas import Id, PageArgs, UnitRef, UtcDateTime, list_schema, page_of
 from docflow.auth import services as people
 from docflow.auth.models import ApiToken, Unit
+from docflow.auth.throttle import json_username, login_limits
 from docflow.core.enums import CLEARANCES, DIRECTIONS, ROLES
 from docflow.core.errors import NotFound
 from docflow.core.values import get_by_id
-from docflow.extensions import db, limiter
+from docflow.extensions import db
 from docflow.registry import reference
 from docflow.registry.models import DocType
 
@@ -150,18 +150,8 @@ class OrganizationArgs(PageArgs):
 
 # ---- auth ------------------------------------------------------------------------------------
 
-def _token_user_key() -> str:
-    from flask import request
-
-    body = request.get_json(silent=True) or {}
-    name = body.get("username") if isinstance(body, dict) else None
-    return "token-user:" + (str(name or "")[:64]).lower()
-
-
 @blp.route("/auth/tokens", methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_USER"], key_func=_token_user_key,
-               deduct_when=lambda r: r.status_code == 401)
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_ADDRESS"], deduct_when=lambda r: r.status_code == 401)
+@login_limits(json_username, lambda r: r.status_code == 401)  # the web form's counters, per (user, address)
 @blp.arguments(TokenCreateSchema)
 @blp.response(201, TokenSchema)
 @blp.alt_response(401, description="Wrong username or password, or the account is disabled")

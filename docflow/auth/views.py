@@ -10,14 +10,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 from docflow.auth import services
 from docflow.auth.forms import ChangePasswordForm, EmptyForm, LoginForm, TokenForm
 from docflow.auth.models import ApiToken
+from docflow.auth.throttle import form_username, login_limits
 from docflow.core.errors import ValidationFailed
-from docflow.extensions import db, limiter
+from docflow.extensions import db
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-
-def _login_username() -> str:
-    return "login-user:" + (request.form.get("username") or "").strip().lower()[:64]
 
 
 def _failed(response) -> bool:
@@ -39,9 +36,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_USER"], key_func=_login_username, methods=["POST"],
-               deduct_when=_failed)
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_ADDRESS"], methods=["POST"], deduct_when=_failed)
+@login_limits(form_username, _failed, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
