@@ -93,6 +93,7 @@ def main(argv=None) -> int:
               f" per request, {len(statements) / n:.1f} SQL statements per request"
               + (" (under cProfile)" if profiler else ""))
         if profiler:
+            profiler.dump_stats(str(Path(tempfile.gettempdir()) / "profile_register.prof"))
             pstats.Stats(profiler).strip_dirs().sort_stats(args.sort).print_stats(args.top)
         with app.app_context():
             sqla.session.remove()

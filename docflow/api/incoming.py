@@ -226,6 +226,7 @@ def _answer(doc):
 def register(body):
     """Register an incoming document (clerk); the arrival number comes from the year's register."""
     force = body.pop("force")
+    tx.reading()  # the validation only reads; register_incoming() takes the write lock after it
     doc = incoming.register_incoming(body, actor=current_user, force=force)
     tx.commit_keeping_loaded()  # the locks go now; the document stays as written: no re-read
     answer = REGISTERED.dump(doc)

@@ -20,17 +20,22 @@ def reads_only() -> None:
 
 
 def reading() -> None:
-    """What follows only reads (e.g. the bearer token's lookup): begin deferred, without the write lock."""
+    """What follows only reads (the bearer token's lookup, a registration's validation) until `writing()`:
+    begin deferred, without the write lock."""
     reads_only()
 
 
 def writing() -> None:
     """The request's writes begin now. On SQLite the read transaction opened since `reading()` ends
     here (nothing was changed in it) and the next one begins with BEGIN IMMEDIATE. What the reads
-    loaded stays loaded, as on PostgreSQL, where the same transaction simply goes on (READ COMMITTED)."""
+    loaded stays loaded, as on PostgreSQL, where the same transaction simply goes on (READ COMMITTED).
+    Outside a reading phase (a write request's transaction, the CLI, jobs) this changes nothing."""
     if not has_request_context():
         return
+    in_reading_phase = g.get("db_write") is False
     g.db_write = True
+    if not in_reading_phase:
+        return
     session = db.session()
     if not session.in_transaction() or session.new or session.dirty or session.deleted:
         return

@@ -229,6 +229,9 @@ def register_incoming(data: dict, *, actor: User, force: bool = False) -> Docume
     clean = _clean_incoming(data)
     if not actor.cleared_for(clean["confidentiality"]):
         raise ValidationFailed({"confidentiality": [_("You are not cleared for this confidentiality level.")]})
+    from docflow.core import tx
+
+    tx.writing()  # SQLite: from the duplicate check to the commit, under the writers' lock (see core.tx)
     if not force:
         existing = find_duplicate(clean["sender_name"], clean["number_symbol"], clean["issued_date"])
         if existing is not None and access.can_view(actor, existing):
