@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from docflow.core.errors import DomainError
 from docflow.extensions import db
+from docflow.office import init_office
 
 docflow_cli = AppGroup("docflow", help="docflow administration commands.")
 unit_cli = AppGroup("unit", help="Organisational units.")
@@ -25,25 +26,6 @@ def _fail(exc: DomainError):
     db.session.rollback()
     lines = [exc.detail] + [f"  {field}: {'; '.join(map(str, msgs))}" for field, msgs in exc.errors.items()]
     raise click.ClickException("\n".join(lines))
-
-
-def init_office(org_name: str | None, org_abbr: str | None, org_code: str | None) -> dict:
-    """Reference data: the agency, Decree 30 document types, this year's registers, the default
-    approval ladder (when the outgoing feature is present). Idempotent."""
-    from docflow.core import settings
-    from docflow.registry import reference
-
-    agency = settings.agency()
-    if org_name or org_abbr or org_code or not agency.get("name"):
-        reference.update_agency({"name": org_name or agency.get("name") or "Ủy ban nhân dân",
-                                 "abbr": org_abbr or agency.get("abbr") or "UBND",
-                                 "code": org_code if org_code is not None else agency.get("code", "")})
-    from docflow.outgoing.workflows import ensure_default_workflow
-
-    added = reference.seed_doc_types()
-    registers = reference.ensure_default_registers()
-    ensure_default_workflow()
-    return {"types_added": added, "registers": len(registers)}
 
 
 @docflow_cli.command("init")
@@ -221,4 +203,4 @@ def register_cli(app) -> None:
     app.cli.add_command(docflow_cli)
 
 
-__all__ = ["init_office", "register_cli"]
+__all__ = ["register_cli"]

@@ -92,7 +92,7 @@ def load_demo(credentials_path: Path) -> bool:
     """Create the demo office unless it is there; write the logins to credentials_path."""
     if db.session.scalar(sa.select(User.id).where(User.username == "vanthu")):
         return False
-    from docflow.cli import init_office
+    from docflow.office import init_office
 
     init_office(AGENCY["name"], AGENCY["abbr"], AGENCY["code"])
     units = {}

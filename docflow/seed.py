@@ -44,7 +44,7 @@ def seed_documents(n: int, years: int = 1, *, seed: int = 2026) -> int:
     """Add n incoming documents spread over the last `years` years; commits batch by batch."""
     rng = random.Random(seed)
     if not db.session.scalar(sa.select(DocType.id).limit(1)):
-        from docflow.cli import init_office
+        from docflow.office import init_office
 
         init_office(None, None, None)
     if not db.session.scalar(sa.select(Organization.id).limit(1)):

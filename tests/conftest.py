@@ -119,7 +119,7 @@ def client(app):
 def office(app):
     """The reference data and two units, as `flask docflow init` + `unit add` make them."""
     from docflow.auth import services
-    from docflow.cli import init_office
+    from docflow.office import init_office
 
     init_office("Ủy ban nhân dân tỉnh Đồng Nai", "UBND", "000.00.00.H19")
     units = {code: services.create_unit({"code": code, "name": name})

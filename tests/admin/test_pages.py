@@ -791,13 +791,16 @@ def test_admin_sets_the_working_calendar(admin_client, db):
 
     from docflow.core import calendar
     from docflow.core.models import AuditEvent
+    from docflow.core.timeutil import today
 
+    preloaded = calendar.holidays()  # `init` preloads the public holidays of this year and the next
+    assert date(today().year, 9, 2) in preloaded
     bad = admin_client.post("/admin/calendar", data={"holidays": "30/04/2026\n31/02/2026", "days_normal": "7",
                                                      "days_urgent": "2", "days_very_urgent": "1", "days_flash": "0"})
     assert bad.status_code == 200
     assert "Not a date: 31/02/2026" in bad.get_data(as_text=True)
     db.session.rollback()
-    assert calendar.holidays() == set()
+    assert calendar.holidays() == preloaded  # nothing half-saved
     response = admin_client.post("/admin/calendar", data={
         "holidays": "30/04/2026\n2026-05-01\n\n", "days_normal": "5", "days_urgent": "2", "days_very_urgent": "1",
         "days_flash": "0"})
