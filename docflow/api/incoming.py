@@ -15,7 +15,7 @@ from docflow.core.tx import reads_only
 from docflow.extensions import db
 from docflow.incoming import services as incoming
 from docflow.registry import access
-from docflow.registry.history import history_of
+from docflow.registry.history import entries, history_of
 
 blp = Blueprint("api_incoming", __name__, description="Incoming correspondence")
 
@@ -100,8 +100,9 @@ ASSIGNMENTS = AssignmentSchema(many=True)
 HISTORY = HistorySchema(many=True)
 DOCUMENT = DocumentSchema()
 DOCUMENT_DETAIL = DocumentDetailSchema()
-#: the answer to a registration: a new document has no attachments or assignments yet (not looked up)
-REGISTERED = DocumentDetailSchema(exclude=("attachments", "assignments"))
+#: the answer to a registration: a new document has no attachments or assignments yet, and its history is
+#: the one event register_incoming() wrote (nothing is looked up)
+REGISTERED = DocumentDetailSchema(exclude=("attachments", "assignments", "history"))
 
 
 class IncomingCreateSchema(Schema):
@@ -231,6 +232,7 @@ def register(body):
     tx.commit_keeping_loaded()  # the locks go now; the document stays as written: no re-read
     answer = REGISTERED.dump(doc)
     answer["attachments"], answer["assignments"] = [], []  # none yet: not looked up
+    answer["history"] = HISTORY.dump(entries([doc.registration_event]))
     response = jsonify(answer)
     response.status_code = 201
     return response

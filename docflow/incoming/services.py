@@ -38,8 +38,9 @@ def snapshot(doc: Document) -> dict:
     }
 
 
-def _history(action: str, doc: Document, actor, before=None, after=None) -> None:
-    audit.record(action, object_type="documents", object_id=doc.id, before=before, after=after, actor=actor)
+def _history(action: str, doc: Document, actor, before=None, after=None):
+    return audit.record(action, object_type="documents", object_id=doc.id, before=before, after=after,
+                        actor=actor)
 
 
 def dup_key(sender_name: str | None, number_symbol: str | None, issued_date: date | None) -> str:
@@ -245,7 +246,8 @@ def register_incoming(data: dict, *, actor: User, force: bool = False) -> Docume
     doc.number = draw_number(register)
     db.session.add(doc)
     db.session.flush()
-    _history("incoming.register", doc, actor, after=snapshot(doc))
+    #: the document's whole history so far, for the API's answer (not a column: never read back)
+    doc.registration_event = _history("incoming.register", doc, actor, after=snapshot(doc))
     events.document_registered.send(doc, actor=actor)
     return doc
 
