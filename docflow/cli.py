@@ -163,7 +163,7 @@ def demo_command(credentials_file):
 @click.option("--random-seed", type=int, default=2026, show_default=True)
 def seed_command(count, years, random_seed):
     """Bulk synthetic documents for benchmarks (gap-free numbers; progress bar)."""
-    from docflow.seed import seed_documents
+    from docflow.demo.seed import seed_documents
 
     made = seed_documents(count, years, seed=random_seed)
     click.echo(f"{made} documents added.")

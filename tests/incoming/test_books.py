@@ -265,7 +265,7 @@ def test_api_books_xlsx(api, users, books):
 
 def test_demo_incoming_fills_every_state(db, app, tmp_path, login_as, client):
     from docflow.demo import load_demo
-    from docflow.demo_incoming import demo_incoming
+    from docflow.demo.incoming import demo_incoming
     from docflow.incoming.models import Assignment, IncomingDocument, ProgressNote
     from docflow.registry.models import Attachment, Document, Register
 

@@ -1,6 +1,6 @@
 """Demo incoming correspondence: a few hundred documents in every state, through the services.
 
-`demo_incoming(n=300)` needs the demo office (docflow/demo.py: users, units, organisations) and
+`demo_incoming(n=300)` needs the demo office (docflow/demo/__init__.py: users, units, organisations) and
 runs in the caller's transaction (it flushes, never commits). Documents arrive on working days over
 this year and the end of last year, in arrival order; then, by age, they are left registered,
 presented to a leader, assigned (to a person or a unit, with coordinators and people informed,

@@ -108,8 +108,8 @@ def load_demo(credentials_path: Path) -> bool:
     for name, abbr, code in ORGANIZATIONS:
         reference.save_organization({"name": name, "abbr": abbr, "code": code})
     db.session.flush()
-    from docflow.demo_incoming import demo_incoming
-    from docflow.demo_outgoing import demo_outgoing
+    from docflow.demo.incoming import demo_incoming
+    from docflow.demo.outgoing import demo_outgoing
 
     demo_incoming()
     demo_outgoing(120)

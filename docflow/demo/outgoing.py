@@ -1,6 +1,6 @@
 """Demo outgoing correspondence: documents in every state, built through the services.
 
-`demo_outgoing(n=120)` needs the demo office (docflow/demo.py: users, units, organisations) and runs
+`demo_outgoing(n=120)` needs the demo office (docflow/demo/__init__.py: users, units, organisations) and runs
 in the caller's transaction (it flushes, never commits). Drafters are the demo specialists and unit
 heads; unit heads approve the first step, the leaders the second; the clerk issues and dispatches.
 Each draft carries one or two small generated DOCX versions. States: draft, in review at step 1 and
@@ -193,7 +193,7 @@ class _Demo:
     def backdate(self, doc: Document, issued_on) -> None:
         """An issued document's times follow its issue date: drafted a few working days before,
         approved in between, issued that morning, dispatched that afternoon (never in the future)."""
-        from docflow.demo_incoming import _stamp
+        from docflow.demo.incoming import _stamp
         from docflow.outgoing.models import ApprovalAction, DraftVersion
 
         now = utcnow()
