@@ -185,11 +185,17 @@ def validate_incoming(data: dict) -> None:
 
 def find_duplicate(sender_name, number_symbol, issued_date, exclude_id=None) -> Document | None:
     key = dup_key(sender_name, number_symbol, issued_date)
-    stmt = sa.select(IncomingDocument).where(IncomingDocument.dup_key == key,
-                                             IncomingDocument.status != "cancelled").order_by(IncomingDocument.id)
+    # Searched by dup_key alone: with `direction` in the query, SQLite (no ANALYZE statistics) walks
+    # ix_documents_direction, every incoming document, instead of ix_documents_dup_key. The direction
+    # is checked on the few rows found.
+    t = IncomingDocument.__table__  # the table's columns: the ORM would add the direction criterion
+    stmt = sa.select(t.c.id, t.c.direction).where(t.c.dup_key == key, t.c.status != "cancelled").order_by(t.c.id)
     if exclude_id:
-        stmt = stmt.where(Document.id != exclude_id)
-    return db.session.scalars(stmt).first()
+        stmt = stmt.where(t.c.id != exclude_id)
+    for doc_id, direction in db.session.execute(stmt):
+        if direction == "incoming":
+            return db.session.get(IncomingDocument, doc_id)
+    return None
 
 
 def _register_for(data: dict, confidentiality: str, year: int, errors_field="register_id") -> Register:
