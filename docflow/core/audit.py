@@ -25,9 +25,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
+from flask_login import current_user
 
 from docflow.core.models import AuditEvent, AuditHead
-from docflow.core.timeutil import utcnow
+from docflow.core.timeutil import iso_utc, utcnow
 from docflow.extensions import db
 
 GENESIS = "0" * 64
@@ -110,8 +111,6 @@ def compute_hash(prev_hash: str, ev: AuditEvent, scheme: str | None = None) -> s
 def _current_actor():
     if not has_request_context():
         return None
-    from flask_login import current_user
-
     return current_user if getattr(current_user, "is_authenticated", False) else None
 
 
@@ -176,8 +175,6 @@ class VerifyResult:
 
 def head_anchor() -> dict:
     """The chain's head as an anchor to keep outside the database: {"seq", "mac", "time"}."""
-    from docflow.core.timeutil import iso_utc
-
     head = db.session.get(AuditHead, 1)
     seq, mac = (head.seq, head.hash) if head else (0, GENESIS)
     return {"seq": seq, "mac": mac, "time": iso_utc(utcnow())}

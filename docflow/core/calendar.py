@@ -10,10 +10,13 @@ the admin deleted nor overrides a day the admin moved.
 
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from lunar_vn import LunarDate, lunar_to_solar
 
 from docflow.core import settings
+from docflow.core.enums import URGENCIES
+from docflow.core.errors import ValidationFailed
 
 PRELOADED_KEY = "holidays_preloaded"
 #: the years the lunar calendar library computes
@@ -202,11 +205,6 @@ def parse_day(text: str) -> date | None:
 def update_calendar(holiday_lines: str, days: dict, *, actor=None) -> None:
     """The office's working calendar: its holidays (one date a line, then an optional note) and the default handling
     deadline per urgency, in working days."""
-    from flask_babel import gettext as _
-
-    from docflow.core.enums import URGENCIES
-    from docflow.core.errors import ValidationFailed
-
     errors: dict[str, list[str]] = {}
     off: set[date] = set()
     for line in (holiday_lines or "").splitlines():

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
+from docflow.core.text import bad_text_reason
 from docflow.extensions import db
 
 log = logging.getLogger(__name__)
@@ -101,8 +102,6 @@ def register_error_handlers(app):
         answers its own 422 (docflow.api.install_text_guard)."""
         if is_api_request():
             return None
-        from docflow.core.text import bad_text_reason
-
         for key, value in request.args.items(multi=True):
             reason = bad_text_reason(key) or bad_text_reason(value)
             if reason:

@@ -2,6 +2,8 @@
 
 import unicodedata
 
+from flask_babel import gettext as _
+
 _EXTRA = str.maketrans({"đ": "d", "Đ": "d", "Ð": "d", "ð": "d"})
 
 
@@ -37,8 +39,6 @@ def bad_text_reason(text) -> str | None:
     keeps it) is never meant in an official letter's fields. The message is translated."""
     if not isinstance(text, str) or text.isprintable():
         return None
-    from flask_babel import gettext as _
-
     for ch in text:
         code = ord(ch)
         if 0xD800 <= code <= 0xDFFF:

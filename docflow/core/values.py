@@ -1,5 +1,7 @@
 """Small parsers shared by the services."""
 
+from docflow.extensions import db
+
 MAX_ID = 2**31 - 1
 
 
@@ -18,8 +20,6 @@ def as_id(value) -> int | None:
 
 def get_by_id(model, value):
     """session.get for user-supplied ids: None for anything that is not a valid id."""
-    from docflow.extensions import db
-
     ident = as_id(value)
     return db.session.get(model, ident) if ident is not None else None
 
