@@ -16,9 +16,11 @@ For each database (SQLite: a file in a temporary directory; PostgreSQL: a tempor
 3. starts bench/bare_app.py (`gunicorn -w 2 bench.bare_app:app`) on the same database, which only
    draws the number (UPDATE registers ... RETURNING) and inserts the row in one transaction
    (BEGIN IMMEDIATE on SQLite), and loads it the same way;
-4. prints requests/s of both, the ratio (goal: docflow >= 60% of bare), each gunicorn worker's
-   resident memory after the run (VmRSS from /proc/<pid>/status; goal < 200 MB), and checks that
-   the register's numbers are still gap-free and unique.
+4. prints requests/s of both, the ratio (goal: docflow >= 60% of bare), the workers' CPU time per
+   request (utime + stime from /proc/<pid>/stat: what a request costs, apart from waiting for the
+   CPU or a lock), each gunicorn worker's resident memory after the run (VmRSS from
+   /proc/<pid>/status; goal < 200 MB), and checks that the register's numbers are still gap-free
+   and unique.
 
 Everything stays on 127.0.0.1; each run is bounded by --requests and --seconds.
 """
@@ -183,6 +185,17 @@ class Server:
                 continue
         return out
 
+    def worker_cpu_seconds(self) -> float:
+        """CPU time (user + system) the workers have used so far, from /proc/<pid>/stat."""
+        total = 0
+        for pid in self.worker_pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+        return total / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -303,16 +316,20 @@ def run(kind: str, args) -> dict:
         try:
             headers = {"Authorization": f"Bearer {get_token(server.port)}"}
             warm_up(server.port, "/api/v1/incoming", headers, "W")
+            cpu = server.worker_cpu_seconds()
             result["docflow"] = load(server.port, "/api/v1/incoming", headers, tag="D", requests=args.requests,
                                      seconds=args.seconds, clients=args.clients)
+            result["docflow"]["cpu"] = server.worker_cpu_seconds() - cpu
             result["docflow_rss"] = server.worker_rss_mb()
         finally:
             server.stop()
         server = Server("bench.bare_app:app", env, args.workers, tmp / "gunicorn-bare.log")
         try:
             warm_up(server.port, "/register", {}, "X")
+            cpu = server.worker_cpu_seconds()
             result["bare"] = load(server.port, "/register", {}, tag="B", requests=args.requests,
                                   seconds=args.seconds, clients=args.clients)
+            result["bare"]["cpu"] = server.worker_cpu_seconds() - cpu
             result["bare_rss"] = server.worker_rss_mb()
         finally:
             server.stop()
@@ -338,7 +355,9 @@ def report(r: dict) -> bool:
         codes = f" (errors: {x['codes']})" if x["errors"] else ""
         print(f"  {name:<31} {x['rps']:8.1f} req/s  {x['ok']:5d} ok / {x['errors']} errors in {x['seconds']:.1f} s"
               f"  p50 {x['p50']:.1f} ms  p99 {x['p99']:.1f} ms{codes}")
-        print(f"  {'':<31} worker RSS: " + ", ".join(f"{m:.1f} MB" for m in mem))
+        cpu_ms = x["cpu"] / (x["ok"] + x["errors"]) * 1000 if x["ok"] + x["errors"] else 0.0
+        print(f"  {'':<31} worker CPU: {cpu_ms:.2f} ms per request; worker RSS: "
+              + ", ".join(f"{m:.1f} MB" for m in mem))
     verdict = "OK" if ratio >= RATIO_GOAL else "MISSED"
     print(f"  ratio docflow/bare: {ratio:.0%} (goal >= {RATIO_GOAL:.0%}) -> {verdict}")
     print(f"  max worker RSS: {max(rss):.1f} MB (goal < {RSS_GOAL_MB} MB) -> "
