@@ -13,7 +13,9 @@ from docflow.outgoing.models import (
     WorkflowStep,
 )
 from docflow.registry.models import Attachment, DocType, Document, Organization, Participant, Register
+from docflow.search.models import SavedSearch, SearchIndex
 
 __all__ = ["ApiToken", "ApprovalAction", "DraftVersion", "Recipient", "ReplyLink", "Workflow", "WorkflowDocType",
            "WorkflowStep", "Assignment", "Attachment", "AuditEvent", "AuditHead", "DocType", "Document", "Notification",
-           "Organization", "Participant", "ProgressNote", "Register", "Setting", "Unit", "User", "UserRole"]
+           "Organization", "Participant", "ProgressNote", "Register", "SavedSearch", "SearchIndex", "Setting", "Unit",
+           "User", "UserRole"]

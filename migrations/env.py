@@ -45,6 +45,29 @@ def get_metadata():
     return target_db.metadata
 
 
+# Made by hand in migrations, never compared by autogenerate: the search engines' own objects
+# (SQLite: the FTS5 table search_fts and its shadow tables; PostgreSQL: search_index.tsv and its indexes).
+SEARCH_ENGINE_TABLE_PREFIX = "search_fts"
+SEARCH_ENGINE_INDEXES = {"ix_search_index_tsv", "ix_search_index_symbol_trgm"}
+
+
+def include_name(name, type_, parent_names):
+    if type_ == "table" and name and name.startswith(SEARCH_ENGINE_TABLE_PREFIX):
+        return False
+    return True
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    if type_ == "table" and name and name.startswith(SEARCH_ENGINE_TABLE_PREFIX):
+        return False
+    if type_ == "index" and name in SEARCH_ENGINE_INDEXES:
+        return False
+    if type_ == "column" and name == "tsv" and getattr(obj, "table", None) is not None \
+            and obj.table.name == "search_index":
+        return False
+    return True
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -99,6 +122,8 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_name=include_name,
+            include_object=include_object,
             **conf_args
         )
 

@@ -1,0 +1,202 @@
+"""The index rows: built from a document, kept in step by the document events, rebuilt by `reindex`.
+
+Text is folded in Python (core.text.fold: NFD, no marks, đ→d, lower case) at index and at query time,
+so both backends see the same ASCII-like words; the database's own tokenizer then splits them.
+"""
+
+import re
+from collections.abc import Callable, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from docflow.core.text import fold
+from docflow.extensions import db
+from docflow.incoming.models import Assignment
+from docflow.outgoing.models import Recipient
+from docflow.registry import events
+from docflow.registry.models import Attachment, Document
+from docflow.search.models import SearchIndex
+
+#: private-use code points mark snippet highlights; they and NUL never reach the index
+_UNSTORABLE = re.compile("[\x00\ue000\ue001]")
+
+
+def folded(*parts) -> str:
+    return _UNSTORABLE.sub(" ", fold(" ".join(p for p in parts if p)))
+
+
+def symbol_norm(symbol: str | None) -> str | None:
+    """`15/QĐ-UBND`, ` 15 / qđ-ubnd ` -> `15/QD-UBND`: the exact-look-up key of a number-symbol."""
+    key = _UNSTORABLE.sub("", fold(symbol).upper().replace(" ", ""))
+    return key[:80] or None
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _upsert(rows: list[dict], columns: Iterable[str]):
+    insert = pg_insert if _dialect() == "postgresql" else sqlite_insert
+    stmt = insert(SearchIndex.__table__).values(rows)
+    return stmt.on_conflict_do_update(index_elements=["document_id"],
+                                      set_={c: getattr(stmt.excluded, c) for c in columns})
+
+
+# ---- one document (in the sender's transaction) ------------------------------------------------------
+
+def _body(doc: Document, recipients: Iterable[str] = (), instructions: Iterable[str] = ()) -> str:
+    return folded(doc.number_symbol, doc.subject, doc.sender_name, doc.signer, doc.notes,
+                  getattr(doc, "instruction", None), getattr(doc, "result", None), doc.cancelled_reason,
+                  *recipients, *instructions)
+
+
+def _row(doc: Document) -> dict:
+    recipients = db.session.scalars(sa.select(Recipient.name).where(Recipient.document_id == doc.id)).all()
+    instructions = db.session.scalars(sa.select(Assignment.instruction).where(
+        Assignment.document_id == doc.id, Assignment.instruction.is_not(None))).all()
+    return {"document_id": doc.id, "body": _body(doc, recipients, instructions),
+            "symbol_norm": symbol_norm(doc.number_symbol), "sender_key": folded(doc.sender_name)[:250] or None}
+
+
+def index_document(doc: Document, **_kwargs) -> None:
+    """Receiver of the document events: (re)write the document's index row, attachments text kept."""
+    if doc is None or getattr(doc, "id", None) is None:
+        return
+    row = _row(doc)
+    db.session.execute(_upsert([{**row, "attachments_text": ""}], ("body", "symbol_norm", "sender_key")))
+
+
+def attachments_text(document_id: int) -> str:
+    texts = db.session.scalars(sa.select(Attachment.text).where(
+        Attachment.document_id == document_id, Attachment.text_status == "done", Attachment.text.is_not(None))
+        .order_by(Attachment.id)).all()
+    return folded(*texts)
+
+
+def index_attachments(doc: Document, **_kwargs) -> None:
+    """Receiver of attachment_text_ready: the document's attachment text joins its index row."""
+    if doc is None or getattr(doc, "id", None) is None:
+        return
+    row = _row(doc)
+    db.session.execute(_upsert([{**row, "attachments_text": attachments_text(doc.id)}],
+                               ("body", "symbol_norm", "sender_key", "attachments_text")))
+
+
+INDEXING_EVENTS = (events.document_registered, events.document_updated, events.document_drafted,
+                   events.document_issued, events.document_dispatched, events.document_cancelled,
+                   events.document_presented, events.document_assigned, events.document_completed,
+                   events.document_submitted, events.document_returned, events.document_approved,
+                   events.document_rejected)
+
+
+def connect() -> None:
+    """Subscribe in the transaction (idempotent: blinker keeps one connection per receiver)."""
+    for signal in INDEXING_EVENTS:
+        signal.connect(index_document, weak=False)
+    events.attachment_text_ready.connect(index_attachments, weak=False)
+
+
+# ---- every document (flask docflow reindex) ----------------------------------------------------------
+
+SQLITE_TRIGGERS = (
+    """CREATE TRIGGER IF NOT EXISTS search_index_ai AFTER INSERT ON search_index BEGIN
+  INSERT INTO search_fts(rowid, body, attachments_text) VALUES (new.document_id, new.body, new.attachments_text);
+END""",
+    """CREATE TRIGGER IF NOT EXISTS search_index_ad AFTER DELETE ON search_index BEGIN
+  INSERT INTO search_fts(search_fts, rowid, body, attachments_text)
+  VALUES ('delete', old.document_id, old.body, old.attachments_text);
+END""",
+    """CREATE TRIGGER IF NOT EXISTS search_index_au AFTER UPDATE ON search_index BEGIN
+  INSERT INTO search_fts(search_fts, rowid, body, attachments_text)
+  VALUES ('delete', old.document_id, old.body, old.attachments_text);
+  INSERT INTO search_fts(rowid, body, attachments_text) VALUES (new.document_id, new.body, new.attachments_text);
+END""",
+)
+PG_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS ix_search_index_tsv ON search_index USING gin (tsv) WITH (fastupdate = off)",
+    "CREATE INDEX IF NOT EXISTS ix_search_index_symbol_trgm ON search_index USING gin (symbol_norm gin_trgm_ops)",
+)
+
+
+def _batch_rows(first_id: int, last_id: int) -> list[dict]:
+    d = Document.__table__
+    docs = db.session.execute(sa.select(
+        d.c.id, d.c.number_symbol, d.c.subject, d.c.sender_name, d.c.signer, d.c.notes, d.c.instruction,
+        d.c.result, d.c.cancelled_reason).where(d.c.id.between(first_id, last_id)).order_by(d.c.id)).all()
+    if not docs:
+        return []
+    extra: dict[int, list[str]] = {}
+    for doc_id, text in db.session.execute(
+            sa.union_all(
+                sa.select(Recipient.document_id, Recipient.name).where(
+                    Recipient.document_id.between(first_id, last_id)),
+                sa.select(Assignment.document_id, Assignment.instruction).where(
+                    Assignment.document_id.between(first_id, last_id), Assignment.instruction.is_not(None)))):
+        extra.setdefault(doc_id, []).append(text)
+    files: dict[int, list[str]] = {}
+    for doc_id, text in db.session.execute(
+            sa.select(Attachment.document_id, Attachment.text).where(
+                Attachment.document_id.between(first_id, last_id), Attachment.text_status == "done",
+                Attachment.text.is_not(None)).order_by(Attachment.id)):
+        files.setdefault(doc_id, []).append(text)
+    return [{"document_id": r.id,
+             "body": folded(r.number_symbol, r.subject, r.sender_name, r.signer, r.notes, r.instruction, r.result,
+                            r.cancelled_reason, *extra.get(r.id, ())),
+             "attachments_text": folded(*files.get(r.id, ())),
+             "symbol_norm": symbol_norm(r.number_symbol),
+             "sender_key": folded(r.sender_name)[:250] or None} for r in docs]
+
+
+def reindex(batch_size: int = 5000, progress: Callable[[int], None] | None = None) -> int:
+    """Rebuild the whole index from the documents table; commits per batch. Returns the rows written.
+
+    SQLite: the triggers are dropped, the FTS table emptied ('delete-all'), the rows inserted in batches,
+    then one FTS5 'rebuild' reads them all and the triggers come back (also when something fails).
+    PostgreSQL: the GIN indexes are dropped and built again once the rows are in (far faster than
+    row-by-row GIN updates with fastupdate off)."""
+    dialect = _dialect()
+    conn = lambda: db.session.connection()  # noqa: E731
+    if dialect == "sqlite":
+        for name in ("search_index_ai", "search_index_ad", "search_index_au"):
+            conn().exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+        conn().exec_driver_sql("DELETE FROM search_index")
+        conn().exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
+    else:
+        conn().exec_driver_sql("DROP INDEX IF EXISTS ix_search_index_tsv")
+        conn().exec_driver_sql("DROP INDEX IF EXISTS ix_search_index_symbol_trgm")
+        conn().exec_driver_sql("DELETE FROM search_index")
+    db.session.commit()
+    written = 0
+    try:
+        bounds = db.session.execute(sa.select(sa.func.min(Document.id), sa.func.max(Document.id))).one()
+        if bounds[0] is not None:
+            first = bounds[0]
+            while first <= bounds[1]:
+                last = first + batch_size - 1
+                rows = _batch_rows(first, last)
+                if rows:
+                    db.session.execute(_upsert(rows, ("body", "attachments_text", "symbol_norm", "sender_key")))
+                    written += len(rows)
+                db.session.commit()
+                if progress:
+                    progress(min(last, bounds[1]) - first + 1)
+                first = last + 1
+    finally:
+        db.session.rollback()
+        if dialect == "sqlite":
+            conn().exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+            for ddl in SQLITE_TRIGGERS:
+                conn().exec_driver_sql(ddl)
+        else:
+            for ddl in PG_INDEXES:
+                conn().exec_driver_sql(ddl)
+        db.session.commit()
+    return written
+
+
+def document_id_span() -> int:
+    """max(id) - min(id) + 1: the progress bar's length."""
+    low, high = db.session.execute(sa.select(sa.func.min(Document.id), sa.func.max(Document.id))).one()
+    return 0 if low is None else high - low + 1
