@@ -22,7 +22,7 @@ from docflow.core import audit
 from docflow.core.errors import NotFound, PermissionDenied, ValidationFailed
 from docflow.extensions import db
 from docflow.registry import access, events, storage
-from docflow.registry.extract import DOCX, ODT, PDF, XLSX, extract_text
+from docflow.registry.extract import DOCX, ODT, PDF, XLSX, OcrSettings, extract_text
 from docflow.registry.models import Attachment, Document, Participant
 
 ZIP = "application/zip"
@@ -254,6 +254,17 @@ def download_response(att: Attachment):
 
 # ---- the extraction job ------------------------------------------------------------------------------
 
+_ocr_unavailable_logged: set[str] = set()
+
+
+def _warn_once_if_ocr_unavailable(reason: str | None) -> None:
+    """Scans stay findable by their metadata only: say so once per process and reason, not per file."""
+    if reason and "OCR unavailable" in reason and reason not in _ocr_unavailable_logged:
+        _ocr_unavailable_logged.add(reason)
+        current_app.logger.warning("%s: scanned attachments get no text (install the Debian packages "
+                                   "tesseract-ocr and tesseract-ocr-vie)", reason)
+
+
 def extract_attachment_text(attachment_id: int) -> str | None:
     """Job: fill Attachment.text / text_status. The job runner commits."""
     att = db.session.get(Attachment, attachment_id)
@@ -269,13 +280,17 @@ def extract_attachment_text(attachment_id: int) -> str | None:
     content_type = att.content_type
     db.session.commit()  # hold no transaction (on SQLite: no write lock) while the extractor runs
     cfg = current_app.config
-    result = extract_text(path, content_type, timeout_s=float(cfg.get("EXTRACT_TIMEOUT_S", 30)),
-                          memory_mb=int(cfg.get("EXTRACT_MEMORY_MB", 1024)))
+    timeout_s = float(cfg.get("EXTRACT_TIMEOUT_S", 30))
+    ocr = OcrSettings(cmd=str(cfg.get("OCR_TESSERACT_CMD", "tesseract")), lang=str(cfg.get("OCR_LANG", "vie")),
+                      max_pages=int(cfg.get("OCR_MAX_PAGES", 20)), timeout_s=timeout_s)
+    result = extract_text(path, content_type, timeout_s=timeout_s, memory_mb=int(cfg.get("EXTRACT_MEMORY_MB", 1024)),
+                          ocr=ocr)
     att = db.session.get(Attachment, attachment_id)
     if att is None:  # removed meanwhile
         return None
     if result.status != "done":
         current_app.logger.info("attachment %s: no text (%s: %s)", att.id, result.status, result.reason)
+    _warn_once_if_ocr_unavailable(result.reason)
     att.text = result.text if result.status == "done" else None
     att.text_status = result.status
     db.session.flush()
