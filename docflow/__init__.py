@@ -61,6 +61,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from docflow.cli import register_cli
 
     jobs.init_app(app)
+    from docflow import search  # the search wing: index kept in step by the document events, /search pages
+
+    search.init_app(app)
 
     register_cli(app)
     return app

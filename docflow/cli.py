@@ -199,6 +199,17 @@ def worker_command(burst):
     SimpleWorker([Queue(jobs.QUEUE_NAME, connection=connection)], connection=connection).work(burst=burst)
 
 
+@docflow_cli.command("reindex")
+@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(100, 50000))
+def reindex_command(batch_size):
+    """Rebuild the search index from the documents table (after an upgrade, or to repair it)."""
+    from docflow.search import indexer  # lazy: the search wing imports every flow; most commands need none
+
+    with click.progressbar(length=indexer.document_id_span(), label="Indexing") as bar:
+        written = indexer.reindex(batch_size, progress=bar.update)
+    click.echo(f"{written} documents indexed.")
+
+
 def register_cli(app) -> None:
     app.cli.add_command(docflow_cli)
 

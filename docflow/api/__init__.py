@@ -23,12 +23,12 @@ def init_api(app) -> None:
     }
     api = DocflowApi(app)
     app.extensions["docflow_api"] = api
-    from docflow.api import attachments, books, incoming, outgoing, people
+    from docflow.api import attachments, books, incoming, outgoing, people, search
     from docflow.api import auth as api_auth
 
     api_auth.install(app)
     install_text_guard(app)
-    for blp in (people.blp, incoming.blp, attachments.blp, books.blp, outgoing.blp):
+    for blp in (people.blp, incoming.blp, attachments.blp, books.blp, outgoing.blp, search.blp):
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix="/api/v1")
 

@@ -2,8 +2,10 @@
 
 SQLite: an FTS5 external-content table `search_fts` over search_index (unicode61 remove_diacritics 2;
 đ→d is folded in Python), rowid = document_id, kept in step by triggers on search_index.
-PostgreSQL: a stored `tsv` column ('simple' over the folded text, `/` and `-` as spaces so that
-15/QĐ-UBND yields 15 qd ubnd) with a GIN index (fastupdate off), and a pg_trgm GIN index on symbol_norm.
+PostgreSQL: a stored `tsv` column ('simple' over the folded text with every run of characters other than
+letters and digits made a space, so that 15/QĐ-UBND yields 15 qd ubnd, and the parser never takes text
+for an HTML tag, a URL or a file name) with a GIN index (fastupdate off), and a pg_trgm GIN index on
+symbol_norm.
 These objects are left out of autogenerate (migrations/env.py). An existing database's documents are
 indexed by `flask docflow reindex`.
 
@@ -43,8 +45,9 @@ SQLITE_DOWN = ("DROP TRIGGER IF EXISTS search_index_au", "DROP TRIGGER IF EXISTS
 PG_UP = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     """ALTER TABLE search_index ADD COLUMN tsv tsvector GENERATED ALWAYS AS (
-  setweight(to_tsvector('simple'::regconfig, translate(body, '/-', '  ')), 'A') ||
-  setweight(to_tsvector('simple'::regconfig, translate(attachments_text, '/-', '  ')), 'B')) STORED""",
+  setweight(to_tsvector('simple'::regconfig, regexp_replace(body, '[^[:alnum:]]+', ' ', 'g')), 'A') ||
+  setweight(to_tsvector('simple'::regconfig, regexp_replace(attachments_text, '[^[:alnum:]]+', ' ', 'g')), 'B'))
+  STORED""",
     "CREATE INDEX ix_search_index_tsv ON search_index USING gin (tsv) WITH (fastupdate = off)",
     "CREATE INDEX ix_search_index_symbol_trgm ON search_index USING gin (symbol_norm gin_trgm_ops)",
 )

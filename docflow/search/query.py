@@ -1,0 +1,449 @@
+"""Search queries: parse what the user typed, build the engine's query from the parsed terms (every term
+quoted: no input can be an FTS5 or tsquery syntax error), filter, count, facet and page with the
+visibility rule inside the SQL.
+
+Query language: words (all must match), "exact phrase", prefix*, -excluded (a word or a "phrase").
+A query that looks like a number-symbol (15/QĐ-UBND) also matches it exactly through symbol_norm.
+
+Cost (engineering-notes §1c): the matching rows' filter columns are read once, capped at CAP + 1 rows;
+they give the total (exact up to CAP) and the facets. Relevance ranking (bm25 / ts_rank) runs only when
+the whole result set is within CAP; a larger one is shown newest first.
+"""
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import ValidationError as SchemaError
+
+from docflow.core.enums import CLEARANCES, DIRECTION_LABELS, DIRECTIONS, URGENCIES
+from docflow.core.errors import ValidationFailed
+from docflow.core.text import bad_text_reason, fold, like_escape
+from docflow.core.values import MAX_ID
+from docflow.extensions import db
+from docflow.registry.access import visible_filter
+from docflow.registry.models import DocType, Document, Participant
+from docflow.search.indexer import symbol_norm
+from docflow.search.models import SearchIndex
+
+#: rows read to count and facet a result set; beyond it the total says "more than CAP"
+CAP = 10_000
+MAX_QUERY = 500
+MAX_TERMS = 24
+SORTS = ("relevance", "date")
+STATUS_LABELS = {
+    "registered": _l("Registered"), "submitted": _l("Presented"), "assigned": _l("Assigned"),
+    "completed": _l("Completed"), "cancelled": _l("Cancelled"), "draft": _l("Draft"), "in_review": _l("In review"),
+    "returned": _l("Returned for revision"), "approved": _l("Approved, to issue"), "rejected": _l("Rejected"),
+    "issued": _l("Issued"),
+}
+STATUSES = tuple(STATUS_LABELS)
+
+_PIECE = re.compile(r"[^\W_]+")
+_SYMBOL = re.compile(r"^\d+(?:/\d{4})?/[^\s/]*[^\W\d_][^\s]*$")
+_MARK_ON, _MARK_OFF = "\ue000", "\ue001"
+
+
+class QueryError(ValidationFailed):
+    """What the user typed cannot be searched (too long, too many words, only exclusions): a 422."""
+
+
+# ---- parsing ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Term:
+    text: str  # folded
+    pieces: tuple[str, ...]  # its words, as the tokenizers split them
+    kind: str = "word"  # word, phrase, prefix
+    negate: bool = False
+
+
+@dataclass
+class Parsed:
+    terms: list[Term] = field(default_factory=list)
+    symbol: str | None = None
+
+    @property
+    def positive(self) -> list[Term]:
+        return [t for t in self.terms if not t.negate]
+
+    @property
+    def negative(self) -> list[Term]:
+        return [t for t in self.terms if t.negate]
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.symbol)
+
+
+def _clean(q) -> str:
+    if not isinstance(q, str):
+        return ""
+    if bad_text_reason(q):  # a lone surrogate or control character: searched as the text around it
+        q = "".join(ch if bad_text_reason(ch) is None else " " for ch in q)
+    return unicodedata.normalize("NFC", q).strip()
+
+
+def _raw_terms(q: str):
+    """(text, kind, negate) in the order typed; an unbalanced quote runs to the end."""
+    i, n = 0, len(q)
+    while i < n:
+        if q[i].isspace():
+            i += 1
+            continue
+        negate = False
+        if q[i] == "-" and i + 1 < n and not q[i + 1].isspace():
+            negate, i = True, i + 1
+        if q[i] == '"':
+            end = q.find('"', i + 1)
+            end = n if end < 0 else end
+            text, i = q[i + 1:end], end + 1
+            kind = "phrase"
+            if i < n and q[i] == "*":
+                kind, i = "prefix", i + 1
+            yield text, kind, negate
+            continue
+        j = i
+        while j < n and not q[j].isspace() and q[j] != '"':
+            j += 1
+        text, i = q[i:j], j
+        kind = "word"
+        if text.endswith("*"):
+            text, kind = text.rstrip("*"), "prefix"
+        yield text, kind, negate
+
+
+def parse(q) -> Parsed:
+    q = _clean(q)
+    if len(q) > MAX_QUERY:
+        raise QueryError({"q": [_("The search text is too long (at most %(n)s characters).", n=MAX_QUERY)]})
+    parsed = Parsed()
+    bare = q.strip('"').strip()
+    if _SYMBOL.match(bare):
+        parsed.symbol = symbol_norm(bare)
+    seen = set()
+    for text, kind, negate in _raw_terms(q):
+        folded = fold(text)
+        pieces = tuple(_PIECE.findall(folded))
+        if not pieces:
+            continue
+        if kind == "word" and len(pieces) > 1:
+            kind = "phrase"  # 15/QĐ-UBND, kinh-te: its words side by side
+        term = Term(" ".join(pieces), pieces, kind, negate)
+        if term not in seen:
+            seen.add(term)
+            parsed.terms.append(term)
+    if len(parsed.terms) > MAX_TERMS:
+        raise QueryError({"q": [_("Too many words to search for (at most %(n)s).", n=MAX_TERMS)]})
+    if parsed.terms and not parsed.positive and not parsed.symbol:
+        raise QueryError({"q": [_("Add at least one word to look for, not only words to exclude.")]})
+    return parsed
+
+
+# ---- the engines ----------------------------------------------------------------------------------------
+
+def fts5_match(parsed: Parsed) -> str | None:
+    """The FTS5 MATCH expression: every term a quoted string of plain words (never FTS5 syntax)."""
+
+    def one(t: Term) -> str:
+        return '"' + " ".join(t.pieces) + '"' + ("*" if t.kind == "prefix" else "")
+
+    if not parsed.positive:
+        return None
+    expr = " AND ".join(one(t) for t in parsed.positive)
+    if parsed.negative:
+        expr = f"({expr}) NOT ({' OR '.join(one(t) for t in parsed.negative)})"
+    return expr
+
+
+def _pg_term(t: Term):
+    if t.kind == "prefix":  # pieces hold only letters and digits: quoted lexemes, the last one a prefix
+        text = " <-> ".join(f"'{p}'" for p in t.pieces) + ":*"
+        return sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), sa.literal(text, sa.Text))
+    return sa.func.phraseto_tsquery(sa.literal_column("'simple'::regconfig"), sa.literal(" ".join(t.pieces), sa.Text))
+
+
+def pg_tsquery(parsed: Parsed):
+    if not parsed.positive:
+        return None
+    query = None
+    for t in parsed.positive:
+        query = _pg_term(t) if query is None else sa.func.tsquery_and(query, _pg_term(t))
+    for t in parsed.negative:
+        query = sa.func.tsquery_and(query, sa.func.tsquery_not(_pg_term(t)))
+    return query
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+FTS = sa.table("search_fts", sa.column("rowid", sa.Integer))
+TSV = sa.literal_column("search_index.tsv")
+
+
+def _fts_match(expression: str):
+    return sa.literal_column("search_fts").op("MATCH")(sa.literal(expression, sa.Text))
+
+
+def _matches(parsed: Parsed, ranked: bool):
+    """A subquery of (id[, rank]) of the documents the text matches; rank: lower is better."""
+    selects = []
+    if _dialect() == "postgresql":
+        tsq = pg_tsquery(parsed)
+        if tsq is not None:
+            rank = -sa.func.ts_rank(TSV, tsq)
+            cols = [SearchIndex.document_id.label("id")] + ([rank.label("rank")] if ranked else [])
+            selects.append(sa.select(*cols).where(TSV.op("@@")(tsq)))
+    else:
+        match = fts5_match(parsed)
+        if match is not None:
+            # the hidden rank column, bm25 weighing the document's own text over its attachments (the
+            # bm25() function cannot be evaluated once the subquery is grouped)
+            rank = sa.literal_column("search_fts.rank")
+            cols = [FTS.c.rowid.label("id")] + ([rank.label("rank")] if ranked else [])
+            conds = [_fts_match(match)] + ([rank.op("MATCH")(sa.literal("bm25(2.0, 1.0)", sa.Text))] if ranked else [])
+            selects.append(sa.select(*cols).select_from(FTS).where(*conds))
+    if parsed.symbol:
+        cond = SearchIndex.symbol_norm == parsed.symbol
+        if _dialect() == "postgresql" and len(parsed.symbol) >= 3:  # pg_trgm: a symbol quoted in part
+            cond = sa.or_(cond, SearchIndex.symbol_norm.like(f"%{like_escape(parsed.symbol)}%", escape="\\"))
+        cols = [SearchIndex.document_id.label("id")] + ([sa.literal(-1e9).label("rank")] if ranked else [])
+        selects.append(sa.select(*cols).where(cond))
+    union = selects[0] if len(selects) == 1 else sa.union_all(*selects)
+    sub = union.subquery("m")
+    if ranked:
+        return sa.select(sub.c.id, sa.func.min(sub.c.rank).label("rank")).group_by(sub.c.id).subquery("hits")
+    return sa.select(sub.c.id).distinct().subquery("hits")
+
+
+# ---- filters --------------------------------------------------------------------------------------------
+
+def doc_date():
+    """The document's date: its issue date, or for a letter without one its arrival date."""
+    return sa.func.coalesce(Document.issued_date, Document.received_date)
+
+
+class SearchArgs(Schema):
+    """The filters of GET /search and of the results page (names as api.md)."""
+
+    class Meta:
+        unknown = "exclude"
+
+    q = fields.Str(load_default="", validate=validate.Length(max=MAX_QUERY))
+    direction = fields.Str(validate=validate.OneOf(DIRECTIONS))
+    doc_type = fields.Str(validate=validate.Length(max=10))
+    sender = fields.Str(validate=validate.Length(max=250))
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+    received_from = fields.Date()
+    received_to = fields.Date()
+    issued_from = fields.Date()
+    issued_to = fields.Date()
+    urgency = fields.Str(validate=validate.OneOf(URGENCIES))
+    confidentiality = fields.Str(validate=validate.OneOf(CLEARANCES))
+    status = fields.Str(validate=validate.OneOf(STATUSES))
+    unit = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
+    register = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
+    year = fields.Int(validate=validate.Range(min=1900, max=2999))
+    sort = fields.Str(load_default="relevance", validate=validate.OneOf(SORTS))
+    page = fields.Int(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = fields.Int(load_default=20, validate=validate.Range(min=1, max=200))
+
+    @validates_schema
+    def _periods(self, data, **kwargs):
+        for low, high in (("from_", "to"), ("received_from", "received_to"), ("issued_from", "issued_to")):
+            if data.get(low) and data.get(high) and data[low] > data[high]:
+                raise SchemaError(_("The start date is after the end date."), field_name=high)
+
+
+def load_args(args) -> dict:
+    """The filters from a query string; a 422 (ValidationFailed) naming the bad ones."""
+    try:
+        return SearchArgs().load({k: v for k, v in args.items() if v not in ("", None)})
+    except SchemaError as exc:
+        raise ValidationFailed({("from" if k == "from_" else k): v for k, v in exc.messages.items()}) from None
+
+
+def _between(column, low: date | None, high: date | None) -> list:
+    return ([column >= low] if low else []) + ([column <= high] if high else [])
+
+
+def filters(args: dict) -> list:
+    conds = []
+    if args.get("direction"):
+        conds.append(Document.direction == args["direction"])
+    if args.get("doc_type"):
+        conds.append(Document.doc_type_id.in_(sa.select(DocType.id).where(DocType.code == args["doc_type"])))
+    sender = (args.get("sender") or "").strip()
+    if sender.isdigit() and int(sender) <= MAX_ID:
+        conds.append(Document.sender_org_id == int(sender))
+    elif fold(sender):
+        pattern = f"%{like_escape(fold(sender))}%"
+        conds.append(Document.id.in_(sa.select(SearchIndex.document_id).where(
+            SearchIndex.sender_key.like(pattern, escape="\\"))))
+    conds += _between(doc_date(), args.get("from_"), args.get("to"))
+    conds += _between(Document.received_date, args.get("received_from"), args.get("received_to"))
+    conds += _between(Document.issued_date, args.get("issued_from"), args.get("issued_to"))
+    for name in ("urgency", "confidentiality", "status", "year"):
+        if args.get(name) is not None:
+            conds.append(getattr(Document, name) == args[name])
+    if args.get("register"):
+        conds.append(Document.register_id == args["register"])
+    if args.get("unit"):
+        conds.append(Document.id.in_(sa.select(Participant.document_id).where(Participant.unit_id == args["unit"])))
+    return conds
+
+
+# ---- the search ------------------------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    items: list  # Document instances of the page
+    snippets: dict  # id -> HTML
+    total: int
+    total_exact: bool
+    facets: dict
+    page: int
+    per_page: int
+    sort: str  # what the page was actually ordered by
+    parsed: Parsed
+
+
+def _statement(user, parsed: Parsed, args: dict, columns, ranked: bool):
+    stmt = sa.select(*columns).select_from(Document)
+    hits = None
+    if parsed:
+        hits = _matches(parsed, ranked)
+        stmt = stmt.join(hits, hits.c.id == Document.id)
+    return stmt.where(visible_filter(user), *filters(args)), hits
+
+
+def _facets(rows) -> dict:
+    counts = {"doc_type": {}, "direction": {}, "year": {}, "status": {}}
+    for doc_type_id, direction, year, status in rows:
+        for name, key in (("doc_type", doc_type_id), ("direction", direction), ("year", year), ("status", status)):
+            if key is not None:
+                counts[name][key] = counts[name].get(key, 0) + 1
+    types = {}
+    if counts["doc_type"]:
+        types = {t.id: t for t in db.session.scalars(sa.select(DocType).where(DocType.id.in_(counts["doc_type"])))}
+
+    def listed(name, label, key_of=lambda k: k):
+        items = [{"key": key_of(k), "label": str(label(k)), "count": n} for k, n in counts[name].items()]
+        return sorted(items, key=lambda f: (-f["count"], str(f["key"])))
+
+    return {
+        "doc_type": listed("doc_type", lambda k: types[k].name if k in types else k,
+                           lambda k: types[k].code if k in types else str(k)),
+        "direction": listed("direction", lambda k: DIRECTION_LABELS.get(k, k)),
+        "year": sorted(listed("year", str), key=lambda f: -f["key"]),
+        "status": listed("status", lambda k: STATUS_LABELS.get(k, k)),
+    }
+
+
+def ordered(user, parsed: Parsed, args: dict, ranked: bool):
+    """select(Document) of the result set in its display order."""
+    stmt, hits = _statement(user, parsed, args, [Document], ranked)
+    order = [doc_date().desc().nulls_last(), Document.id.desc()]
+    if ranked and hits is not None:
+        order.insert(0, hits.c.rank.asc())
+    return stmt.order_by(*order)
+
+
+def search(user, args: dict) -> Result:
+    parsed = parse(args.get("q"))
+    page, per_page = args.get("page", 1), args.get("per_page", 20)
+    stmt, _hits = _statement(user, parsed, args, [Document.doc_type_id, Document.direction, Document.year,
+                                                   Document.status], ranked=False)
+    rows = db.session.execute(stmt.limit(CAP + 1)).all()
+    exact = len(rows) <= CAP
+    total = min(len(rows), CAP)
+    ranked = bool(parsed) and args.get("sort", "relevance") == "relevance" and exact
+    items = []
+    if (page - 1) * per_page < total:
+        items = list(db.session.scalars(ordered(user, parsed, args, ranked)
+                                        .offset((page - 1) * per_page).limit(per_page)).unique())
+    return Result(items=items, snippets=snippets(parsed, items), total=total, total_exact=exact,
+                  facets=_facets(rows), page=page, per_page=per_page, sort="relevance" if ranked else "date",
+                  parsed=parsed)
+
+
+# ---- snippets -----------------------------------------------------------------------------------------
+
+def _folded_with_map(text: str) -> tuple[str, list[int]]:
+    """fold(text) character by character (white space kept), and for each folded character the index
+    of the original character it came from."""
+    out, where = [], []
+    for i, ch in enumerate(text):
+        f = fold(ch) if not ch.isspace() else " "
+        for c in f or " ":
+            out.append(c)
+            where.append(i)
+    return "".join(out), where
+
+
+def highlight(text: str | None, parsed: Parsed) -> str | None:
+    """The original text, HTML-escaped, its words that match a positive term in <mark>; None when none does."""
+    if not text or not parsed.positive:
+        return None
+    words = {p for t in parsed.positive if t.kind != "prefix" for p in t.pieces}
+    prefixes = tuple(p for t in parsed.positive if t.kind == "prefix" for p in t.pieces)
+    folded, where = _folded_with_map(text)
+    spans = []
+    for m in _PIECE.finditer(folded):
+        w = m.group()
+        if w in words or (prefixes and w.startswith(prefixes)):
+            spans.append((where[m.start()], where[m.end() - 1] + 1))
+    if not spans:
+        return None
+    out, last = [], 0
+    for start, end in spans:
+        if start < last:
+            continue
+        out.append(html.escape(text[last:start]))
+        out.append("<mark>" + html.escape(text[start:end]) + "</mark>")
+        last = end
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+def _engine_fragments(parsed: Parsed, ids: list[int]) -> dict[int, str]:
+    """Fragments of the indexed (folded) text around the matches, for documents whose subject holds none
+    of the words (they matched in the sender, notes, direction or an attachment). Only for the page."""
+    if not ids or not parsed.positive:
+        return {}
+    if _dialect() == "postgresql":
+        tsq = pg_tsquery(parsed)
+        options = f"StartSel={_MARK_ON}, StopSel={_MARK_OFF}, MaxFragments=2, MaxWords=18, MinWords=6"
+        rows = db.session.execute(sa.select(SearchIndex.document_id, sa.func.ts_headline(
+            sa.literal_column("'simple'::regconfig"), SearchIndex.body + " … " + SearchIndex.attachments_text, tsq,
+            sa.literal(options, sa.Text))).where(SearchIndex.document_id.in_(ids)))
+    else:
+        rows = db.session.execute(
+            sa.select(FTS.c.rowid, sa.func.snippet(sa.literal_column("search_fts"), -1, _MARK_ON, _MARK_OFF, "…", 16))
+            .select_from(FTS).where(_fts_match(fts5_match(parsed)), FTS.c.rowid.in_(ids)))
+    out = {}
+    for doc_id, fragment in rows:
+        if fragment and _MARK_ON in fragment:
+            out[doc_id] = html.escape(fragment).replace(_MARK_ON, "<mark>").replace(_MARK_OFF, "</mark>")
+    return out
+
+
+def snippets(parsed: Parsed, docs) -> dict[int, str]:
+    out, rest = {}, []
+    for doc in docs:
+        marked = highlight(doc.subject, parsed)
+        if marked:
+            out[doc.id] = marked
+        else:
+            rest.append(doc.id)
+    out.update(_engine_fragments(parsed, rest))
+    for doc in docs:
+        out.setdefault(doc.id, html.escape(doc.subject or ""))
+    return out

@@ -1,0 +1,169 @@
+"""Search semantics through GET /api/v1/search: folding, symbols, phrases, prefixes, exclusions, filters,
+facets, snippets; attachment text; the index kept in step with the document events; reindex."""
+
+import pytest
+import sqlalchemy as sa
+
+from docflow.search import indexer
+from docflow.search.models import SearchIndex
+from tests.fixtures import files as F
+from tests.registry.test_attachments import upload
+from tests.search.helpers import draft, ids, register, search
+
+
+@pytest.fixture
+def docs(api, users):
+    clerk = users["clerk"]
+    return {
+        "dongnai": register(api, clerk, "Về việc quản lý đất đai tỉnh Đồng Nai", number_symbol="15/QĐ-UBND",
+                            doc_type="QĐ", sender_name="Ủy ban nhân dân tỉnh Đồng Nai")["id"],
+        "ngansach": register(api, clerk, "Báo cáo dự toán ngân sách nhà nước năm 2026",
+                             number_symbol="4321/SNN-PTNT", sender_name="Sở Nông nghiệp và PTNT")["id"],
+        "vanthu": register(api, clerk, "Kiểm tra công tác văn thư, lưu trữ", sender_name="Sở Nội vụ")["id"],
+        "dong": register(api, clerk, "Đông đủ cán bộ nai lưng làm việc")["id"],
+    }
+
+
+def test_diacritics_and_case_meet(api, users, docs):
+    leader = users["leader"]
+    found = [ids(api, leader, q=q) for q in ("dong nai", "Đồng Nai", "ĐỒNG NAI", "đồng nai")]
+    assert found[0] == found[1] == found[2] == found[3]
+    assert docs["dongnai"] in found[0]
+    assert ids(api, leader, q="dat dai") == {docs["dongnai"]}
+    assert ids(api, leader, q="đất đai") == {docs["dongnai"]}
+
+
+def test_words_all_must_match_and_phrase(api, users, docs):
+    leader = users["leader"]
+    assert ids(api, leader, q="ngân sách") == {docs["ngansach"]}
+    assert ids(api, leader, q="ngan sach 2026") == {docs["ngansach"]}
+    assert ids(api, leader, q="ngan sach dong") == set()
+    both = ids(api, leader, q="dong nai")
+    assert {docs["dongnai"], docs["dong"]} <= both
+    assert ids(api, leader, q='"dong nai"') == {docs["dongnai"]}
+
+
+def test_prefix_and_exclusion(api, users, docs):
+    leader = users["leader"]
+    assert docs["ngansach"] in ids(api, leader, q="ngan*")
+    assert docs["ngansach"] in ids(api, leader, q="ngâ*")
+    assert ids(api, leader, q="dong -lung") == {docs["dongnai"]}
+    assert ids(api, leader, q='nai -"dat dai"') == {docs["dong"]}
+
+
+@pytest.mark.parametrize("q", ["15/QĐ-UBND", "15/qđ-ubnd", "15/QD-UBND", " 15/QĐ-UBND "])
+def test_number_symbol_finds_its_document(api, users, docs, q):
+    assert docs["dongnai"] in ids(api, users["leader"], q=q)
+
+
+def test_other_symbol(api, users, docs):
+    assert ids(api, users["leader"], q="4321/SNN-PTNT") == {docs["ngansach"]}
+    assert docs["ngansach"] in ids(api, users["leader"], q="ptnt")
+
+
+def test_answer_shape_facets_and_snippet(api, users, docs):
+    answer = search(api, users["leader"], q="dong nai")
+    assert {"items", "total", "facets", "page", "per_page"} <= set(answer)
+    assert answer["total"] == 2
+    item = next(i for i in answer["items"] if i["id"] == docs["dongnai"])
+    assert {"id", "direction", "number", "number_symbol", "subject", "snippet", "doc_type", "issued_date",
+            "received_date", "status"} <= set(item)
+    assert "<mark>Đồng</mark> <mark>Nai</mark>" in item["snippet"]
+    facets = answer["facets"]
+    assert set(facets) >= {"doc_type", "direction", "year", "status"}
+    assert {f["key"]: f["count"] for f in facets["doc_type"]} == {"QĐ": 1, "CV": 1}
+    assert {f["key"]: f["count"] for f in facets["direction"]} == {"incoming": 2}
+    assert all({"key", "label", "count"} <= set(f) for f in facets["status"])
+
+
+def test_snippet_is_escaped(api, users):
+    doc = register(api, users["clerk"], "<script>alert(1)</script> về bảo mật")
+    item = search(api, users["leader"], q="bao mat")["items"][0]
+    assert item["id"] == doc["id"]
+    assert "<script>" not in item["snippet"] and "&lt;script&gt;" in item["snippet"]
+
+
+def test_filters(api, users, docs):
+    leader = users["leader"]
+    assert ids(api, leader, q="dong", doc_type="QĐ") == {docs["dongnai"]}
+    assert ids(api, leader, sender="nong nghiep") == {docs["ngansach"]}
+    assert ids(api, leader, q="dong nai", direction="outgoing") == set()
+    assert len(ids(api, leader, **{"from": "2026-01-01", "to": "2026-01-31"})) == 4
+    assert ids(api, leader, **{"from": "2025-01-01", "to": "2025-01-31"}) == set()
+    assert ids(api, leader, q="dong", status="cancelled") == set()
+    assert api(leader).get("/search?from=2026-02-01&to=2026-01-01").status_code == 422
+    assert api(leader).get("/search?direction=sideways").status_code == 422
+
+
+def test_sort_by_date_and_paging(api, users, docs):
+    answer = search(api, users["leader"], q="", sort="date", per_page=2, page=2)
+    assert answer["total"] == 4 and len(answer["items"]) == 2 and answer["page"] == 2
+
+
+# ---- attachments ---------------------------------------------------------------------------------------
+
+@pytest.fixture
+def inline_jobs(app):
+    app.config["JOBS_INLINE"] = True
+
+
+@pytest.mark.parametrize("builder,name", [(F.pdf_bytes, "quyet-dinh.pdf"), (F.docx_bytes, "quyet-dinh.docx")])
+def test_words_inside_attachments_are_found(api, users, db, inline_jobs, builder, name):
+    doc = register(api, users["clerk"], "Công văn không tiêu đề")
+    assert ids(api, users["leader"], q="tang cuong") == set()
+    assert upload(api, users["clerk"], doc["id"], builder(), name).status_code == 201
+    found = search(api, users["leader"], q="tăng cường công tác")
+    assert [i["id"] for i in found["items"]] == [doc["id"]]
+    assert "<mark>" in found["items"][0]["snippet"]
+
+
+# ---- kept in step --------------------------------------------------------------------------------------
+
+def test_register_update_cancel_are_reflected(api, users):
+    clerk, leader = users["clerk"], users["leader"]
+    doc = register(api, clerk, "Về việc phòng chống lụt bão")
+    assert ids(api, leader, q="lut bao") == {doc["id"]}
+    r = api(clerk).patch(f"/incoming/{doc['id']}", json={"version": doc["version"], "subject": "Về việc hạn hán"})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert ids(api, leader, q="lut bao") == set()
+    assert ids(api, leader, q="han han") == {doc["id"]}
+    r = api(clerk).post(f"/incoming/{doc['id']}/cancel", json={"reason": "Đăng ký nhầm sổ"})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert ids(api, leader, q="han han", status="cancelled") == {doc["id"]}
+    assert ids(api, leader, q="nham so") == {doc["id"]}
+
+
+def test_outgoing_draft_is_indexed_with_recipients(api, users):
+    doc = draft(api, users["specialist"], "Đề nghị phối hợp kiểm kê tài sản")
+    assert ids(api, users["specialist"], q="kiem ke") == {doc["id"]}
+    assert ids(api, users["specialist"], q="so tai chinh") == {doc["id"]}
+
+
+def test_rolled_back_registration_leaves_no_index_row(app, db, users):
+    from docflow.incoming import services
+
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(SearchIndex))
+    doc = services.register_incoming({"sender_name": "Sở Y tế", "number_symbol": "9/SYT-VP", "issued_date": "2026-01-05",
+                                      "doc_type": "CV", "subject": "Phòng chống dịch bệnh"}, actor=users["clerk"])
+    assert db.session.get(SearchIndex, doc.id) is not None  # written in the registration's transaction
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SearchIndex)) == before
+
+
+def test_reindex_rebuilds_an_emptied_index(api, users, db, docs):
+    db.session.execute(sa.delete(SearchIndex))
+    db.session.commit()
+    assert ids(api, users["leader"], q="dong nai") == set()
+    assert indexer.reindex(batch_size=2) == 4
+    assert ids(api, users["leader"], q="dong nai") == {docs["dongnai"], docs["dong"]}
+    assert ids(api, users["leader"], q="15/QĐ-UBND") >= {docs["dongnai"]}
+    # again, on a full index (triggers / GIN indexes come back each time)
+    assert indexer.reindex() == 4
+    register(api, users["clerk"], "Sau khi lập lại chỉ mục")
+    assert len(ids(api, users["leader"], q="chi muc")) == 1
+
+
+def test_reindex_command(app, api, users, docs):
+    result = app.test_cli_runner().invoke(args=["docflow", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "4 documents indexed" in result.output
