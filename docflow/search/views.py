@@ -1,5 +1,6 @@
 """/search/: the results page (snippets, facets, filters, sort, pages), saved searches, the XLSX export."""
 
+import io
 import tempfile
 from urllib.parse import urlencode
 
@@ -132,10 +133,12 @@ def export():
     if first is not None:
         for row in _chain(first, rows):
             ws.append([v if isinstance(v, int) else text(v if v is not None else "") for v in row])
-    fh = tempfile.TemporaryFile()  # streamed from disk, closed by send_file
-    wb.save(fh)
-    fh.seek(0)
-    return send_file(fh, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name="ket-qua-tim-kiem.xlsx")
+    with tempfile.TemporaryFile() as fh:  # the rows went to disk as they came; the zipped file is small
+        wb.save(fh)
+        fh.seek(0)
+        data = fh.read()
+    return send_file(io.BytesIO(data), mimetype=XLSX_MIMETYPE, as_attachment=True,
+                     download_name="ket-qua-tim-kiem.xlsx")
 
 
 def _chain(first, rest):
