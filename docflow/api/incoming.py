@@ -6,7 +6,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from docflow.api.schemas import PageArgs, list_schema, page_of
+from docflow.api.schemas import PageArgs, bounded_list_schema, bounded_page_of
 from docflow.core import tx
 from docflow.core.enums import CLEARANCES, MEDIA, URGENCIES
 from docflow.core.errors import NotFound
@@ -14,7 +14,7 @@ from docflow.core.timeutil import iso_utc
 from docflow.core.tx import reads_only
 from docflow.extensions import db
 from docflow.incoming import services as incoming
-from docflow.registry import access
+from docflow.registry import access, lists
 from docflow.registry.history import entries, history_of
 
 blp = Blueprint("api_incoming", __name__, description="Incoming correspondence")
@@ -149,6 +149,8 @@ class IncomingArgs(PageArgs):
     year = fields.Int(validate=validate.Range(min=1900, max=2999))
     overdue = fields.Bool()
     q = fields.Str(validate=validate.Length(max=200))
+    #: keyset paging: the cursor of the previous page's `next` link (wins over `page`)
+    after = fields.Str(validate=validate.Length(max=200))
 
 
 class SubmitSchema(Schema):
@@ -240,11 +242,11 @@ def register(body):
 
 @blp.route("/incoming")
 @blp.arguments(IncomingArgs, location="query")
-@blp.response(200, list_schema(DocumentSchema, "IncomingList"))
+@blp.response(200, bounded_list_schema(DocumentSchema, "IncomingList"))
 def list_incoming(args):
     stmt = incoming.list_incoming(current_user, status=args.get("status"), year=args.get("year"),
                                   overdue=args.get("overdue"), q=args.get("q"))
-    return page_of(stmt, args, DOCUMENT)
+    return bounded_page_of(stmt, args, DOCUMENT, lists.INCOMING)
 
 
 @blp.route("/incoming/<int:doc_id>")
@@ -351,8 +353,8 @@ def urge(body, assignment_id):
 
 @blp.route("/tasks")
 @blp.arguments(TaskArgs, location="query")
-@blp.response(200, list_schema(AssignmentSchema, "TaskList"))
+@blp.response(200, bounded_list_schema(AssignmentSchema, "TaskList"))
 def tasks(args):
     """The caller's assignments: open, due_soon, overdue or done."""
-    return page_of(incoming.tasks(current_user, args["state"]), args, ASSIGNMENT)
+    return bounded_page_of(incoming.tasks(current_user, args["state"]), args, ASSIGNMENT)
 

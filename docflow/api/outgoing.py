@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from docflow.api.auth import require_role
 from docflow.api.incoming import HISTORY, AttachmentSchema, DocumentSchema
-from docflow.api.schemas import PageArgs, list_schema, page_of
+from docflow.api.schemas import PageArgs, bounded_list_schema, bounded_page_of, list_schema, page_of
 from docflow.core.enums import CLEARANCES, URGENCIES
 from docflow.core.errors import ValidationFailed
 from docflow.core.timeutil import iso_utc
@@ -16,7 +16,7 @@ from docflow.extensions import db
 from docflow.outgoing import services as outgoing
 from docflow.outgoing import workflows
 from docflow.outgoing.models import DraftVersion
-from docflow.registry import access
+from docflow.registry import access, lists
 from docflow.registry.history import history_of
 
 blp = Blueprint("api_outgoing", __name__, description="Outgoing correspondence and approval workflows")
@@ -117,6 +117,8 @@ class OutgoingArgs(PageArgs):
     status = fields.Str(validate=validate.OneOf(("draft", "in_review", "approved", "issued", "returned", "rejected",
                                                  "cancelled")))
     year = fields.Int(validate=validate.Range(min=1900, max=2999))
+    #: keyset paging: the cursor of the previous page's `next` link (wins over `page`)
+    after = fields.Str(validate=validate.Length(max=200))
 
 
 class CommentSchema(Schema):
@@ -196,10 +198,10 @@ def create_draft(body):
 
 @blp.route("/outgoing")
 @blp.arguments(OutgoingArgs, location="query")
-@blp.response(200, list_schema(OutgoingSchema, "OutgoingList"))
+@blp.response(200, bounded_list_schema(OutgoingSchema, "OutgoingList"))
 def list_outgoing(args):
-    return page_of(outgoing.list_outgoing(current_user, status=args.get("status"), year=args.get("year")), args,
-                   OUTGOING)
+    return bounded_page_of(outgoing.list_outgoing(current_user, status=args.get("status"), year=args.get("year")),
+                           args, OUTGOING, lists.OUTGOING)
 
 
 @blp.route("/outgoing/awaiting")

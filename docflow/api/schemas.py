@@ -1,10 +1,13 @@
 """Shared API schemas: pagination, problem details, small nested shapes."""
 
+from flask import request, url_for
 from marshmallow import Schema, fields, validate
 
+from docflow.core.errors import ValidationFailed
 from docflow.core.timeutil import iso_utc
 from docflow.core.values import MAX_ID  # an INTEGER column: a larger id is a 404 or 422, never a database error
 from docflow.extensions import db
+from docflow.registry import lists
 
 
 def Id(**kwargs) -> fields.Int:  # noqa: N802  (reads like a field class)
@@ -47,6 +50,31 @@ def page_of(stmt, args: dict, schema: Schema) -> dict:
     pagination = db.paginate(stmt, page=args["page"], per_page=args["per_page"], max_per_page=200, error_out=False)
     return {"items": schema.dump(pagination.items, many=True), "total": pagination.total,
             "page": pagination.page, "per_page": pagination.per_page}
+
+
+def bounded_page_of(stmt, args: dict, schema: Schema, ordering=None) -> dict:
+    """page_of() for the document lists and the task inbox (registry/lists.py, decision 12): the same
+    {"items", "total", "page", "per_page"}, where `total` is exact up to 10,000 and otherwise that bound
+    (`total_is_estimate`: true); `has_more` says whether another page follows, and `next` is the URL of
+    that page by keyset (`after=<cursor>`), which a client may follow instead of counting pages."""
+    try:
+        page = lists.paginate(stmt, ordering, page=args["page"], per_page=args["per_page"],
+                              after=args.get("after") if ordering is not None else None)
+    except lists.BadCursor:
+        raise ValidationFailed({"after": ["Not a cursor of this list: follow the `next` link."]}) from None
+    next_url = None
+    if page.next_cursor:
+        query = {k: v for k, v in request.args.items() if k not in ("page", "after")}
+        next_url = url_for(request.endpoint, **request.view_args, **query, after=page.next_cursor)
+    return {"items": schema.dump(page.items, many=True), "total": int(page.total), "page": page.page,
+            "per_page": page.per_page, "total_is_estimate": not page.total_exact, "has_more": page.has_next,
+            "next": next_url}
+
+
+def bounded_list_schema(item_schema: type[Schema], name: str) -> type[Schema]:
+    return Schema.from_dict({"items": fields.List(_Dumped(item_schema)), "total": fields.Int(),
+                             "page": fields.Int(), "per_page": fields.Int(), "total_is_estimate": fields.Bool(),
+                             "has_more": fields.Bool(), "next": fields.Str(allow_none=True)}, name=name)
 
 
 class _Dumped(fields.Nested):

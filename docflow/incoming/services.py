@@ -18,7 +18,7 @@ from docflow.core.timeutil import today, utcnow
 from docflow.core.values import as_id, get_by_id
 from docflow.extensions import db
 from docflow.incoming.models import Assignment, IncomingDocument, ProgressNote
-from docflow.registry import access, events, participants, reference
+from docflow.registry import access, events, lists, participants, reference
 from docflow.registry.attachments import can_add
 from docflow.registry.models import DocType, Document, Organization, Register
 from docflow.registry.notifications import notify
@@ -688,7 +688,7 @@ def send_deadline_reminders(on: date | None = None) -> int:
 
 def list_incoming(user: User, *, status=None, year=None, overdue=None, q=None):
     """Visible incoming documents, newest first; `q` matches the sender or the number-symbol."""
-    stmt = access.visible_documents(user).where(Document.direction == "incoming")
+    stmt = access.visible_documents(user, "incoming")  # one flow: the list walks ix_documents_list_received
     if status:
         stmt = stmt.where(Document.status == status)
     if year:
@@ -701,7 +701,7 @@ def list_incoming(user: User, *, status=None, year=None, overdue=None, q=None):
         for word in fold(q).split()[:6]:
             escaped = like_escape(word)
             stmt = stmt.where(IncomingDocument.dup_key.like(f"%{escaped}%", escape="\\"))
-    return stmt.order_by(Document.received_date.desc(), Document.number.desc())
+    return stmt.order_by(*lists.INCOMING.order_by())
 
 
 def assignments_of(doc: Document) -> list[Assignment]:

@@ -30,7 +30,7 @@ from docflow.extensions import db
 from docflow.incoming import forms as f
 from docflow.incoming import services
 from docflow.outgoing.services import may_draft_reply
-from docflow.registry import access, reference
+from docflow.registry import access, lists, reference
 from docflow.registry.history import history_of
 from docflow.registry.models import Document, Organization
 
@@ -85,10 +85,6 @@ def _assignment(doc: Document, assignment_id: int):
     if assignment_id > MAX_ID:
         abort(404)
     return services.get_assignment(assignment_id, doc)
-
-
-def _count(stmt) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
 
 def _sender_data(form) -> dict:
@@ -242,6 +238,16 @@ def edit(doc_id: int):
 
 # ---- list --------------------------------------------------------------------------------------
 
+def _page(stmt, ordering=None) -> lists.Page:
+    """One page of a list (registry/lists.py): ?page=N, or ?after=<cursor> from the previous page."""
+    after = request.args.get("after") or None
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 1_000_000)
+    try:
+        return lists.paginate(stmt, ordering, page=page, per_page=PER_PAGE, after=after if ordering else None)
+    except lists.BadCursor:
+        return lists.paginate(stmt, ordering, page=page, per_page=PER_PAGE)
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -251,7 +257,7 @@ def index():
     overdue = request.args.get("overdue") == "1"
     q = (request.args.get("q") or "").strip()[:100]
     stmt = services.list_incoming(current_user, status=status, year=year, overdue=overdue, q=q or None)
-    pagination = db.paginate(stmt, per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
+    pagination = _page(stmt, lists.INCOMING)
     filters = {"status": status, "year": year, "overdue": "1" if overdue else None, "q": q or None}
     return render_template("incoming/index.html", pagination=pagination, filters=filters, statuses=STATUSES)
 
@@ -502,9 +508,8 @@ def upload(doc_id: int):
 @login_required
 def tasks():
     state = request.args.get("state") if request.args.get("state") in TASK_STATES else "open"
-    pagination = db.paginate(services.tasks(current_user, state), per_page=PER_PAGE, max_per_page=PER_PAGE,
-                             error_out=False)
-    counts = {s: _count(services.tasks(current_user, s)) for s in TASK_STATES if s != "done"}
+    pagination = _page(services.tasks(current_user, state))
+    counts = {s: lists.bounded_count(services.tasks(current_user, s)) for s in TASK_STATES if s != "done"}
     return render_template("incoming/tasks.html", pagination=pagination, state=state, counts=counts,
                            state_labels=TASK_STATE_LABELS, today=today())
 

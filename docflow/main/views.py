@@ -5,7 +5,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from docflow.extensions import db
-from docflow.registry import notifications
+from docflow.registry import lists, notifications
 
 bp = Blueprint("main", __name__)
 
@@ -35,7 +35,8 @@ def index():
 
 
 def _count(stmt) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    """Bounded (registry/lists.py): exact up to 10,000, shown as "10.000+" above."""
+    return lists.bounded_count(stmt)
 
 
 def _card(stmt) -> dict:

@@ -17,7 +17,7 @@ from docflow.core.values import as_id, get_by_id
 from docflow.extensions import db
 from docflow.outgoing import workflows
 from docflow.outgoing.models import ApprovalAction, DraftVersion, OutgoingDocument, Recipient, ReplyLink
-from docflow.registry import access, events, participants, reference
+from docflow.registry import access, events, lists, participants, reference
 from docflow.registry.models import DocType, Document, Organization
 from docflow.registry.notifications import notify
 from docflow.registry.numbering import draw_number
@@ -538,12 +538,12 @@ def dispatch(doc: Document, *, actor: User, channel: str, recipient_ids=None, di
 # ---- queries -----------------------------------------------------------------------------------
 
 def list_outgoing(user: User, *, status=None, year=None):
-    stmt = access.visible_documents(user).where(Document.direction == "outgoing")
+    stmt = access.visible_documents(user, "outgoing")  # one flow: the list walks ix_documents_list_id
     if status:
         stmt = stmt.where(Document.status == status)
     if year:
         stmt = stmt.where(Document.year == (as_id(year) or -1))
-    return stmt.order_by(Document.id.desc())
+    return stmt.order_by(*lists.OUTGOING.order_by())
 
 
 def awaiting_approval(user: User):

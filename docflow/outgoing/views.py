@@ -30,7 +30,7 @@ from docflow.extensions import db
 from docflow.outgoing import forms as f
 from docflow.outgoing import services, workflows
 from docflow.outgoing.models import ReplyLink, Workflow
-from docflow.registry import access, reference
+from docflow.registry import access, lists, reference
 from docflow.registry.models import DocType, Document
 
 bp = Blueprint("outgoing", __name__, url_prefix="/outgoing")
@@ -181,7 +181,12 @@ def index():
     year = request.args.get("year", type=int)
     year = year if year and 1900 <= year <= 2999 else None
     stmt = services.list_outgoing(current_user, status=status, year=year)
-    pagination = db.paginate(stmt, per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
+    after = request.args.get("after") or None
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 1_000_000)
+    try:  # registry/lists.py: the index walked in order, a bounded count, ?after=<cursor> for keyset paging
+        pagination = lists.paginate(stmt, lists.OUTGOING, page=page, per_page=PER_PAGE, after=after)
+    except lists.BadCursor:
+        pagination = lists.paginate(stmt, lists.OUTGOING, page=page, per_page=PER_PAGE)
     filters = {"status": status, "year": year}
     return render_template("outgoing/index.html", pagination=pagination, filters=filters, statuses=STATUSES)
 

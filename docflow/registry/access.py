@@ -47,19 +47,41 @@ def _participation(user: User):
     return sa.select(Participant.document_id).where(sa.or_(*conditions))
 
 
-def visible_filter(user: User):
+def _flow_visible(direction: str):
+    """One flow's office-wide condition; None when the flow shows every document office-wide."""
+    mapper = Document.__mapper__.polymorphic_map.get(direction)
+    condition = mapper.class_.office_visible() if mapper is not None else sa.false()
+    return None if condition is None or isinstance(condition, sa.sql.elements.True_) else condition
+
+
+def visible_filter(user: User, direction: str | None = None):
+    """The rule as SQL. With `direction`, the caller's statement is already restricted to that flow
+    (`Document.direction == direction`), and the condition is the same rule said for that flow only:
+    no OR over the flows, and for a flow seen whole office-wide (incoming) nothing but the clearance,
+    so the database walks the list's index in order and stops after the page (decision 12)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return sa.false()
     cleared = Document.confidentiality.in_(cleared_levels(user.clearance))
     mine = Document.id.in_(_participation(user))
     if user.has_role(*OFFICE_WIDE_ROLES):
-        return sa.and_(cleared, sa.or_(_office_wide(), mine))
+        if direction is None:
+            return sa.and_(cleared, sa.or_(_office_wide(), mine))
+        flow = _flow_visible(direction)
+        return cleared if flow is None else sa.and_(cleared, sa.or_(flow, mine))
     return sa.and_(cleared, mine)
 
 
-def visible_documents(user: User):
-    """select(Document) restricted to what the user may see."""
-    return sa.select(Document).where(visible_filter(user))
+def visible_documents(user: User, direction: str | None = None):
+    """select(Document) restricted to what the user may see (and to one flow with `direction`)."""
+    if direction is None:
+        return sa.select(Document).where(visible_filter(user))
+    if user is not None and getattr(user, "is_authenticated", False) and user.has_role(*OFFICE_WIDE_ROLES):
+        return sa.select(Document).where(Document.direction == direction, visible_filter(user, direction))
+    # everyone else sees what they take part in, a small set: the same condition, written so that the
+    # database starts from document_participants instead of walking the whole flow's index in order
+    # (SQLite, without statistics, would read every row of the flow to find a specialist's few)
+    return sa.select(Document).where(sa.func.coalesce(Document.direction, "") == direction,
+                                     visible_filter(user, direction))
 
 
 def can_view(user: User, doc: Document) -> bool:

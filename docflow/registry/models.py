@@ -128,6 +128,12 @@ class Document(db.Model):
                            name="confidentiality"),
         sa.CheckConstraint(sa.text("urgency IN ('normal','urgent','very_urgent','flash')"), name="urgency"),
         sa.CheckConstraint(sa.text("medium IN ('paper','electronic')"), name="medium"),
+        # the lists' orderings (registry/lists.py), walked backwards: newest arrival first (incoming), newest
+        # first (outgoing); the trailing columns let a deep page's OFFSET and a bounded count read the index only
+        sa.Index("ix_documents_list_received", "direction", "received_date", "number", "id", "confidentiality",
+                 "status"),
+        sa.Index("ix_documents_list_status", "direction", "status", "received_date", "number", "id"),
+        sa.Index("ix_documents_list_id", "direction", "id", "confidentiality", "status"),
     )
     __mapper_args__ = {"polymorphic_on": "direction"}
 
