@@ -2,9 +2,6 @@
 (?from=&to=&register_id= or &confidential=true). Clerks, leaders, archivists and admins; rows are
 only the documents the caller may see."""
 
-import io
-
-from flask import send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -37,11 +34,8 @@ def _xlsx(kind: str, args: dict):
                                                     "1" if args.get("confidential") else None)
     if confidential and not current_user.cleared_for("confidential"):
         raise ValidationFailed({"confidential": [_("You are not cleared for the confidential register.")]})
-    book = reports.build(kind, current_user, period, register=register, confidential=confidential)
-    response = send_file(io.BytesIO(reports.to_xlsx(book)), mimetype=reports.XLSX_MIMETYPE, as_attachment=True,
-                         download_name=book.filename("xlsx"), max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    book = reports.build(kind, current_user, period, register=register, confidential=confidential, stream=True)
+    return reports.xlsx_response(book)  # rows read in batches, written through a temporary file
 
 
 @blp.route("/books/incoming.xlsx")

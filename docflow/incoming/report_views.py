@@ -2,9 +2,7 @@
 /books/incoming, /books/incoming.xlsx, /books/tracking, /books/tracking.xlsx
 (?from=&to=&register_id= or &confidential=1). For clerks, leaders, archivists and admins."""
 
-import io
-
-from flask import Blueprint, render_template, request, send_file
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -23,7 +21,7 @@ def _params():
     args = request.args
     form = {"from": args.get("from", ""), "to": args.get("to", ""), "register_id": args.get("register_id", ""),
             "confidential": args.get("confidential", "")}
-    period = reports.parse_period(form["from"], form["to"])
+    period = reports.parse_period(form["from"], form["to"], default="month")  # a month unless chosen
     register, confidential = reports.parse_register(form["register_id"], form["confidential"])
     if confidential and not current_user.cleared_for("confidential"):
         raise ValidationFailed({"register_id": [_("You are not cleared for the confidential register.")]})
@@ -39,7 +37,7 @@ def _page(kind: str, *, book=None, form=None, errors=None):
         form = {**form, "from": book.period.start.isoformat(), "to": book.period.end.isoformat()}
     return render_template(f"books/{kind}.html", kind=kind, book=book, form=form, errors=errors or {},
                            registers=reports.registers_for(current_user), display=reports.display,
-                           default_from=f"{now.year}-01-01", default_to=now.isoformat())
+                           default_from=f"{now.year}-{now.month:02d}-01", default_to=now.isoformat())
 
 
 def _show(kind: str):
@@ -47,7 +45,8 @@ def _show(kind: str):
         form, period, register, confidential = _params()
     except ValidationFailed as exc:
         return _page(kind, form=dict(request.args), errors=exc.errors)
-    book = reports.build(kind, current_user, period, register=register, confidential=confidential)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 1_000_000)
+    book = reports.build(kind, current_user, period, register=register, confidential=confidential, page=page)
     return _page(kind, book=book, form=form)
 
 
@@ -56,11 +55,8 @@ def _download(kind: str):
         _form, period, register, confidential = _params()
     except ValidationFailed as exc:
         return _page(kind, form=dict(request.args), errors=exc.errors)
-    book = reports.build(kind, current_user, period, register=register, confidential=confidential)
-    response = send_file(io.BytesIO(reports.to_xlsx(book)), mimetype=reports.XLSX_MIMETYPE, as_attachment=True,
-                         download_name=book.filename("xlsx"), max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    book = reports.build(kind, current_user, period, register=register, confidential=confidential, stream=True)
+    return reports.xlsx_response(book)
 
 
 @bp.route("/incoming")

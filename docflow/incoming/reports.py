@@ -27,17 +27,21 @@ from docflow.extensions import db
 from docflow.incoming.models import Assignment, ProgressNote
 from docflow.registry import access
 from docflow.registry.books import (  # noqa: F401  (re-exported for the views and the API)
+    BOOK_PAGE_ROWS,
     CONFIDENTIALITY_VI,
     URGENCY_VI,
+    XLSX_BATCH,
     XLSX_HEADER_ROW,
     XLSX_MIMETYPE,
     Period,
     chunks,
     display,
     local_day,
+    page_count,
     parse_day,
     parse_flag,
     parse_period,
+    send_xlsx,
     write_xlsx,
 )
 from docflow.registry.models import Document, Register
@@ -117,6 +121,14 @@ class Book:
     #: per row: the document, for links and highlighting in the HTML page
     documents: list[Document] = field(default_factory=list)
     overdue: set[int] = field(default_factory=set)
+    #: the page shown (the XLSX has every row of the period): entries in the period, page, rows a page
+    total: int = 0
+    page: int = 1
+    per_page: int = BOOK_PAGE_ROWS
+
+    @property
+    def pages(self) -> int:
+        return page_count(self.total, self.per_page)
 
     @property
     def book_name(self) -> str:
@@ -135,17 +147,39 @@ class Book:
         return f"{stem}_{self.period.start.isoformat()}_{self.period.end.isoformat()}.{ext}"
 
 
-def documents_for(user, period: Period, *, register: Register | None = None, confidential: bool = False):
-    """Visible incoming documents received in the period, in arrival-number order."""
+def documents_stmt(user, period: Period, *, register: Register | None = None, confidential: bool = False):
+    """select(Document): visible incoming documents received in the period, in arrival-number order."""
     stmt = (sa.select(Document).join(Register, Register.id == Document.register_id)
-            .where(access.visible_filter(user), Document.direction == "incoming",
+            .where(Document.direction == "incoming", access.visible_filter(user, "incoming"),
                    Document.received_date >= period.start, Document.received_date <= period.end))
     if register is not None:
         stmt = stmt.where(Document.register_id == register.id)
     else:
         stmt = stmt.where(Register.is_confidential.is_(bool(confidential)))
-    stmt = stmt.order_by(Document.year, Register.is_default.desc(), Register.id, Document.number)
-    return list(db.session.scalars(stmt).unique())
+    return stmt.order_by(Document.year, Register.is_default.desc(), Register.id, Document.number, Document.id)
+
+
+def documents_for(user, period: Period, *, register: Register | None = None, confidential: bool = False):
+    """Visible incoming documents received in the period, in arrival-number order (every one: small periods)."""
+    return list(db.session.scalars(documents_stmt(user, period, register=register, confidential=confidential))
+                .unique())
+
+
+def _load(ids: list[int]) -> list[Document]:
+    rows = {d.id: d for d in db.session.scalars(sa.select(Document).where(Document.id.in_(ids))).unique()}
+    return [rows[i] for i in ids if i in rows]
+
+
+def _batches(stmt, *, offset: int = 0, limit: int | None = None, size: int = XLSX_BATCH):
+    """The statement's documents, `size` at a time (the ids first, then each batch's rows); each batch
+    leaves the session once used, so a year of 200,000 rows takes the memory of one batch."""
+    ids_stmt = stmt.with_only_columns(Document.id).offset(offset or None).limit(limit)
+    ids = list(db.session.scalars(ids_stmt))
+    for chunk in chunks(ids, size):
+        docs = _load(chunk)
+        yield docs
+        for doc in docs:
+            db.session.expunge(doc)
 
 
 def _assignments_by_doc(doc_ids: list[int]) -> dict[int, list[Assignment]]:
@@ -286,30 +320,16 @@ def _new_book(kind: str, period: Period, register: Register | None, confidential
                 date_columns=INCOMING_DATE_COLUMNS if incoming else TRACKING_DATE_COLUMNS)
 
 
-def incoming_book(user, period: Period, *, register: Register | None = None, confidential: bool = False) -> Book:
-    """Sổ đăng ký văn bản đến for the period."""
-    if register is not None:
-        confidential = register.is_confidential
-    book = _new_book("incoming", period, register, confidential)
-    docs = documents_for(user, period, register=register, confidential=confidential)
+def _incoming_rows(book: Book, docs: list[Document]):
     assignments = _assignments_by_doc([d.id for d in docs])
     for doc in docs:
         mine = assignments[doc.id]
-        book.rows.append([doc.received_date, doc.number, doc.sender_name or "", doc.number_symbol or "",
-                          doc.issued_date, _type_and_subject(doc), _recipients(doc, mine),
-                          _transfer_date(doc, mine), "", _notes(doc)])
-        book.documents.append(doc)
-    return book
+        yield doc, [doc.received_date, doc.number, doc.sender_name or "", doc.number_symbol or "",
+                    doc.issued_date, _type_and_subject(doc), _recipients(doc, mine),
+                    _transfer_date(doc, mine), "", _notes(doc)]
 
 
-def tracking_book(user, period: Period, *, register: Register | None = None, confidential: bool = False,
-                  on: date | None = None) -> Book:
-    """Sổ theo dõi giải quyết văn bản đến for the period (documents received in it)."""
-    if register is not None:
-        confidential = register.is_confidential
-    on = on or today()
-    book = _new_book("tracking", period, register, confidential)
-    docs = documents_for(user, period, register=register, confidential=confidential)
+def _tracking_rows(book: Book, docs: list[Document], on: date):
     ids = [d.id for d in docs]
     assignments = _assignments_by_doc(ids)
     notes = _last_notes(ids)
@@ -317,21 +337,67 @@ def tracking_book(user, period: Period, *, register: Register | None = None, con
         mine = assignments[doc.id]
         deadline = _deadline(doc, mine)
         progress, overdue = _progress(doc, mine, notes.get(doc.id), deadline, on)
-        book.rows.append([doc.number, _identity(doc), _recipients(doc, mine), deadline, progress,
-                          doc.reply_number_symbol or "", _notes(doc)])
-        book.documents.append(doc)
         if overdue:
             book.overdue.add(doc.id)
+        yield doc, [doc.number, _identity(doc), _recipients(doc, mine), deadline, progress,
+                    doc.reply_number_symbol or "", _notes(doc)]
+
+
+def _entries(book: Book, docs: list[Document], on: date):
+    return _incoming_rows(book, docs) if book.kind == "incoming" else _tracking_rows(book, docs, on)
+
+
+def build(kind: str, user, period: Period, *, register: Register | None = None, confidential: bool = False,
+          page: int | None = None, per_page: int = BOOK_PAGE_ROWS, stream: bool = False,
+          on: date | None = None) -> Book:
+    """The book `kind` ("incoming" or "tracking") of the period: every row (`page=None`), one page of
+    `per_page` rows (the HTML page; `total` counts the period's entries), or, with `stream=True`, rows
+    produced batch by batch as they are read (the XLSX of a whole year, in bounded memory)."""
+    if kind not in ("incoming", "tracking"):
+        raise ValueError(kind)
+    if register is not None:
+        confidential = register.is_confidential
+    on = on or today()
+    book = _new_book(kind, period, register, confidential)
+    stmt = documents_stmt(user, period, register=register, confidential=confidential)
+    if stream:
+        book.rows = (row for docs in _batches(stmt) for _doc, row in _entries(book, docs, on))
+        return book
+    offset, limit = 0, None
+    if page is not None:
+        book.page, book.per_page = max(1, page), per_page
+        book.total = db.session.scalar(sa.select(sa.func.count()).select_from(
+            stmt.with_only_columns(Document.id).order_by(None).subquery())) or 0
+        book.page = min(book.page, book.pages)
+        offset, limit = (book.page - 1) * per_page, per_page
+    for docs in _batches(stmt, offset=offset, limit=limit):
+        for doc, row in _entries(book, docs, on):
+            book.rows.append(row)
+            book.documents.append(doc)
+    if page is None:
+        book.total = len(book.rows)
     return book
 
 
-def build(kind: str, user, period: Period, *, register: Register | None = None, confidential: bool = False) -> Book:
-    if kind == "incoming":
-        return incoming_book(user, period, register=register, confidential=confidential)
-    if kind == "tracking":
-        return tracking_book(user, period, register=register, confidential=confidential)
-    raise ValueError(kind)
+def incoming_book(user, period: Period, *, register: Register | None = None, confidential: bool = False) -> Book:
+    """Sổ đăng ký văn bản đến for the period."""
+    return build("incoming", user, period, register=register, confidential=confidential)
+
+
+def tracking_book(user, period: Period, *, register: Register | None = None, confidential: bool = False,
+                  on: date | None = None) -> Book:
+    """Sổ theo dõi giải quyết văn bản đến for the period (documents received in it)."""
+    return build("tracking", user, period, register=register, confidential=confidential, on=on)
+
+
+def sheet_title(book: Book) -> str:
+    return "Sổ đến" if book.kind == "incoming" else "Theo dõi giải quyết"
 
 
 def to_xlsx(book: Book) -> bytes:
-    return write_xlsx(book, "Sổ đến" if book.kind == "incoming" else "Theo dõi giải quyết")
+    return write_xlsx(book, sheet_title(book))
+
+
+def xlsx_response(book: Book):
+    """The XLSX download, streamed through a temporary file (build(..., stream=True) for a large period)."""
+    return send_xlsx(book, sheet_title(book))

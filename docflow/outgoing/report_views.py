@@ -2,9 +2,7 @@
 /books/outgoing, /books/outgoing.xlsx (?from=&to=&confidential=1), /books/postal, /books/postal.xlsx
 (?from=&to=). For clerks, leaders, archivists and admins."""
 
-import io
-
-from flask import Blueprint, render_template, request, send_file
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,7 +20,7 @@ def _params():
     """(form values as typed, period, confidential) or raise ValidationFailed."""
     args = request.args
     form = {"from": args.get("from", ""), "to": args.get("to", ""), "confidential": args.get("confidential", "")}
-    period = reports.parse_period(form["from"], form["to"])
+    period = reports.parse_period(form["from"], form["to"], default="month")  # a month unless chosen
     confidential = reports.parse_confidential(form["confidential"])
     if confidential and not current_user.cleared_for("confidential"):
         raise ValidationFailed({"confidential": [_("You are not cleared for the confidential register.")]})
@@ -37,7 +35,8 @@ def _page(kind: str, *, book=None, form=None, errors=None, status: int = 200):
     if book is not None:  # the period actually used, as the date inputs expect it
         form = {**form, "from": book.period.start.isoformat(), "to": book.period.end.isoformat()}
     html = render_template(f"outbooks/{kind}.html", kind=kind, book=book, form=form, errors=errors or {},
-                           display=reports.display, default_from=f"{now.year}-01-01", default_to=now.isoformat())
+                           display=reports.display, default_from=f"{now.year}-{now.month:02d}-01",
+                           default_to=now.isoformat())
     return html, status
 
 
@@ -46,7 +45,8 @@ def _show(kind: str):
         form, period, confidential = _params()
     except ValidationFailed as exc:
         return _page(kind, form=request.args.to_dict(), errors=exc.errors, status=400)
-    book = reports.build(kind, current_user, period, confidential=confidential)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 1_000_000)
+    book = reports.build(kind, current_user, period, confidential=confidential).paged(page)
     return _page(kind, book=book, form=form)
 
 
@@ -56,10 +56,7 @@ def _download(kind: str):
     except ValidationFailed as exc:
         return _page(kind, form=request.args.to_dict(), errors=exc.errors, status=400)
     book = reports.build(kind, current_user, period, confidential=confidential)
-    response = send_file(io.BytesIO(reports.to_xlsx(book)), mimetype=reports.XLSX_MIMETYPE, as_attachment=True,
-                         download_name=book.filename("xlsx"), max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return reports.xlsx_response(book)
 
 
 @bp.route("/outgoing")

@@ -20,6 +20,7 @@ from docflow.extensions import db
 from docflow.outgoing.models import Recipient
 from docflow.registry import access
 from docflow.registry.books import (  # noqa: F401  (re-exported for the views and the API)
+    BOOK_PAGE_ROWS,
     CONFIDENTIALITY_VI,
     URGENCY_VI,
     XLSX_HEADER_ROW,
@@ -28,8 +29,10 @@ from docflow.registry.books import (  # noqa: F401  (re-exported for the views a
     chunks,
     display,
     local_day,
+    page_count,
     parse_day,
     parse_period,
+    send_xlsx,
     write_xlsx,
 )
 from docflow.registry.books import parse_flag as parse_confidential  # noqa: F401
@@ -87,6 +90,23 @@ class Book:
     rows: list[list] = field(default_factory=list)
     #: per row: the document (links, marking cancelled rows)
     documents: list[Document] = field(default_factory=list)
+    #: the page shown (the XLSX has every row): entries in the period, page, rows a page
+    total: int = 0
+    page: int = 1
+    per_page: int = BOOK_PAGE_ROWS
+
+    @property
+    def pages(self) -> int:
+        return page_count(self.total, self.per_page)
+
+    def paged(self, page: int) -> "Book":
+        """Only the rows of one page (the HTML page shows a period's rows `per_page` at a time)."""
+        self.total = len(self.rows)
+        self.page = min(max(1, page), self.pages)
+        start = (self.page - 1) * self.per_page
+        self.rows = self.rows[start:start + self.per_page]
+        self.documents = self.documents[start:start + self.per_page]
+        return self
 
     @property
     def book_name(self) -> str:
@@ -211,3 +231,8 @@ def build(kind: str, user, period: Period, *, confidential: bool = False) -> Boo
 
 def to_xlsx(book: Book) -> bytes:
     return write_xlsx(book, "Sổ đi" if book.kind == "outgoing" else "Gửi bưu điện")
+
+
+def xlsx_response(book: Book):
+    """The XLSX download, written through a temporary file."""
+    return send_xlsx(book, "Sổ đi" if book.kind == "outgoing" else "Gửi bưu điện")

@@ -3,9 +3,11 @@ outgoing/reports.py): the period of a book, Vietnamese labels, and the XLSX layo
 
 import io
 import re
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask import Response
 from flask_babel import gettext as _
 
 from docflow.core.errors import ValidationFailed
@@ -57,9 +59,17 @@ class Period:
         return lo, hi
 
 
-def parse_period(start, end) -> Period:
-    """By default from 1 January of this year to today. Raises ValidationFailed with translated
-    messages keyed `from` / `to` for bad or reversed dates."""
+#: rows of a book page (the XLSX has them all)
+BOOK_PAGE_ROWS = 200
+#: documents read at a time while a book's XLSX is written
+XLSX_BATCH = 1000
+
+
+def parse_period(start, end, default: str = "year") -> Period:
+    """A period ending on `end` (default today) and starting on `start`, by default the first day of
+    `end`'s year (`default="year"`: the API's contract) or of its month (`default="month"`: the book
+    pages, decision 12). Raises ValidationFailed with translated messages keyed `from` / `to` for bad or
+    reversed dates."""
     errors: dict[str, list[str]] = {}
     first = parse_day(start, "from", errors)
     last = parse_day(end, "to", errors)
@@ -69,7 +79,7 @@ def parse_period(start, end) -> Period:
     if errors:
         raise ValidationFailed(errors)
     last = last or today()
-    first = first or date(last.year, 1, 1)
+    first = first or (date(last.year, last.month, 1) if default == "month" else date(last.year, 1, 1))
     if first > last:
         raise ValidationFailed({"from": [_("The start date must be on or before the end date.")]})
     return Period(first, last)
@@ -108,72 +118,117 @@ def set_text(cell, value: str) -> None:
     cell.data_type = "s"
 
 
+def page_count(total: int, per_page: int = BOOK_PAGE_ROWS) -> int:
+    return max(1, -(-total // per_page))
+
+
+def send_xlsx(book, sheet_title: str):
+    """The book's XLSX as a download, written to a temporary file (not memory) and sent from it."""
+    out = tempfile.TemporaryFile()
+    try:
+        write_xlsx_to(book, sheet_title, out)
+        size = out.tell()
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+
+    def chunks_of_file():
+        try:
+            while chunk := out.read(256 * 1024):
+                yield chunk
+        finally:
+            out.close()
+
+    response = Response(chunks_of_file(), mimetype=XLSX_MIMETYPE, direct_passthrough=True)
+    response.headers.set("Content-Disposition", "attachment", filename=book.filename("xlsx"))
+    response.headers["Content-Length"] = str(size)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def write_xlsx(book, sheet_title: str) -> bytes:
-    """A book (title, agency, subtitle, columns, widths, date_columns, rows) as an .xlsx: agency and
-    title rows, the App. IV header (frozen, repeated on every printed page), one row per entry,
-    dates as dd/mm/yyyy, text never read as a formula, landscape A4 fitted to the width."""
+    """The book as .xlsx bytes (small books and tests); `write_xlsx_to` streams a large one to a file."""
+    out = io.BytesIO()
+    write_xlsx_to(book, sheet_title, out)
+    return out.getvalue()
+
+
+def write_xlsx_to(book, sheet_title: str, out) -> int:
+    """A book (title, agency, subtitle, columns, widths, date_columns, rows) as an .xlsx written to `out`:
+    agency and title rows, the App. IV header (frozen, repeated on every printed page), one row per entry,
+    dates as dd/mm/yyyy, text never read as a formula, landscape A4 fitted to the width.
+
+    openpyxl's write-only mode: `book.rows` may be any iterable (a generator fetching the rows in
+    batches), each row goes to a temporary file as it comes, so a 200,000-row year takes bounded memory.
+    Returns the number of entries written."""
+    # lazy: openpyxl takes ~0.13 s to import and only this .xlsx export needs it
+    # lazy: openpyxl takes ~0.13 s to import and only this .xlsx export needs it
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet_title
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet_title)
     last_col = get_column_letter(len(book.columns))
     thin = Side(style="thin", color="000000")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     wrap_top = Alignment(wrap_text=True, vertical="top")
-
-    set_text(ws["A1"], book.agency.upper())  # the agency's name is typed by an admin: "=HYPERLINK(...)" stays text
-    ws["A1"].font = Font(bold=True, size=12)
-    ws.merge_cells(f"A1:{last_col}1")
-    set_text(ws["A2"], book.title)
-    ws["A2"].font = Font(bold=True, size=14)
-    ws["A2"].alignment = Alignment(horizontal="center")
-    ws.merge_cells(f"A2:{last_col}2")
-    set_text(ws["A3"], book.subtitle)
-    ws["A3"].font = Font(italic=True)
-    ws["A3"].alignment = Alignment(horizontal="center")
-    ws.merge_cells(f"A3:{last_col}3")
+    center_top = Alignment(horizontal="center", vertical="top")
     header_row = XLSX_HEADER_ROW
 
-    for col, (name, width) in enumerate(zip(book.columns, book.widths, strict=True), start=1):
-        cell = ws.cell(row=header_row, column=col)
-        set_text(cell, str(name))
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = border
+    for col, width in enumerate(book.widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
-    ws.row_dimensions[header_row].height = 32
+    ws.freeze_panes = f"A{header_row + 1}"
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4 (Worksheet.PAPERSIZE_A4)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
-    for r, row in enumerate(book.rows, start=header_row + 1):
-        for c, value in enumerate(row, start=1):
-            cell = ws.cell(row=r, column=c)
+    def text(value: str, **style):
+        cell = WriteOnlyCell(ws)
+        set_text(cell, value)  # the agency's name is typed by an admin: "=HYPERLINK(...)" stays text
+        for name, v in style.items():
+            setattr(cell, name, v)
+        return cell
+
+    ws.append([text(book.agency.upper(), font=Font(bold=True, size=12))])
+    ws.append([text(book.title, font=Font(bold=True, size=14), alignment=Alignment(horizontal="center"))])
+    ws.append([text(book.subtitle, font=Font(italic=True), alignment=Alignment(horizontal="center"))])
+    for r in (1, 2, 3):
+        ws.merged_cells.add(f"A{r}:{last_col}{r}")
+    ws.row_dimensions[header_row].height = 32
+    ws.append([text(str(name), font=Font(bold=True), border=border,
+                    alignment=Alignment(horizontal="center", vertical="center", wrap_text=True))
+               for name in book.columns])
+
+    written = 0
+    for row in book.rows:
+        cells = []
+        for c, value in enumerate(row):
+            cell = WriteOnlyCell(ws)
             if isinstance(value, str):
                 set_text(cell, value)
             else:
                 cell.value = value
-            if (c - 1) in book.date_columns:
+            if c in book.date_columns:
                 cell.number_format = "dd/mm/yyyy"
-                cell.alignment = Alignment(horizontal="center", vertical="top")
+                cell.alignment = center_top
             elif isinstance(value, int):
-                cell.alignment = Alignment(horizontal="center", vertical="top")
+                cell.alignment = center_top
             else:
                 cell.alignment = wrap_top
             cell.border = border
+            cells.append(cell)
+        ws.append(cells)
+        written += 1
 
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    if book.rows:
-        ws.auto_filter.ref = f"A{header_row}:{last_col}{header_row + len(book.rows)}"
+    if written:
+        ws.auto_filter.ref = f"A{header_row}:{last_col}{header_row + written}"
     wb.properties.title = f"{book.title} – {book.subtitle}"
     wb.properties.creator = "docflow"
-
-    out = io.BytesIO()
     wb.save(out)
-    return out.getvalue()
+    return written

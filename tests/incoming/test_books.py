@@ -184,10 +184,12 @@ def test_books_are_forbidden_to_handlers(login_as, client, users, path, role):
 
 @pytest.mark.parametrize("role", ["clerk", "leader", "archivist", "admin"])
 def test_books_open_for_office_roles_with_the_default_period(login_as, client, users, role):
+    """The page shows this month by default (decision 12: a book page is a period, a month unless chosen)."""
     login_as(users[role])
     response = client.get("/books/incoming")
     assert response.status_code == 200
-    assert f"01/01/{today().year}" in response.get_data(as_text=True)
+    now = today()
+    assert f"Từ ngày 01/{now.month:02d}/{now.year} đến ngày {now.strftime('%d/%m/%Y')}" in response.get_data(as_text=True)
 
 
 def test_books_need_login(client, users):
