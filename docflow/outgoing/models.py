@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from docflow.core.timeutil import utcnow
 from docflow.extensions import db
+from docflow.registry import history
 from docflow.registry.models import Document
 
 #: a draft not (or no longer) on the approval ladder is private to its participants (drafter, the
@@ -160,3 +161,14 @@ class ReplyLink(db.Model):
 
     outgoing_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
     incoming_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+
+
+def _step_names(document_ids: set[int]):
+    """(document_id, step_position, step_name) of the named approval steps of these documents."""
+    return db.session.execute(sa.select(ApprovalAction.document_id, ApprovalAction.step_position,
+                                        ApprovalAction.step_name)
+                              .where(ApprovalAction.document_id.in_(document_ids),
+                                     ApprovalAction.step_name.is_not(None)))
+
+
+history.register_step_names(_step_names)  # the registry's history names a ladder's steps with it

@@ -163,7 +163,6 @@ def write_xlsx_to(book, sheet_title: str, out) -> int:
     batches), each row goes to a temporary file as it comes, so a 200,000-row year takes bounded memory.
     Returns the number of entries written."""
     # lazy: openpyxl takes ~0.13 s to import and only this .xlsx export needs it
-    # lazy: openpyxl takes ~0.13 s to import and only this .xlsx export needs it
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Border, Font, Side

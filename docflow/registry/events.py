@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 from blinker import Namespace
+from sqlalchemy.orm import Session
 
 from docflow.extensions import db
 
@@ -110,8 +111,6 @@ def _drop_queue(session, *args) -> None:
 
 def init_session_hooks() -> None:
     """Run queued after-commit work when a session commits; drop it on rollback (idempotent)."""
-    from sqlalchemy.orm import Session
-
     if not sa.event.contains(Session, "after_commit", _run_queue):
         sa.event.listen(Session, "after_commit", _run_queue)
         sa.event.listen(Session, "after_rollback", _drop_queue)

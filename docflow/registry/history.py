@@ -8,6 +8,7 @@ resolving every person named in it with one query (and the units, and the approv
 query each), never one per row.
 """
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -15,6 +16,8 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from docflow.auth.models import Unit, User
+from docflow.core.calendar import PRELOADED_KEY
 from docflow.core.enums import CLEARANCE_LABELS, MEDIUM_LABELS, ROLE_LABELS, URGENCY_LABELS
 from docflow.core.models import AuditEvent
 from docflow.core.timeutil import format_date, format_datetime
@@ -120,6 +123,16 @@ def _int(value) -> int | None:
     return number if 0 < number < 2**31 else None
 
 
+# The approval steps' names belong to the outgoing flow, which the registry does not import: outgoing.models
+# registers its lookup here, (document ids) -> rows of (document_id, step_position, step_name).
+_step_names: Callable[[set[int]], Iterable[tuple[int, int, str]]] | None = None
+
+
+def register_step_names(lookup: Callable[[set[int]], Iterable[tuple[int, int, str]]]) -> None:
+    global _step_names
+    _step_names = lookup
+
+
 @dataclass
 class Names:
     """Full names of the people, names of the units and of the approval steps an event list names."""
@@ -132,9 +145,6 @@ class Names:
 
     @classmethod
     def resolve(cls, events) -> "Names":
-        from docflow.auth.models import Unit, User
-        from docflow.outgoing.models import ApprovalAction
-
         ids, usernames, unit_codes, unit_ids, step_docs = set(), set(), set(), set(), set()
         for ev in events:
             if ev.actor_id:
@@ -173,12 +183,8 @@ class Names:
             for unit_id, code, name in rows:
                 names.units_by_id[unit_id] = name
                 names.units_by_code[code] = name
-        if step_docs:
-            rows = db.session.execute(sa.select(ApprovalAction.document_id, ApprovalAction.step_position,
-                                                ApprovalAction.step_name)
-                                      .where(ApprovalAction.document_id.in_(step_docs),
-                                             ApprovalAction.step_name.is_not(None)))
-            for doc_id, position, name in rows:
+        if step_docs and _step_names is not None:
+            for doc_id, position, name in _step_names(step_docs):
                 names.steps.setdefault((doc_id, position), name)
         return names
 
@@ -418,8 +424,6 @@ def _others(ev, action: str, before: dict, after: dict, names: Names) -> str | N
 
 
 def _setting(ev, before: dict, after: dict) -> str:
-    from docflow.core.calendar import PRELOADED_KEY
-
     if ev.object_id == PRELOADED_KEY:
         old = set(before.get("value") or []) if isinstance(before.get("value"), list) else set()
         new = after.get("value") if isinstance(after.get("value"), list) else []

@@ -26,6 +26,8 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from docflow.registry.models import Attachment
+
 log = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
@@ -147,8 +149,6 @@ def _unlink(path) -> None:
 def _referenced(session: Session, sha256: str) -> bool:
     """Does a committed Attachment row point at this content? Asked on a fresh connection, since
     the session's own transaction is over."""
-    from docflow.registry.models import Attachment
-
     try:
         bind = session.get_bind(mapper=Attachment)
         with bind.connect() as conn:
