@@ -1,36 +1,163 @@
 """`flask docflow seed`: bulk synthetic incoming documents for benchmarks (search, statistics,
 lists at scale). Numbers stay gap-free: each batch reserves its block of numbers on the register
-row and inserts its rows in the same transaction."""
+row and inserts its rows in the same transaction.
 
+The letters look like an office's: Decree 30 subjects ("V/v ...", "Quyết định về việc ...", "Kế hoạch
+...") built from parts whose words follow a Zipf-like law, so that searches meet every kind of word:
+
+- `thực hiện` is in the subject of about half the documents (the hard case of a search: a word
+  that matches half the office);
+- the topics are drawn by rank (1/rank): the first in ~17% of the documents, the last in ~0.15%;
+- a third of the documents name a commune or ward (about 100 of them: ~0.3% each), a few a project
+  code (`DA-<n>`, ~0.05% each): rare words;
+- issuers come from the organisations list (the demo's, added when there is none), number-symbols
+  in Decree 30 style (`15/QĐ-UBND`, công văn `4321/SNN-PTNT`);
+- 5% confidential (their own register and numbers), spread over the years, in every state; letters
+  being handled or done are assigned to a unit (and sometimes a coordinating one), so a specialist
+  sees their unit's share only (the demo's units are added when there is none);
+- a quarter carry an attachment whose text is already extracted (text_status 'done'). There is no
+  file behind it: its sha256 is that of its text, and its download answers "The file is missing
+  from storage" (404).
+
+The search index is written in the same transaction as the documents (same folded text as the
+indexer's `reindex`). On PostgreSQL a large seed drops the GIN indexes first and builds them again at
+the end, as `reindex` does; on SQLite the FTS5 triggers index each row as it is inserted.
+"""
+
+import hashlib
+import itertools
 import random
+import time
 from datetime import date, timedelta
+from functools import lru_cache
 
 import click
 import sqlalchemy as sa
 
+from docflow.auth import services as people
+from docflow.auth.models import Unit
 from docflow.core import audit
+from docflow.core.text import fold
 from docflow.core.timeutil import today, utcnow
+from docflow.demo import ORGANIZATIONS, UNITS
 from docflow.extensions import db
-from docflow.incoming.services import dup_key
+from docflow.incoming.models import Assignment
+from docflow.office import init_office
 from docflow.registry import reference
-from docflow.registry.models import DocType, Document, Organization, Register
+from docflow.registry.models import Attachment, DocType, Document, Organization, Participant, Register
+from docflow.search.indexer import PG_INDEXES, SQLITE_TRIGGERS
+from docflow.search.models import SearchIndex
 
 BATCH = 2000
+#: a seed of at least this many documents builds the engine's index once at the end (PostgreSQL: the GIN
+#: indexes dropped and built again; SQLite: the FTS5 triggers dropped, then one 'rebuild'), as `reindex`
+#: does; a smaller one lets the triggers / the GIN index take each row
+REBUILD_FROM = 20_000
 
-ACTIONS = ("V/v triển khai", "V/v hướng dẫn", "V/v đề nghị báo cáo", "V/v tăng cường", "V/v góp ý dự thảo",
-           "V/v kiểm tra", "V/v phối hợp thực hiện", "V/v tổ chức", "V/v đôn đốc thực hiện", "V/v trả lời kiến nghị về")
-TOPICS = ("công tác văn thư, lưu trữ", "cải cách hành chính", "phòng, chống thiên tai", "chuyển đổi số",
-          "quản lý đất đai", "an toàn giao thông", "phòng cháy, chữa cháy", "giải ngân vốn đầu tư công",
-          "bảo vệ môi trường", "thực hành tiết kiệm, chống lãng phí", "tiếp công dân", "xây dựng nông thôn mới",
-          "bảo hiểm xã hội", "phát triển du lịch", "an toàn thực phẩm", "phòng, chống dịch bệnh")
-PLACES = ("trên địa bàn tỉnh", "năm {year}", "quý {q} năm {year}", "tại các cơ quan, đơn vị", "giai đoạn 2026-2030",
-          "đợt cao điểm cuối năm", "trong các trường học", "tại khu công nghiệp")
+#: the common word: in about half the subjects
+COMMON = "thực hiện"
+VERBS_COMMON = ("triển khai thực hiện", "tổ chức thực hiện", "đôn đốc thực hiện", "hướng dẫn thực hiện",
+                "báo cáo kết quả thực hiện", "kiểm tra việc thực hiện", "đẩy mạnh thực hiện", "sơ kết thực hiện")
+VERBS_OTHER = ("tăng cường", "góp ý dự thảo quy định về", "phê duyệt phương án", "rà soát", "đề nghị hỗ trợ",
+               "trả lời kiến nghị về", "tổng kết công tác", "kiện toàn ban chỉ đạo", "phân bổ kinh phí",
+               "tập huấn nghiệp vụ", "tuyên truyền", "khắc phục hạn chế trong")
+#: by rank: drawn with weight 1/rank
+TOPICS = (
+    "cải cách hành chính", "quản lý ngân sách nhà nước", "quản lý đất đai", "đầu tư xây dựng cơ bản",
+    "giáo dục và đào tạo", "chăm sóc sức khỏe nhân dân", "chuyển đổi số", "phòng, chống dịch bệnh",
+    "công tác văn thư, lưu trữ", "an toàn giao thông", "giải ngân vốn đầu tư công", "bảo vệ môi trường",
+    "phòng cháy, chữa cháy", "xây dựng nông thôn mới", "tiếp công dân", "bảo hiểm xã hội, bảo hiểm y tế",
+    "phòng, chống thiên tai", "an toàn thực phẩm", "phát triển du lịch", "thu ngân sách",
+    "giải phóng mặt bằng", "cấp giấy chứng nhận quyền sử dụng đất", "tuyển sinh đầu cấp", "tiêm chủng mở rộng",
+    "phòng, chống tham nhũng", "thi đua, khen thưởng", "quản lý cán bộ, công chức", "đào tạo, bồi dưỡng",
+    "quy hoạch sử dụng đất", "cấp phép xây dựng", "quản lý chất thải rắn", "nước sạch nông thôn",
+    "giảm nghèo bền vững", "người có công với cách mạng", "bình đẳng giới", "quốc phòng, an ninh",
+    "dân số và phát triển", "quản lý thị trường", "khoa học và công nghệ", "doanh nghiệp nhỏ và vừa",
+    "hợp tác xã", "xuất khẩu nông sản", "chăn nuôi, thú y", "bảo vệ rừng", "thủy lợi", "điện nông thôn",
+    "hạ tầng khu công nghiệp", "nhà ở xã hội", "chỉnh trang đô thị", "trật tự xây dựng", "khai thác khoáng sản",
+    "quản lý tài sản công", "mua sắm tập trung", "kiểm soát thủ tục hành chính", "dịch vụ công trực tuyến",
+    "chữ ký số", "an toàn thông tin mạng", "cơ sở dữ liệu dân cư", "đề án 06", "lao động, việc làm",
+    "giáo dục nghề nghiệp", "trẻ em có hoàn cảnh đặc biệt", "phòng, chống ma túy", "văn hóa cơ sở",
+    "thể dục, thể thao", "di tích lịch sử", "lễ hội truyền thống", "báo chí, xuất bản", "tôn giáo, tín ngưỡng",
+    "dân tộc thiểu số", "biên giới, hải đảo", "đối ngoại", "hội nhập quốc tế", "thống kê", "kiểm toán",
+    "thanh tra chuyên ngành", "khiếu nại, tố cáo", "hòa giải ở cơ sở", "trợ giúp pháp lý", "hộ tịch",
+    "lý lịch tư pháp", "đấu giá tài sản", "bồi thường nhà nước", "sốt xuất huyết", "dịch tả lợn châu Phi",
+    "cúm gia cầm", "xâm nhập mặn", "sạt lở bờ sông", "ô nhiễm không khí", "rác thải nhựa", "biến đổi khí hậu",
+    "năng lượng tái tạo", "điện mặt trời mái nhà", "cao tốc Biên Hòa - Vũng Tàu", "sân bay Long Thành",
+    "cảng Phước An", "vành đai 3", "vành đai 4", "kinh tế tập thể", "tín dụng chính sách", "bảo hiểm thất nghiệp",
+    "an sinh xã hội", "chợ truyền thống", "thương mại điện tử", "khởi nghiệp sáng tạo", "sở hữu trí tuệ",
+    "tiêu chuẩn đo lường chất lượng", "phóng xạ hạt nhân", "khí tượng thủy văn", "đo đạc bản đồ", "địa giới hành chính",
+)
+_TOPIC_WEIGHTS = tuple(itertools.accumulate(1 / (rank + 1) for rank in range(len(TOPICS))))
+#: communes and wards of Đồng Nai: in about a third of the subjects, ~0.3% each
+PLACES = (
+    "Phú Hữu", "Long Tân", "Phước Thiền", "Hiệp Phước", "Đại Phước", "Vĩnh Thanh", "Phú Đông", "Phú Thạnh",
+    "Long Thọ", "Phước Khánh", "Tam An", "An Phước", "Lộc An", "Bình Sơn", "Cẩm Đường", "Bàu Cạn", "Suối Trầu",
+    "Long Đức", "Tam Phước", "Hố Nai 3", "Bắc Sơn", "Bình Minh", "Quảng Tiến", "Giang Điền", "An Viễn", "Đồi 61",
+    "Cây Gáo", "Thanh Bình", "Sông Trầu", "Sông Thao", "Trung Hòa", "Đông Hòa", "Tây Hòa", "Hưng Thịnh", "Bàu Hàm",
+    "Xuân Lập", "Bảo Vinh", "Bàu Trâm", "Hàng Gòn", "Xuân Tân", "Suối Tre", "Bảo Quang", "Bình Lộc", "Xuân Bảo",
+    "Nhân Nghĩa", "Sông Ray", "Xuân Đông", "Xuân Tây", "Lâm San", "Sông Nhạn", "Thừa Đức", "Nam Cát Tiên",
+    "Phú Lập", "Tà Lài", "Đak Lua", "Thanh Sơn", "Phú Lý", "Mã Đà", "Hiếu Liêm", "Trị An", "Tân An", "Thiện Tân",
+    "Bình Hòa", "Tân Bình", "Thạnh Phú", "Bình Lợi", "Tân Hạnh", "Hóa An", "Bửu Long", "Tân Vạn", "Long Bình Tân",
+    "An Bình", "Tân Phong", "Trảng Dài", "Hố Nai", "Tân Biên", "Tam Hòa", "Quyết Thắng", "Thống Nhất", "Tân Mai",
+    "Gia Kiệm", "Gia Tân", "Bàu Hàm 2", "Quang Trung", "Xuân Thiện", "Lộ 25", "Hưng Lộc", "Xuân Thạnh", "Suối Cát",
+    "Xuân Hiệp", "Xuân Phú", "Xuân Định", "Xuân Hưng", "Xuân Hòa", "Xuân Trường", "Xuân Thọ", "Xuân Bắc",
+)
+SCOPES = ("trên địa bàn tỉnh", "năm {year}", "quý {q} năm {year}", "6 tháng đầu năm {year}", "giai đoạn 2021-2025",
+          "giai đoạn 2026-2030", "tại các cơ quan, đơn vị", "trong các trường học", "tại khu công nghiệp",
+          "đợt cao điểm cuối năm {year}", "tháng {month}/{year}")
+#: (doc type code, weight, subject template); {verb} {topic} {scope} filled in
+TEMPLATES = (
+    ("CV", 42, "V/v {verb} {topic} {scope}"),
+    ("QĐ", 10, "Quyết định về việc {verb} {topic} {scope}"),
+    ("KH", 8, "Kế hoạch {verb} {topic} {scope}"),
+    ("BC", 10, "Báo cáo tình hình {verb} {topic} {scope}"),
+    ("TB", 8, "Thông báo kết luận về {verb} {topic} {scope}"),
+    ("GM", 6, "Giấy mời họp bàn {verb} {topic} {scope}"),
+    ("TTr", 4, "Tờ trình đề nghị {verb} {topic} {scope}"),
+    ("HD", 3, "Hướng dẫn {verb} {topic} {scope}"),
+    ("CT", 2, "Chỉ thị về {verb} {topic} {scope}"),
+    ("CĐ", 2, "Công điện về {verb} {topic} {scope}"),
+    ("NQ", 1, "Nghị quyết về {verb} {topic} {scope}"),
+    ("KH", 2, "Về việc {verb} {topic} {scope}"),
+    ("CV", 2, "V/v báo cáo {topic} {scope}"),
+)
+#: the issuer's unit in a công văn's symbol (4321/SNN-PTNT, 123/UBND-KT)
+CV_UNITS = ("VP", "KT", "PTNT", "TCKH", "QLĐĐ", "NV", "KGVX", "TH", "NC", "QLXD", "TTr", "HCTC")
+FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô")
+MIDDLE = ("Văn", "Thị", "Minh", "Thanh", "Quốc", "Ngọc", "Hữu", "Đức", "Thị Thu", "Hoàng")
+GIVEN = ("An", "Bình", "Cường", "Dũng", "Hà", "Hải", "Hùng", "Hương", "Lan", "Long", "Mai", "Nam", "Phong",
+         "Phúc", "Quang", "Sơn", "Tâm", "Thắng", "Thảo", "Trung", "Tuấn", "Việt", "Vinh", "Xuân", "Yến")
+INSTRUCTIONS = ("Giao {unit} chủ trì, tham mưu UBND tỉnh xử lý.", "Giao {unit} nghiên cứu, đề xuất.",
+                "Chuyển {unit} xử lý theo quy định, báo cáo kết quả.", "{unit} theo dõi, tổng hợp.")
+#: sentences of the synthetic attachments' text (no "thực hiện" in them: the common word stays in about half)
+ATTACHMENT_SENTENCES = (
+    "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015.",
+    "Căn cứ Nghị định số 30/2020/NĐ-CP ngày 05 tháng 3 năm 2020 của Chính phủ về công tác văn thư.",
+    "Căn cứ Luật Ngân sách nhà nước ngày 25 tháng 6 năm 2015.",
+    "Xét đề nghị của Giám đốc {org} tại Tờ trình số {n}/TTr-{abbr}.",
+    "Các sở, ban, ngành, Ủy ban nhân dân các huyện, thành phố có trách nhiệm phối hợp triển khai nội dung về {topic}.",
+    "Kinh phí được bố trí từ nguồn ngân sách tỉnh năm {year} và các nguồn hợp pháp khác.",
+    "Đề nghị các đơn vị báo cáo kết quả về {topic} trước ngày {day} tháng {month} năm {year}.",
+    "Tổng số hồ sơ tiếp nhận trong kỳ là {n}, trong đó {m} hồ sơ giải quyết đúng hạn.",
+    "Qua kiểm tra tại {place}, đoàn công tác ghi nhận một số tồn tại, hạn chế cần khắc phục.",
+    "Giao {org} theo dõi, đôn đốc và tổng hợp tình hình, báo cáo Ủy ban nhân dân tỉnh.",
+    "Quyết định này có hiệu lực kể từ ngày ký.",
+    "Chánh Văn phòng Ủy ban nhân dân tỉnh, Thủ trưởng các sở, ban, ngành chịu trách nhiệm thi hành Quyết định này.",
+    "Nơi nhận: như trên; Chủ tịch, các Phó Chủ tịch UBND tỉnh; lưu VT.",
+    "Dự toán chi năm {year} là {n} triệu đồng, đã giải ngân {m} triệu đồng.",
+    "Tiếp tục rà soát, cập nhật dữ liệu lên hệ thống thông tin giải quyết thủ tục hành chính của tỉnh.",
+)
+#: this year's letters: some still waiting, most being handled or done
+STATUSES, STATUS_WEIGHTS = ("registered", "submitted", "assigned", "completed", "cancelled"), (12, 22, 52, 98, 100)
 URGENCIES = ("normal",) * 16 + ("urgent",) * 3 + ("very_urgent", "flash")
+#: the demo's units, with the share of assigned letters each leads
+UNIT_WEIGHTS = {"KT": 10, "VX": 18, "NC": 17, "TH": 20, "HCTC": 15, "TCD": 10, "VP": 10}
 
 
-def _subject(rng: random.Random, day: date) -> str:
-    place = rng.choice(PLACES).format(year=day.year, q=(day.month - 1) // 3 + 1)
-    return f"{rng.choice(ACTIONS)} {rng.choice(TOPICS)} {place}"
+@lru_cache(maxsize=65536)
+def _fold(text: str) -> str:
+    return fold(text)
 
 
 def _days(rng: random.Random, year: int, count: int) -> list[date]:
@@ -40,69 +167,230 @@ def _days(rng: random.Random, year: int, count: int) -> list[date]:
     return sorted(first + timedelta(days=rng.randint(0, span)) for _ in range(count))
 
 
-def seed_documents(n: int, years: int = 1, *, seed: int = 2026) -> int:
-    """Add n incoming documents spread over the last `years` years; commits batch by batch."""
-    rng = random.Random(seed)
+def _reference_data() -> None:
     if not db.session.scalar(sa.select(DocType.id).limit(1)):
-        from docflow.office import init_office
-
         init_office(None, None, None)
     if not db.session.scalar(sa.select(Organization.id).limit(1)):
-        from docflow.demo import ORGANIZATIONS
-
         for name, abbr, code in ORGANIZATIONS:
             reference.save_organization({"name": name, "abbr": abbr, "code": code})
+    if not db.session.scalar(sa.select(Unit.id).limit(1)):
+        for code, name, parent in UNITS:
+            people.create_unit({"code": code, "name": name, "parent_code": parent})
     db.session.commit()
-    orgs = db.session.execute(sa.select(Organization.id, Organization.name, Organization.abbr)).all()
-    types = db.session.execute(sa.select(DocType.id, DocType.code, DocType.in_symbol)
-                               .where(DocType.is_active.is_(True))).all()
+
+
+class _Maker:
+    """Draws one letter's rows."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.orgs = db.session.execute(sa.select(Organization.id, Organization.name, Organization.abbr)
+                                       .order_by(Organization.id)).all()
+        # the province's own agencies (Sở ..., the districts) write far more often than the ministries
+        self.org_weights = list(itertools.accumulate(
+            4 if "Đồng Nai" in o.name or o.name.startswith("Ủy ban") else 1 for o in self.orgs))
+        types = {t.code: t for t in db.session.execute(sa.select(DocType.id, DocType.code, DocType.in_symbol)
+                                                       .where(DocType.is_active.is_(True)))}
+        self.templates = [(types[code], text) for code, _w, text in TEMPLATES if code in types]
+        self.template_weights = list(itertools.accumulate(w for code, w, _text in TEMPLATES if code in types))
+        units = {u.code: u for u in db.session.execute(sa.select(Unit.id, Unit.code, Unit.name))}
+        self.units = [units[c] for c in UNIT_WEIGHTS if c in units] or list(units.values())
+        self.unit_weights = list(itertools.accumulate(UNIT_WEIGHTS.get(u.code, 10) for u in self.units))
+
+    def subject(self, template: str, day: date) -> tuple[str, str]:
+        """The subject and its folded text (folded part by part: the parts repeat, the subjects do not)."""
+        rng = self.rng
+        verb = rng.choice(VERBS_COMMON) if rng.random() < 0.5 else rng.choice(VERBS_OTHER)
+        topic = rng.choices(TOPICS, cum_weights=_TOPIC_WEIGHTS)[0]
+        scope = rng.choice(SCOPES)
+        numbers = {"year": day.year, "q": (day.month - 1) // 3 + 1, "month": day.month}
+        text = template.format(verb=verb, topic=topic, scope=scope.format(**numbers))
+        key = _fold(template).format(verb=_fold(verb), topic=_fold(topic), scope=_fold(scope).format(**numbers))
+        roll = rng.random()
+        if roll < 0.33:
+            place = f"tại {rng.choice(('xã', 'phường'))} {rng.choice(PLACES)}"
+            text, key = f"{text} {place}", f"{key} {_fold(place)}"
+        elif roll < 0.36:
+            project = f"(dự án DA-{rng.randint(1, 60):03d})"
+            text, key = f"{text} {project}", f"{key} {_fold(project)}"
+        return text, key
+
+    def symbol(self, doc_type, org) -> tuple[str, str]:
+        """The number-symbol and its folded text."""
+        rng = self.rng
+        number = min(int(rng.paretovariate(0.6)) if rng.random() < 0.7 else rng.randint(1, 9999), 9999)
+        abbr = org.abbr or "CQ"
+        first, second = (doc_type.code, abbr) if doc_type.in_symbol else (abbr, rng.choice(CV_UNITS))
+        return f"{number}/{first}-{second}", f"{number}/{_fold(first)}-{_fold(second)}"
+
+    def attachment_text(self, day: date, org) -> tuple[str, str]:
+        """The text and its folded text."""
+        rng = self.rng
+        texts, keys = [], []
+        for sentence in rng.sample(ATTACHMENT_SENTENCES, rng.randint(4, 9)):
+            topic, place = rng.choices(TOPICS, cum_weights=_TOPIC_WEIGHTS)[0], rng.choice(PLACES)
+            numbers = {"n": rng.randint(1, 999), "m": rng.randint(1, 999), "year": day.year,
+                       "day": rng.randint(1, 28), "month": day.month}
+            abbr = org.abbr or "CQ"
+            texts.append(sentence.format(org=org.name, abbr=abbr, topic=topic, place=place, **numbers))
+            keys.append(_fold(sentence).format(org=_fold(org.name), abbr=_fold(abbr), topic=_fold(topic),
+                                               place=_fold(place), **numbers))
+        return " ".join(texts), " ".join(keys)
+
+    def signer(self) -> tuple[str, str]:
+        rng = self.rng
+        names = (rng.choice(FAMILY), rng.choice(MIDDLE), rng.choice(GIVEN))
+        return " ".join(names), " ".join(_fold(n) for n in names)
+
+
+def _engine_index(on: bool) -> None:
+    """Stop (on=False) or start again, building it whole, the engine's own index over search_index."""
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        if on:
+            conn.exec_driver_sql("SET maintenance_work_mem = '512MB'")
+            for ddl in PG_INDEXES:
+                conn.exec_driver_sql(ddl)
+        else:
+            conn.exec_driver_sql("DROP INDEX IF EXISTS ix_search_index_tsv")
+            conn.exec_driver_sql("DROP INDEX IF EXISTS ix_search_index_symbol_trgm")
+    elif on:
+        conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+        for ddl in SQLITE_TRIGGERS:
+            conn.exec_driver_sql(ddl)
+    else:
+        for name in ("search_index_ai", "search_index_ad", "search_index_au"):
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    db.session.commit()
+
+
+def seed_documents(n: int, years: int = 1, *, seed: int = 2026, attachments: float = 0.25) -> int:
+    """Add n incoming documents spread over the last `years` years, indexed for search; commits batch by
+    batch. `attachments`: the share of documents with an (extracted) attachment."""
+    rng = random.Random(seed)
+    _reference_data()
+    maker = _Maker(rng)
     this_year = today().year
     plan: list[tuple[int, bool, int]] = []  # (year, confidential, how many)
     per_year = [n // years + (1 if i < n % years else 0) for i in range(years)]
     for offset, count in enumerate(per_year):
         secret = count // 20
         plan += [(this_year - offset, False, count - secret), (this_year - offset, True, secret)]
+    rebuild = n >= REBUILD_FROM
+    if rebuild:
+        _engine_index(on=False)
 
     made = 0
-    with click.progressbar(length=n, label="Seeding documents", show_pos=True) as bar:
-        for year, confidential, count in plan:
-            if not count:
-                continue
-            days = _days(rng, year, count)
-            register = reference.default_register("incoming", confidential, year)
-            db.session.commit()
-            for start in range(0, count, BATCH):
-                chunk = days[start:start + BATCH]
-                last = db.session.execute(sa.update(Register).where(Register.id == register.id)
-                                          .values(last_number=Register.last_number + len(chunk))
-                                          .returning(Register.last_number)).scalar_one()
-                first_number = last - len(chunk) + 1
-                now = utcnow()
-                rows = []
-                for i, received in enumerate(chunk):
-                    org = rng.choice(orgs)
-                    doc_type = rng.choice(types)
-                    issued = received - timedelta(days=rng.randint(0, 6))
-                    symbol = (f"{rng.randint(1, 999)}/{doc_type.code}-{org.abbr or 'CQ'}" if doc_type.in_symbol
-                              else f"{rng.randint(1, 999)}/{org.abbr or 'CQ'}-VP")
-                    status = "completed" if year < this_year or rng.random() < 0.6 else rng.choice(
-                        ("registered", "submitted", "assigned"))
-                    rows.append({
-                        "direction": "incoming", "register_id": register.id, "year": year,
-                        "number": first_number + i, "number_symbol": symbol, "doc_type_id": doc_type.id,
-                        "subject": _subject(rng, received), "sender_org_id": org.id, "sender_name": org.name,
-                        "issued_date": issued, "received_date": received, "signer": None,
-                        "urgency": rng.choice(URGENCIES),
-                        "confidentiality": rng.choice(("confidential", "secret")) if confidential else "normal",
-                        "pages": rng.randint(1, 12), "copies": 1, "medium": rng.choice(("paper", "electronic")),
-                        "status": status, "dup_key": dup_key(org.name, symbol, issued), "version": 1,
-                        "created_at": now, "updated_at": now,
-                    })
-                db.session.execute(sa.insert(Document), rows)
+    started = time.perf_counter()
+    try:
+        with click.progressbar(length=n, label="Seeding documents", show_pos=True) as bar:
+            for year, confidential, count in plan:
+                if not count:
+                    continue
+                days = _days(rng, year, count)
+                register = reference.default_register("incoming", confidential, year)
                 db.session.commit()
-                made += len(rows)
-                bar.update(len(rows))
+                for start in range(0, count, BATCH):
+                    chunk = days[start:start + BATCH]
+                    made += _batch(maker, register.id, year, confidential, chunk, attachments, this_year)
+                    bar.update(len(chunk))
+    finally:
+        if rebuild:
+            db.session.rollback()
+            _engine_index(on=True)
+    elapsed = time.perf_counter() - started
     audit.record("seed.documents", object_type="documents", after={"documents": made, "years": years},
                  actor_name="flask docflow seed")
     db.session.commit()
+    click.echo(f"{made} documents in {elapsed:.1f} s: {made / max(elapsed, 1e-9):,.0f} documents/s "
+               "(search index included)")
     return made
+
+
+def _new_ids(count: int) -> list[int]:
+    """Ids for the batch's documents, drawn before the insert so its rows can name them (the batch already
+    holds the write lock on SQLite: its UPDATE of the register came first)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return list(db.session.scalars(sa.text(
+            "SELECT nextval(pg_get_serial_sequence('documents', 'id')) FROM generate_series(1, :n)"), {"n": count}))
+    top = db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(Document.id), 0)))
+    return list(range(top + 1, top + 1 + count))
+
+
+def _batch(maker: _Maker, register_id: int, year: int, confidential: bool, chunk: list[date],
+           attachments: float, this_year: int) -> int:
+    """One transaction: the register's block of numbers, the documents, their assignments, participants,
+    attachments and index rows."""
+    rng = maker.rng
+    last = db.session.execute(sa.update(Register).where(Register.id == register_id)
+                              .values(last_number=Register.last_number + len(chunk))
+                              .returning(Register.last_number)).scalar_one()
+    first_number = last - len(chunk) + 1
+    ids = _new_ids(len(chunk))
+    now = utcnow()
+    rows, assignments, participants, files, index = [], [], [], [], []
+    for i, received in enumerate(chunk):
+        doc_id = ids[i]
+        org = rng.choices(maker.orgs, cum_weights=maker.org_weights)[0]
+        doc_type, template = rng.choices(maker.templates, cum_weights=maker.template_weights)[0]
+        subject, subject_key = maker.subject(template, received)
+        issued = received - timedelta(days=rng.randint(0, 6))
+        symbol, symbol_key = maker.symbol(doc_type, org)
+        sender_key = _fold(org.name)  # incoming.services.dup_key() of these, from the folded parts
+        if year < this_year:
+            status = "completed" if rng.random() < 0.97 else rng.choice(("assigned", "cancelled"))
+        else:
+            status = rng.choices(STATUSES, cum_weights=STATUS_WEIGHTS)[0]
+        done = status == "completed"
+        units = []
+        instruction = due = None
+        if status in ("assigned", "completed"):
+            units = [rng.choices(maker.units, cum_weights=maker.unit_weights)[0]]
+            if rng.random() < 0.3:
+                other = rng.choices(maker.units, cum_weights=maker.unit_weights)[0]
+                if other.id != units[0].id:
+                    units.append(other)
+            instruction = rng.choice(INSTRUCTIONS).format(unit=units[0].name)
+            due = received + timedelta(days=rng.randint(5, 20))
+        for k, unit in enumerate(units):
+            role = "primary" if k == 0 else "coordinate"
+            assignments.append({"document_id": doc_id, "unit_id": unit.id, "user_id": None, "role": role,
+                                "due_date": due, "state": "done" if done else "open",
+                                "instruction": instruction if k == 0 else None, "created_at": now,
+                                "done_at": now if done else None, "version": 1})
+            participants.append({"document_id": doc_id, "unit_id": unit.id, "user_id": None, "role": role})
+        signer, signer_key = maker.signer() if rng.random() < 0.8 else (None, "")
+        cancelled = "Văn bản đăng ký trùng" if status == "cancelled" else None
+        text_key = ""
+        if rng.random() < attachments:
+            text, text_key = maker.attachment_text(received, org)
+            data = text.encode()
+            files.append({"document_id": doc_id, "filename": f"van-ban-{doc_id}.pdf", "content_type": "application/pdf",
+                          "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "text": text,
+                          "text_status": "done", "created_at": now})
+        rows.append({
+            "id": doc_id, "direction": "incoming", "register_id": register_id, "year": year,
+            "number": first_number + i, "number_symbol": symbol, "doc_type_id": doc_type.id,
+            "subject": subject, "sender_org_id": org.id, "sender_name": org.name,
+            "issued_date": issued, "received_date": received, "signer": signer,
+            "urgency": rng.choice(URGENCIES),
+            "confidentiality": rng.choice(("confidential", "secret")) if confidential else "normal",
+            "pages": rng.randint(1, 12), "copies": 1, "medium": rng.choice(("paper", "electronic")),
+            "status": status, "dup_key": f"{sender_key}|{symbol_key}|{issued.isoformat()}"[:400], "version": 1,
+            "instruction": instruction, "due_date": due, "cancelled_reason": cancelled,
+            "created_at": now, "updated_at": now,
+        })
+        # what indexer.reindex() writes for this document (its _batch_rows): the same folded text, in the
+        # same order (number-symbol, subject, sender, signer, the direction, the cancellation, the
+        # assignments' instructions), folded part by part
+        body = " ".join(p for p in (symbol_key, subject_key, sender_key, signer_key, _fold(instruction or ""),
+                                    _fold(cancelled or ""), _fold(instruction or "")) if p)
+        index.append({"document_id": doc_id, "body": body, "attachments_text": text_key,
+                      "symbol_norm": symbol_key.upper()[:80] or None, "sender_key": sender_key[:250] or None})
+    for table, values in ((Document.__table__, rows), (Assignment.__table__, assignments),
+                          (Participant.__table__, participants), (Attachment.__table__, files),
+                          (SearchIndex.__table__, index)):
+        if values:
+            db.session.execute(sa.insert(table), values)
+    db.session.commit()
+    return len(rows)

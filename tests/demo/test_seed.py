@@ -1,0 +1,93 @@
+"""`flask docflow seed` at a small size: the seeded letters are searchable (their index rows are what
+`reindex` writes), numbers stay gap-free per register and year, and a specialist sees their unit's share."""
+
+import pytest
+import sqlalchemy as sa
+
+from docflow.demo import seed
+from docflow.registry.models import Attachment, Document, Participant, Register
+from docflow.search import indexer
+from docflow.search.models import SearchIndex
+from tests.search.helpers import search
+
+N = 600
+
+
+@pytest.fixture(params=["per_row", "rebuilt"])
+def seeded(request, db, users, monkeypatch):
+    """N letters over 3 years; `rebuilt`: the engine's index built once at the end (as a large seed does)."""
+    monkeypatch.setattr(seed, "REBUILD_FROM", 1 if request.param == "rebuilt" else 10**9)
+    assert seed.seed_documents(N, 3, seed=11, attachments=0.3) == N
+    return users
+
+
+def _index_rows(db) -> list[tuple]:
+    t = SearchIndex.__table__
+    return [tuple(r) for r in db.session.execute(sa.select(t.c.document_id, t.c.body, t.c.attachments_text,
+                                                           t.c.symbol_norm, t.c.sender_key)
+                                                 .order_by(t.c.document_id))]
+
+
+def test_index_rows_are_what_reindex_writes(seeded, db):
+    written = _index_rows(db)
+    assert len(written) == N
+    indexer.reindex(batch_size=128)
+    assert _index_rows(db) == written
+
+
+def test_seeded_words_find_their_documents(seeded, api, db):
+    leader = seeded["leader"]  # top_secret: sees every seeded letter
+    subjects = {i: s for i, s in db.session.execute(sa.select(Document.id, Document.subject))}
+    common = {i for i, s in subjects.items() if "thực hiện" in s}
+    assert 0.4 * N < len(common) < 0.6 * N  # the common word: about half the letters
+    answer = search(api, leader, q="thực hiện", per_page=1)
+    assert answer["total"] == len(common) and answer["total_exact"]
+    assert search(api, leader, q="thuc hien", per_page=1)["total"] == len(common)
+
+    place = next(s.split(" tại xã ")[1] for s in subjects.values() if " tại xã " in s)
+    having = {i for i, s in subjects.items() if f"xã {place}" in s or f"phường {place}" in s}
+    found = {item["id"] for item in search(api, leader, q=f'"{place}"', per_page=200)["items"]}
+    assert having <= found  # the place may also be named in an attachment
+
+    doc = db.session.scalar(sa.select(Document).order_by(Document.id.desc()).limit(1))
+    assert doc.id in {item["id"] for item in search(api, leader, q=doc.number_symbol, per_page=200)["items"]}
+    assert doc.id in {item["id"] for item in search(api, leader, q=doc.subject, per_page=200)["items"]}
+
+
+def test_attachment_text_is_searchable(seeded, api, db):
+    leader = seeded["leader"]
+    texts = db.session.execute(sa.select(Attachment.document_id, Attachment.text, Attachment.text_status)).all()
+    assert 0.2 * N < len(texts) < 0.4 * N and {t.text_status for t in texts} == {"done"}
+    signed = {t.document_id for t in texts if "có hiệu lực kể từ ngày ký" in t.text}
+    assert signed
+    answer = search(api, leader, q='"có hiệu lực kể từ ngày ký"', per_page=200)
+    assert {item["id"] for item in answer["items"]} == signed and answer["total"] == len(signed)
+
+
+def test_numbers_are_gap_free_per_register_and_year(seeded, db):
+    registers = db.session.scalars(sa.select(Register).where(Register.direction == "incoming")).all()
+    used = [r for r in registers if r.last_number]
+    assert len(used) == 6  # 3 years, ordinary and confidential
+    for register in used:
+        numbers = db.session.scalars(sa.select(Document.number).where(Document.register_id == register.id)
+                                     .order_by(Document.number)).all()
+        assert numbers == list(range(1, register.last_number + 1))
+        years = set(db.session.scalars(sa.select(Document.year).where(Document.register_id == register.id)))
+        assert years == {register.year}
+        secret = set(db.session.scalars(sa.select(Document.confidentiality)
+                                        .where(Document.register_id == register.id)))
+        assert (secret == {"normal"}) != register.is_confidential
+
+
+def test_a_specialist_sees_only_their_units_share(seeded, api, db):
+    specialist = seeded["specialist"]  # unit KT, normal clearance
+    share = set(db.session.scalars(
+        sa.select(Participant.document_id).join(Document, Document.id == Participant.document_id)
+        .where(Participant.unit_id == specialist.unit_id, Participant.user_id.is_(None),
+               Document.confidentiality == "normal")))
+    assert 0 < len(share) < 0.5 * N  # the test office has three units (the demo office seven: ~10%)
+    answer = search(api, specialist, per_page=200)
+    assert answer["total"] == len(share)
+    assert {item["id"] for item in answer["items"]} == share
+    word = search(api, specialist, q="thực hiện", per_page=200)
+    assert {item["id"] for item in word["items"]} < share
