@@ -3,7 +3,6 @@
 import fcntl
 import logging
 import os
-import secrets
 import time
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from flask import Flask, g, has_request_context, request, session
 from werkzeug.routing import IntegerConverter
 
 from config import Config, config_from_env
+from docflow.core import keys
 from docflow.core.backup import restrict, restrict_sqlite_files
 from docflow.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
@@ -116,22 +116,7 @@ def _finish_config(app: Flask) -> None:
 
 def _instance_secret(app: Flask) -> str:
     """A secret generated on first start and kept in instance/ (never a constant in code)."""
-    path = Path(app.instance_path) / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    key = secrets.token_hex(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another worker created it meanwhile: use theirs once written
-        for _ in range(50):
-            key = path.read_text().strip()
-            if key:
-                return key
-            time.sleep(0.1)
-        raise RuntimeError(f"{path} is empty; remove it or set SECRET_KEY.") from None
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
-    return key
+    return keys.read_or_create(Path(app.instance_path) / "secret_key", empty_hint="remove it or set SECRET_KEY.")[0]
 
 
 def _tune_sqlite(engine) -> None:

@@ -17,9 +17,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
-import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +24,7 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 from flask_login import current_user
 
+from docflow.core import keys
 from docflow.core.models import AuditEvent, AuditHead
 from docflow.core.timeutil import iso_utc, utcnow
 from docflow.extensions import db
@@ -42,25 +40,10 @@ log = logging.getLogger(__name__)
 def _key_file(directory) -> str:
     """The key kept in `directory`/audit_key (0600), generated on first use (like instance/secret_key)."""
     path = Path(directory) / KEY_FILE
-    if path.exists():
-        key = path.read_text().strip()
-        if key:
-            return key
-        raise RuntimeError(f"{path} is empty; restore it from the backup of the key or set DOCFLOW_AUDIT_KEY.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another worker created it meanwhile: use theirs once written
-        for _ in range(50):
-            key = path.read_text().strip()
-            if key:
-                return key
-            time.sleep(0.1)
-        raise RuntimeError(f"{path} is empty; restore it or set DOCFLOW_AUDIT_KEY.") from None
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
-    log.warning("Generated the audit key %s: keep a copy outside the database backups.", path)
+    key, created = keys.read_or_create(path, empty_hint="restore it from the backup of the key or set "
+                                                         "DOCFLOW_AUDIT_KEY.")
+    if created:
+        log.warning("Generated the audit key %s: keep a copy outside the database backups.", path)
     return key
 
 
