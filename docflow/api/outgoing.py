@@ -4,6 +4,7 @@ from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+from sqlalchemy.orm import selectinload
 
 from docflow.api.auth import require_role
 from docflow.api.incoming import HISTORY, AttachmentSchema, DocumentSchema
@@ -73,11 +74,23 @@ class OutgoingDetailSchema(OutgoingSchema):
     history = fields.Function(lambda d: HISTORY.dump(history_of(d)))
 
 
+class OutgoingListItemSchema(OutgoingSchema):
+    """An item of the list: the same fields, the recipients read from the eager-loaded relationship."""
+
+    recipients = fields.Function(lambda d: RECIPIENTS.dump(d.recipients))
+
+
 RECIPIENTS = RecipientSchema(many=True)
 VERSIONS = VersionSchema(many=True)
 APPROVALS = ApprovalSchema(many=True)
 OUTGOING = OutgoingSchema()
 OUTGOING_MANY = OutgoingSchema(many=True)
+OUTGOING_LIST_ITEM = OutgoingListItemSchema()
+
+
+def _list_options(root):
+    """The list's rows bring their recipients in one more statement (selectinload), not one per document."""
+    return (selectinload(root.OutgoingDocument.recipients),)
 
 
 class RecipientIn(Schema):
@@ -201,7 +214,7 @@ def create_draft(body):
 @blp.response(200, bounded_list_schema(OutgoingSchema, "OutgoingList"))
 def list_outgoing(args):
     return bounded_page_of(outgoing.list_outgoing(current_user, status=args.get("status"), year=args.get("year")),
-                           args, OUTGOING, lists.OUTGOING)
+                           args, OUTGOING_LIST_ITEM, lists.OUTGOING, options=_list_options)
 
 
 @blp.route("/outgoing/awaiting")

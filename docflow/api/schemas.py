@@ -52,14 +52,15 @@ def page_of(stmt, args: dict, schema: Schema) -> dict:
             "page": pagination.page, "per_page": pagination.per_page}
 
 
-def bounded_page_of(stmt, args: dict, schema: Schema, ordering=None) -> dict:
+def bounded_page_of(stmt, args: dict, schema: Schema, ordering=None, options=None) -> dict:
     """page_of() for the document lists and the task inbox (registry/lists.py, decision 12): the same
     {"items", "total", "page", "per_page"}, where `total` is exact up to 10,000 and otherwise that bound
     (`total_is_estimate`: true); `has_more` says whether another page follows, and `next` is the URL of
-    that page by keyset (`after=<cursor>`), which a client may follow instead of counting pages."""
+    that page by keyset (`after=<cursor>`), which a client may follow instead of counting pages.
+    `options(root)` eager-loads what `schema` reads of each row (a page costs the same statements at any size)."""
     try:
         page = lists.paginate(stmt, ordering, page=args["page"], per_page=args["per_page"],
-                              after=args.get("after") if ordering is not None else None)
+                              after=args.get("after") if ordering is not None else None, options=options)
     except lists.BadCursor:
         raise ValidationFailed({"after": ["Not a cursor of this list: follow the `next` link."]}) from None
     next_url = None

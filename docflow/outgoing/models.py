@@ -37,6 +37,9 @@ class OutgoingDocument(Document):
     drafter = relationship("User", foreign_keys=[drafter_id])
     signer_user = relationship("User", foreign_keys=[signer_id])
     drafting_unit = relationship("Unit", foreign_keys=[drafting_unit_id])
+    #: read-only: a list eager-loads it (selectinload) so a page costs no query per document; the services
+    #: write Recipient rows and read them with recipients_of()
+    recipients = relationship("Recipient", order_by="Recipient.id", viewonly=True)
 
     @classmethod
     def office_visible(cls):

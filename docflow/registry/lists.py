@@ -22,6 +22,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import format_decimal
+from sqlalchemy.orm import with_polymorphic
 
 from docflow.extensions import db
 from docflow.registry.models import Document
@@ -175,22 +176,31 @@ class Page:
             prev = p
 
 
-def _load(stmt, ids: list) -> list:
-    """The page's rows, in the order of their ids."""
+def _load(stmt, ids: list, options=None) -> list:
+    """The page's rows, in the order of their ids, in a constant number of statements: every flow's
+    columns in the one SELECT (`with_polymorphic`, else each row's subclass columns cost a query of their
+    own), and what the caller reads of each row eager-loaded by `options(root)`, which gets the statement's
+    root entity (for documents the polymorphic Document: `root.OutgoingDocument.recipients`)."""
     if not ids:
         return []
     entity = stmt.column_descriptions[0]["entity"]
-    key = sa.inspect(entity).primary_key[0]
-    rows = {getattr(r, key.key): r for r in db.session.scalars(sa.select(entity).where(key.in_(ids))).unique()}
+    mapper = sa.inspect(entity)
+    key = mapper.primary_key[0]
+    target = with_polymorphic(entity, "*") if mapper.polymorphic_map else entity
+    found = db.session.scalars(sa.select(target).where(key.in_(ids)).options(*(options(target) if options else ())))
+    found = found.unique()
+    rows = {getattr(r, key.key): r for r in found}
     return [rows[i] for i in ids if i in rows]
 
 
 def paginate(stmt, ordering: Ordering | None = None, *, page: int = 1, per_page: int = 50, after: str | None = None,
-             count_limit: int = COUNT_LIMIT, order_by=None) -> Page:
+             count_limit: int = COUNT_LIMIT, order_by=None, options=None) -> Page:
     """One page of `stmt` (a select of one entity, its WHERE holding the visibility condition).
 
     `ordering` (or, for a list that is never sought by cursor, plain `order_by` clauses) sets the order;
-    `after` (a cursor from `next_cursor`) wins over `page`. Raises BadCursor for a cursor not given out."""
+    `after` (a cursor from `next_cursor`) wins over `page`; `options(root)` gives loader options for the page's rows
+    (eager-load what the caller reads, so a page costs the same statements whatever its size). Raises
+    BadCursor for a cursor not given out."""
     page = max(1, int(page or 1))
     entity = stmt.column_descriptions[0]["entity"]
     key = sa.inspect(entity).primary_key[0]
@@ -208,7 +218,7 @@ def paginate(stmt, ordering: Ordering | None = None, *, page: int = 1, per_page:
     has_next = len(rows) > per_page
     rows = rows[:per_page]
     ids = [r[-1] if ordering is not None else r[0] for r in rows]
-    items = _load(stmt, ids)
+    items = _load(stmt, ids, options)
     if not has_next and not after and (rows or page == 1):
         total = Count(offset + len(rows))  # the last page: the end is known, the count exact
     else:

@@ -173,3 +173,45 @@ def test_year_xlsx_holds_every_row_of_the_period(db, users, login_as, client, mo
     ws = load_workbook(io.BytesIO(response.data)).active
     symbols = [row[3] for row in ws.iter_rows(min_row=books.XLSX_HEADER_ROW + 1, values_only=True)]
     assert sorted(symbols) == sorted(d.number_symbol for d in made)
+
+
+# ---- statements per page ------------------------------------------------------------------------
+
+def _statements(app, call) -> int:
+    from docflow.extensions import db
+
+    seen = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = call()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.get_json()
+    return len(seen)
+
+
+@pytest.mark.parametrize("flow", ["incoming", "outgoing"])
+def test_a_list_page_costs_the_same_statements_at_any_size(many, users, api, app, flow):
+    """No query per document: the flows' columns come in the page's SELECT and what the schema reads
+    of each row is eager-loaded, so 5 rows and 50 rows cost the same statements."""
+    if flow == "outgoing":
+        from docflow.extensions import db
+        from docflow.outgoing import services
+
+        for i in range(12):
+            doc = services.create_draft({"doc_type": "CV", "subject": f"Dự thảo {i}", "recipients": [
+                {"name": "Sở Tài chính tỉnh Đồng Nai"}, {"name": "Sở Nội vụ tỉnh Đồng Nai"}]},
+                actor=users["specialist"])
+        db.session.commit()
+        assert doc.id
+    caller = api(users["specialist"] if flow == "outgoing" else users["leader"])
+    caller.get(f"/{flow}?per_page=1")  # the token's first use is recorded once
+    small = _statements(app, lambda: caller.get(f"/{flow}?per_page=3"))  # both pages have a next one: both count
+    large = _statements(app, lambda: caller.get(f"/{flow}?per_page=11"))
+    body = caller.get(f"/{flow}?per_page=11").get_json()
+    assert len(body["items"]) == 11 and body["has_more"]
+    assert large == small, (small, large)
