@@ -133,7 +133,8 @@ class Document(db.Model):
         sa.Index("ix_documents_list_received", "direction", "received_date", "number", "id", "confidentiality",
                  "status"),
         sa.Index("ix_documents_list_status", "direction", "status", "received_date", "number", "id"),
-        sa.Index("ix_documents_list_id", "direction", "id", "confidentiality", "status"),
+        # (number: the outgoing flow's office-wide condition reads it, so the leader's list reads the index only)
+        sa.Index("ix_documents_list_id", "direction", "id", "confidentiality", "status", "number"),
     )
     __mapper_args__ = {"polymorphic_on": "direction"}
 

@@ -5,7 +5,10 @@
   columns let a deep page's OFFSET and a bounded count read the index only.
 - ix_documents_list_status (direction, status, received_date, number, id): the same list filtered by
   a status (the dashboard's "not presented" and "presented to me" cards).
-- ix_documents_list_id (direction, id, confidentiality, status): the outgoing list, newest first.
+- ix_documents_list_id (direction, id, confidentiality, status, number): the outgoing list, newest first;
+  `number` because the outgoing flow's office-wide condition reads it (a draft cancelled before issue has
+  none), so the office-wide roles' list and count read the index only (SQLite otherwise walks
+  ix_documents_direction and reads every row it skips).
 
 On a large PostgreSQL database the upgrade builds three indexes on `documents` (about a minute per
 million rows); run it in a maintenance window.
@@ -26,7 +29,7 @@ depends_on = None
 INDEXES = {
     "ix_documents_list_received": ["direction", "received_date", "number", "id", "confidentiality", "status"],
     "ix_documents_list_status": ["direction", "status", "received_date", "number", "id"],
-    "ix_documents_list_id": ["direction", "id", "confidentiality", "status"],
+    "ix_documents_list_id": ["direction", "id", "confidentiality", "status", "number"],
 }
 
 
