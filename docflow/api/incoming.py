@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+from sqlalchemy.orm import selectinload
 
 from docflow.api.schemas import PageArgs, bounded_list_schema, bounded_page_of
 from docflow.core import tx
@@ -356,5 +357,7 @@ def urge(body, assignment_id):
 @blp.response(200, bounded_list_schema(AssignmentSchema, "TaskList"))
 def tasks(args):
     """The caller's assignments: open, due_soon, overdue or done."""
-    return bounded_page_of(incoming.tasks(current_user, args["state"]), args, ASSIGNMENT)
+    # the schema reads each assignment's document (its subject): loaded for the whole page in one statement
+    return bounded_page_of(incoming.tasks(current_user, args["state"]), args, ASSIGNMENT,
+                           options=lambda root: (selectinload(root.document),))
 

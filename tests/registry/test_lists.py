@@ -215,3 +215,21 @@ def test_a_list_page_costs_the_same_statements_at_any_size(many, users, api, app
     body = caller.get(f"/{flow}?per_page=11").get_json()
     assert len(body["items"]) == 11 and body["has_more"]
     assert large == small, (small, large)
+
+
+def test_the_task_inbox_costs_the_same_statements_at_any_size(many, users, api, app):
+    from docflow.extensions import db
+    from docflow.incoming import services
+
+    for doc in [d for d in many if d.confidentiality == "normal"][:14]:
+        services.assign(doc, actor=users["leader"], instruction="Xử lý",
+                        assignees=[{"user_id": users["specialist"].id, "role": "primary"}])
+    db.session.commit()
+    db.session.expire_all()
+    caller = api(users["specialist"])
+    caller.get("/tasks?per_page=1")  # the token's first use is recorded once
+    small = _statements(app, lambda: caller.get("/tasks?per_page=3"))
+    large = _statements(app, lambda: caller.get("/tasks?per_page=11"))
+    body = caller.get("/tasks?per_page=11").get_json()
+    assert len(body["items"]) == 11 and body["has_more"] and body["items"][0]["subject"]
+    assert large == small, (small, large)
