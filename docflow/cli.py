@@ -9,8 +9,15 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from docflow import jobs
+from docflow.auth import services
+from docflow.core import audit
+from docflow.core.backup import BackupError, write_backup
 from docflow.core.errors import DomainError
+from docflow.demo import load_demo
+from docflow.demo.seed import seed_documents
 from docflow.extensions import db
+from docflow.incoming.services import send_deadline_reminders
 from docflow.office import init_office
 
 docflow_cli = AppGroup("docflow", help="docflow administration commands.")
@@ -48,8 +55,6 @@ def init_command(org_name, org_abbr, org_code):
 @click.option("--parent", "parent_code", help="Code of the parent unit.")
 def unit_add(code, name, parent_code):
     """Add a unit (CODE is used in document symbols)."""
-    from docflow.auth import services
-
     try:
         unit = services.create_unit({"code": code, "name": name, "parent_code": parent_code})
     except DomainError as exc:
@@ -69,8 +74,6 @@ def unit_add(code, name, parent_code):
 @click.option("--clearance", default="normal", type=click.Choice(["normal", "confidential", "secret", "top_secret"]))
 def user_add(username, password, roles, unit_code, full_name, email, clearance):
     """Add a user account."""
-    from docflow.auth import services
-
     try:
         user = services.create_user({"username": username, "password": password, "roles": list(roles),
                                      "unit_code": unit_code.upper(), "full_name": full_name or username,
@@ -86,8 +89,6 @@ def user_add(username, password, roles, unit_code, full_name, email, clearance):
               help="An anchor written by `audit anchor`: the chain must still reach it, with the same MAC.")
 def audit_verify(anchor_path):
     """Check the audit chain; exit 1 naming the first broken event (or the anchor it no longer reaches)."""
-    from docflow.core import audit
-
     anchor = None
     if anchor_path:
         try:
@@ -111,8 +112,6 @@ def audit_verify(anchor_path):
 def audit_anchor(path):
     """Write the chain's head (seq, MAC, time) to PATH; keep the file away from the database and
     check it later with `audit verify --anchor PATH`."""
-    from docflow.core import audit
-
     result = audit.verify()
     if not result.ok:
         click.echo(f"BROKEN: {result.message}. No anchor written.", err=True)
@@ -129,8 +128,6 @@ def audit_anchor(path):
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
 def backup(path):
     """Write a .tar.gz (mode 0600) with the database (SQLite online backup / pg_dump) and the file store."""
-    from docflow.core.backup import BackupError, write_backup
-
     try:
         write_backup(path)
     except BackupError as exc:
@@ -143,8 +140,6 @@ def backup(path):
               help="Where to keep the demo logins (default: instance/demo-logins.txt).")
 def demo_command(credentials_file):
     """Load a realistic demo office (once) and print the demo logins."""
-    from docflow.demo import load_demo
-
     path = Path(credentials_file or Path(current_app.instance_path) / "demo-logins.txt")
     try:
         created = load_demo(path)
@@ -163,8 +158,6 @@ def demo_command(credentials_file):
 @click.option("--random-seed", type=int, default=2026, show_default=True)
 def seed_command(count, years, random_seed):
     """Bulk synthetic documents for benchmarks (gap-free numbers; progress bar)."""
-    from docflow.demo.seed import seed_documents
-
     made = seed_documents(count, years, seed=random_seed)
     click.echo(f"{made} documents added.")
 
@@ -173,8 +166,6 @@ def seed_command(count, years, random_seed):
 def remind_command():
     """Notify assignees of deadlines on the next working day and of overdue items (once each).
     Run it daily from cron, e.g. `0 7 * * 1-6 cd /srv/docflow && .venv/bin/flask docflow remind`."""
-    from docflow.incoming.services import send_deadline_reminders
-
     sent = send_deadline_reminders()
     db.session.commit()
     click.echo(f"{sent} reminders sent.")
@@ -184,10 +175,9 @@ def remind_command():
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker_command(burst):
     """Run background jobs from Redis (when REDIS_URL is set; without it jobs run in the app)."""
+    # lazy: redis and rq (~0.2 s to import) serve only this command and a Redis-backed queue
     from redis import Redis
     from rq import Queue, SimpleWorker
-
-    from docflow import jobs
 
     url = current_app.config.get("REDIS_URL")
     if not url:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 from flask import Flask, current_app, g, has_request_context
 
+from docflow import create_app
 from docflow.extensions import db
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ def enqueue(name: str, *args, **rq_options):
             return None
         _end_read_only_transaction()
         return _run(app, name, args, reraise=False)
+    # lazy: redis and rq (~0.2 s to import) are needed only with REDIS_URL, not by inline jobs
     from redis import Redis
     from rq import Queue
 
@@ -131,7 +133,5 @@ def run_job(name: str, *args):
     """The RQ entry point: build the app (once per worker process) and run the job, committing."""
     global _worker_app
     if _worker_app is None:
-        from docflow import create_app
-
         _worker_app = create_app()
     return _run(_worker_app, name, args, reraise=True)

@@ -4,6 +4,8 @@ from flask import request
 from flask_babel import gettext as _
 from flask_smorest import Api
 
+from docflow.api import attachments, books, incoming, outgoing, people, search
+from docflow.api import auth as api_auth
 from docflow.core.errors import problem
 from docflow.core.text import bad_text_reason
 from docflow.extensions import csrf
@@ -23,9 +25,6 @@ def init_api(app) -> None:
     }
     api = DocflowApi(app)
     app.extensions["docflow_api"] = api
-    from docflow.api import attachments, books, incoming, outgoing, people, search
-    from docflow.api import auth as api_auth
-
     api_auth.install(app)
     install_text_guard(app)
     for blp in (people.blp, incoming.blp, attachments.blp, books.blp, outgoing.blp, search.blp):

@@ -14,6 +14,7 @@ from docflow.core.errors import ValidationFailed
 from docflow.core.timeutil import iso_utc
 from docflow.core.tx import reads_only
 from docflow.extensions import db
+from docflow.jobs import enqueue
 from docflow.outgoing import services as outgoing
 from docflow.outgoing import workflows
 from docflow.outgoing.models import DraftVersion
@@ -256,7 +257,6 @@ def add_version(doc_id):
     version = outgoing.add_version(doc, file, actor=current_user, note=request.form.get("note"))
     version_id, attachment_id = version.id, version.attachment_id
     db.session.commit()  # no attribute access after this: it would reopen a (write) transaction the job waits on
-    from docflow.jobs import enqueue
 
     enqueue("extract_attachment_text", attachment_id)
     return db.session.get(DraftVersion, version_id)

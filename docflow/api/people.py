@@ -1,6 +1,7 @@
 """Auth and people: tokens, me, units, users, document types, registers, organisations."""
 
 import sqlalchemy as sa
+from flask import abort
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -161,8 +162,6 @@ def create_token(body):
     user = people.authenticate(body["username"], body["password"], channel="api")
     if user is None:
         db.session.commit()  # keep the audited failure
-        from flask import abort
-
         abort(401, description="Wrong username or password, or the account is disabled.")
     token, plain = people.create_token(user, body["name"] or "api", actor=user)
     db.session.commit()

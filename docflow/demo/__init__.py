@@ -4,14 +4,22 @@ documents in every state through their own `demo_*` functions, called from here.
 import os
 import secrets
 import string
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from docflow.auth import services as people
 from docflow.auth.models import User
+from docflow.core import audit
+from docflow.core.models import AuditEvent, AuditHead
+from docflow.demo.incoming import demo_incoming
+from docflow.demo.outgoing import demo_outgoing
 from docflow.extensions import db
+from docflow.office import init_office
+from docflow.outgoing.models import ApprovalAction, Recipient
 from docflow.registry import reference
+from docflow.registry.models import Document
 
 AGENCY = {"name": "Ủy ban nhân dân tỉnh Đồng Nai", "abbr": "UBND", "code": "000.00.00.H19"}
 
@@ -92,8 +100,6 @@ def load_demo(credentials_path: Path) -> bool:
     """Create the demo office unless it is there; write the logins to credentials_path."""
     if db.session.scalar(sa.select(User.id).where(User.username == "vanthu")):
         return False
-    from docflow.office import init_office
-
     init_office(AGENCY["name"], AGENCY["abbr"], AGENCY["code"])
     units = {}
     for code, name, parent in UNITS:
@@ -108,8 +114,6 @@ def load_demo(credentials_path: Path) -> bool:
     for name, abbr, code in ORGANIZATIONS:
         reference.save_organization({"name": name, "abbr": abbr, "code": code})
     db.session.flush()
-    from docflow.demo.incoming import demo_incoming
-    from docflow.demo.outgoing import demo_outgoing
 
     demo_incoming()
     demo_outgoing(120)
@@ -135,13 +139,6 @@ def align_history() -> int:
     after the services wrote the events with the real time), then re-link the chain from the first
     changed event with the audit module's own compute_hash, so `audit verify` still passes.
     Events with no field of their own follow the event before them. Returns how many changed."""
-    from datetime import timedelta
-
-    from docflow.core import audit
-    from docflow.core.models import AuditEvent, AuditHead
-    from docflow.outgoing.models import ApprovalAction, Recipient
-    from docflow.registry.models import Document
-
     db.session.flush()
     docs = {str(d.id): d for d in db.session.scalars(sa.select(Document))}
     approvals: dict[int, list] = {}

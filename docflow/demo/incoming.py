@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import click
 import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
 
 from docflow.auth.models import Unit, User
 from docflow.core.calendar import add_working_days, is_working_day
@@ -28,6 +29,7 @@ from docflow.core.text import fold
 from docflow.core.timeutil import office_tz, today, utcnow
 from docflow.extensions import db
 from docflow.incoming import services as incoming
+from docflow.registry.attachments import add_attachment
 from docflow.registry.models import Document, Organization
 
 SUBJECTS = (
@@ -156,10 +158,6 @@ class _Demo:
         self.counters: dict[str, int] = {}
         self.today = today()
         self.off = set()
-        try:
-            from docflow.registry.attachments import add_attachment
-        except ImportError:  # pragma: no cover - the attachments feature is absent
-            add_attachment = None
         self.add_attachment = add_attachment
         self.attached = 0
 
@@ -351,8 +349,6 @@ class _Demo:
     def maybe_attach(self, doc: Document, actor: User, force: bool = False) -> None:
         if self.add_attachment is None or (not force and self.rng.random() > 0.3):
             return
-        from werkzeug.datastructures import FileStorage
-
         lines = [fold(doc.sender_name or "").upper()[:80], f"So: {fold(doc.number_symbol)}",
                  f"Ngay: {doc.issued_date.strftime('%d/%m/%Y') if doc.issued_date else ''}", "",
                  fold(doc.subject)[:90], fold(doc.subject)[90:180], "",

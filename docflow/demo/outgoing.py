@@ -20,8 +20,11 @@ import sqlalchemy as sa
 from docflow.auth.models import User
 from docflow.core.calendar import is_working_day
 from docflow.core.timeutil import today, utcnow
+from docflow.demo.incoming import _stamp
 from docflow.extensions import db
+from docflow.incoming.models import Assignment
 from docflow.outgoing import services
+from docflow.outgoing.models import ApprovalAction, DraftVersion
 from docflow.registry.models import Document, Organization
 
 SUBJECTS = {
@@ -55,7 +58,7 @@ REJECT_COMMENTS = ("Nội dung đã được giải quyết tại văn bản kh�
 
 
 def _docx(subject: str, version: int, rng: random.Random) -> bytes:
-    import docx
+    import docx  # lazy: python-docx (~60 ms) only when the demo writes its drafts, not for every CLI start
 
     document = docx.Document()
     document.add_paragraph("ỦY BAN NHÂN DÂN TỈNH ĐỒNG NAI")
@@ -97,8 +100,6 @@ class _Demo:
 
     def reply_targets(self, drafter: User) -> list[int]:
         """An incoming document assigned to the drafter as primary handler, still open (if any)."""
-        from docflow.incoming.models import Assignment
-
         taken = sa.select(sa.literal_column("incoming_id")).select_from(sa.table("reply_links"))
         doc_id = db.session.scalar(
             sa.select(Assignment.document_id).join(Document, Document.id == Assignment.document_id)
@@ -193,9 +194,6 @@ class _Demo:
     def backdate(self, doc: Document, issued_on) -> None:
         """An issued document's times follow its issue date: drafted a few working days before,
         approved in between, issued that morning, dispatched that afternoon (never in the future)."""
-        from docflow.demo.incoming import _stamp
-        from docflow.outgoing.models import ApprovalAction, DraftVersion
-
         now = utcnow()
         rng = self.rng
         drafted = issued_on - timedelta(days=rng.randint(2, 7))

@@ -5,6 +5,10 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from docflow.extensions import db
+from docflow.incoming import services as incoming
+from docflow.incoming.models import IncomingDocument
+from docflow.outgoing import services as outgoing
+from docflow.outgoing.workflows import is_approver
 from docflow.registry import lists, notifications
 
 bp = Blueprint("main", __name__)
@@ -15,8 +19,6 @@ SHORT_LIST = 5
 @bp.app_context_processor
 def inject_menu():
     """For the menus: `is_approver()` (asked only when a page shows the menu)."""
-    from docflow.outgoing.workflows import is_approver
-
     cache = {}
 
     def approver() -> bool:
@@ -45,16 +47,13 @@ def _card(stmt) -> dict:
 
 
 def incoming_cards(user) -> dict:
-    from docflow.incoming import services
-    from docflow.incoming.models import IncomingDocument
-
-    cards = {state: _card(services.tasks(user, state)) for state in ("open", "due_soon", "overdue")}
+    cards = {state: _card(incoming.tasks(user, state)) for state in ("open", "due_soon", "overdue")}
     if user.has_role("leader"):
-        presented = services.list_incoming(user, status="submitted").where(
+        presented = incoming.list_incoming(user, status="submitted").where(
             sa.or_(IncomingDocument.presented_to_id == user.id, IncomingDocument.presented_to_id.is_(None)))
         cards["presented"] = _card(presented)
     if user.has_role("clerk"):
-        cards["not_presented"] = _card(services.list_incoming(user, status="registered"))
+        cards["not_presented"] = _card(incoming.list_incoming(user, status="registered"))
     cards["notifications"] = _card(notifications.unread_query(user))
     cards["notification_links"] = notifications.links(cards["notifications"]["rows"])
     return cards
@@ -62,12 +61,9 @@ def incoming_cards(user) -> dict:
 
 def outgoing_cards(user) -> dict:
     """The drafts waiting for the user's approval (outgoing.services.awaiting_approval), for approvers."""
-    from docflow.outgoing import services
-    from docflow.outgoing.workflows import is_approver
-
     if not is_approver(user):
         return {}
-    docs = services.awaiting_approval(user)
+    docs = outgoing.awaiting_approval(user)
     return {"awaiting": {"count": len(docs), "rows": docs[:SHORT_LIST]}}
 
 

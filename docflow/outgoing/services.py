@@ -9,15 +9,18 @@ from flask_babel import gettext as _
 from docflow.auth import people
 from docflow.auth.models import Unit, User
 from docflow.core import audit, calendar, settings
-from docflow.core.enums import CLEARANCES, URGENCIES
+from docflow.core.enums import CLEARANCES, URGENCIES, cleared_levels
 from docflow.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from docflow.core.fields import check_version, clean_text, one_text
+from docflow.core.text import fold
 from docflow.core.timeutil import to_local, today, utcnow
 from docflow.core.values import as_id, get_by_id
 from docflow.extensions import db
+from docflow.incoming.services import complete_by_reply  # issuing a reply completes the letter
 from docflow.outgoing import workflows
-from docflow.outgoing.models import ApprovalAction, DraftVersion, OutgoingDocument, Recipient, ReplyLink
+from docflow.outgoing.models import ApprovalAction, DraftVersion, OutgoingDocument, Recipient, ReplyLink, WorkflowStep
 from docflow.registry import access, events, lists, participants, reference
+from docflow.registry.attachments import add_attachment
 from docflow.registry.models import DocType, Document, Organization
 from docflow.registry.notifications import notify
 from docflow.registry.numbering import draw_number
@@ -43,8 +46,6 @@ def is_as_above(name) -> bool:
     """"Như trên" (as above, with or without its dash and semicolon): the line of a recipient block
     that stands for the addressees named in the salutation. It is never a recipient itself: no
     envelope, no row in the postal book."""
-    from docflow.core.text import fold
-
     return isinstance(name, str) and fold(name).strip(" -–—+•*;:,.") == "nhu tren"
 
 
@@ -242,8 +243,6 @@ def update_draft(doc: Document, data: dict, *, actor: User, version=None) -> Doc
 def add_version(doc: Document, file, *, actor: User, note: str | None = None, filename: str | None = None
                 ) -> DraftVersion:
     """A new numbered version of the draft's file (DOCX/PDF, the upload rules of attachments)."""
-    from docflow.registry.attachments import add_attachment
-
     if doc.status == "issued":
         raise Conflict(_("The issued text is frozen; amend or replace it with a new document."))
     _require_drafter(doc, actor)
@@ -457,8 +456,6 @@ def issue(doc: Document, *, actor: User, issued_date=None, complete_replies: boo
              after={**snapshot(doc), "issued_date": issued, "sha256": doc.issued_sha256})
     events.document_issued.send(doc, actor=actor)
     if complete_replies:
-        from docflow.incoming.services import complete_by_reply
-
         for link in db.session.scalars(sa.select(ReplyLink).where(ReplyLink.outgoing_id == doc.id)):
             incoming_doc = db.session.get(Document, link.incoming_id)
             complete_by_reply(incoming_doc, doc, actor=actor)
@@ -548,9 +545,6 @@ def list_outgoing(user: User, *, status=None, year=None):
 
 def awaiting_approval(user: User):
     """Drafts waiting for this user's approval (the current step is theirs)."""
-    from docflow.core.enums import cleared_levels
-    from docflow.outgoing.models import WorkflowStep
-
     if not user.is_active:
         return []
     # the same rule as workflows.eligible_approvers, as one query (a list must not cost a query a row)

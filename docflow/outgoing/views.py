@@ -27,10 +27,12 @@ from docflow.core.timeutil import today
 from docflow.core.values import get_by_id, posted_id
 from docflow.core.views import apply_errors, saving
 from docflow.extensions import db
+from docflow.jobs import enqueue
 from docflow.outgoing import forms as f
 from docflow.outgoing import services, workflows
 from docflow.outgoing.models import ReplyLink, Workflow
 from docflow.registry import access, lists, reference
+from docflow.registry.history import history_of
 from docflow.registry.models import DocType, Document
 
 bp = Blueprint("outgoing", __name__, url_prefix="/outgoing")
@@ -77,8 +79,6 @@ def _has_file(storage) -> bool:
 
 def _enqueue_text_extraction(attachment_id: int) -> None:
     """After the commit: the file's text is extracted in the background (for search)."""
-    from docflow.jobs import enqueue
-
     enqueue("extract_attachment_text", attachment_id)
 
 
@@ -104,9 +104,8 @@ def _fill_draft_choices(form, doc: Document | None = None, answering: Document |
     form.signer_id.choices = [SelectChoice("", _("(not yet chosen)"))] + [
         SelectChoice(str(u.id), u.full_name) for u in people.leaders()]
     form.confidentiality.choices = f.clearance_choices(current_user)
-    from docflow.incoming.services import list_incoming
-
-    incoming = db.session.scalars(list_incoming(current_user).limit(REPLY_CHOICES)).all()
+    incoming = db.session.scalars(access.visible_documents(current_user, "incoming")  # the letters to answer
+                                  .order_by(*lists.INCOMING.order_by()).limit(REPLY_CHOICES)).all()
     if answering is not None:  # the letter a "draft a reply" button names comes first, however old
         incoming = [answering, *(d for d in incoming if d.id != answering.id)]
     if doc is not None:  # keep the documents it already answers, however old
@@ -311,7 +310,6 @@ def _render_detail(doc: Document, status: int = 200, error: str | None = None, *
     step = _current_step(doc)
     approvers = workflows.eligible_approvers(doc, step) if step else []
     replies = [d for d in services.replies_of(doc) if access.can_view(current_user, d)]
-    from docflow.registry.history import history_of
 
     return render_template(
         "outgoing/detail.html", doc=doc, may=may, forms=_forms(doc, may, given), workflow=wf, step=step,
