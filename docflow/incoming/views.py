@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 from wtforms.fields import SelectChoice
 
@@ -29,10 +30,8 @@ from docflow.core.views import saving
 from docflow.extensions import db
 from docflow.incoming import forms as f
 from docflow.incoming import services
-from docflow.jobs import enqueue
 from docflow.outgoing.services import may_draft_reply
 from docflow.registry import access, lists, reference
-from docflow.registry.attachments import add_attachment
 from docflow.registry.history import history_of
 from docflow.registry.models import Document, Organization
 
@@ -144,10 +143,14 @@ def _organizations():
 
 def _enqueue_text_extraction(attachment_id: int) -> None:
     """After the commit: the text of the file is extracted in the background (for search)."""
+    from docflow.jobs import enqueue
+
     enqueue("extract_attachment_text", attachment_id)
 
 
 def _store_file(doc: Document, storage):
+    from docflow.registry.attachments import add_attachment
+
     return add_attachment(doc, storage, actor=current_user)
 
 
@@ -236,14 +239,16 @@ def edit(doc_id: int):
 
 # ---- list --------------------------------------------------------------------------------------
 
-def _page(stmt, ordering=None) -> lists.Page:
-    """One page of a list (registry/lists.py): ?page=N, or ?after=<cursor> from the previous page."""
+def _page(stmt, ordering=None, options=None) -> lists.Page:
+    """One page of a list (registry/lists.py): ?page=N, or ?after=<cursor> from the previous page;
+    `options(root)` eager-loads what the template reads of each row."""
     after = request.args.get("after") or None
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), 1_000_000)
     try:
-        return lists.paginate(stmt, ordering, page=page, per_page=PER_PAGE, after=after if ordering else None)
+        return lists.paginate(stmt, ordering, page=page, per_page=PER_PAGE, after=after if ordering else None,
+                              options=options)
     except lists.BadCursor:
-        return lists.paginate(stmt, ordering, page=page, per_page=PER_PAGE)
+        return lists.paginate(stmt, ordering, page=page, per_page=PER_PAGE, options=options)
 
 
 @bp.route("/")
@@ -506,7 +511,7 @@ def upload(doc_id: int):
 @login_required
 def tasks():
     state = request.args.get("state") if request.args.get("state") in TASK_STATES else "open"
-    pagination = _page(services.tasks(current_user, state))
+    pagination = _page(services.tasks(current_user, state), options=lambda root: (selectinload(root.document),))
     counts = {s: lists.bounded_count(services.tasks(current_user, s)) for s in TASK_STATES if s != "done"}
     return render_template("incoming/tasks.html", pagination=pagination, state=state, counts=counts,
                            state_labels=TASK_STATE_LABELS, today=today())

@@ -233,3 +233,21 @@ def test_the_task_inbox_costs_the_same_statements_at_any_size(many, users, api, 
     body = caller.get("/tasks?per_page=11").get_json()
     assert len(body["items"]) == 11 and body["has_more"] and body["items"][0]["subject"]
     assert large == small, (small, large)
+
+
+def test_the_task_page_costs_the_same_statements_at_any_size(many, users, login_as, client, app, monkeypatch):
+    from docflow.extensions import db
+    from docflow.incoming import services, views
+
+    for doc in [d for d in many if d.confidentiality == "normal"][:14]:
+        services.assign(doc, actor=users["leader"], instruction="Xử lý",
+                        assignees=[{"user_id": users["specialist"].id, "role": "primary"}])
+    db.session.commit()
+    login_as(users["specialist"])
+    client.get("/incoming/tasks")
+    counts = []
+    for size in (3, 11):
+        monkeypatch.setattr(views, "PER_PAGE", size)
+        db.session.expire_all()
+        counts.append(_statements(app, lambda: client.get("/incoming/tasks")))
+    assert counts[0] == counts[1], counts
