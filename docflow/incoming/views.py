@@ -30,8 +30,10 @@ from docflow.core.views import saving
 from docflow.extensions import db
 from docflow.incoming import forms as f
 from docflow.incoming import services
+from docflow.jobs import enqueue
 from docflow.outgoing.services import may_draft_reply
 from docflow.registry import access, lists, reference
+from docflow.registry.attachments import add_attachment
 from docflow.registry.history import history_of
 from docflow.registry.models import Document, Organization
 
@@ -143,14 +145,10 @@ def _organizations():
 
 def _enqueue_text_extraction(attachment_id: int) -> None:
     """After the commit: the text of the file is extracted in the background (for search)."""
-    from docflow.jobs import enqueue
-
     enqueue("extract_attachment_text", attachment_id)
 
 
 def _store_file(doc: Document, storage):
-    from docflow.registry.attachments import add_attachment
-
     return add_attachment(doc, storage, actor=current_user)
 
 
