@@ -1,18 +1,16 @@
 """docflow: official correspondence for Vietnamese state offices."""
 
-import fcntl
 import logging
 import os
-import time
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, has_request_context, request, session
 from werkzeug.routing import IntegerConverter
 
 from config import Config, config_from_env
-from docflow.core import keys
-from docflow.core.backup import restrict, restrict_sqlite_files
+from docflow.core import keys, tx
+from docflow.core.backup import restrict
 from docflow.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +41,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     with app.app_context():
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":
-                _tune_sqlite(engine)
+                tx.tune_sqlite(engine)
 
     from docflow import models  # noqa: F401  (every model, for Alembic and relationships)
     from docflow.core.errors import register_error_handlers
@@ -117,76 +115,6 @@ def _finish_config(app: Flask) -> None:
 def _instance_secret(app: Flask) -> str:
     """A secret generated on first start and kept in instance/ (never a constant in code)."""
     return keys.read_or_create(Path(app.instance_path) / "secret_key", empty_hint="remove it or set SECRET_KEY.")[0]
-
-
-def _tune_sqlite(engine) -> None:
-    """WAL, busy timeout, foreign keys; writes begin with BEGIN IMMEDIATE (engineering-notes §2)."""
-
-    @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_con, _record):
-        dbapi_con.isolation_level = None  # SQLAlchemy's begin event emits BEGIN itself
-        cur = dbapi_con.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.close()
-        restrict_sqlite_files(database)  # SQLite made the file with the umask: owner only (0600)
-
-    @sa.event.listens_for(engine, "begin")
-    def _on_begin(conn):
-        # A deferred transaction that later writes fails at once with "database is locked" whatever
-        # the busy timeout, so anything that may write takes the write lock up front: the CLI, jobs,
-        # and write requests (until core.tx.reads_only() after their commit). Page views (GET/HEAD)
-        # only read and begin deferred, so they never queue behind writers.
-        if has_request_context():
-            write = g.get("db_write", request.method not in ("GET", "HEAD", "OPTIONS"))
-        else:
-            write = True
-        if write and lock_path:
-            _take_write_turn(conn.connection.info, lock_path)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-    @sa.event.listens_for(engine, "checkin")
-    def _on_checkin(_dbapi_con, record):
-        _give_back_write_turn(record.info)
-
-    @sa.event.listens_for(engine, "close")
-    def _on_close(_dbapi_con, record):
-        _give_back_write_turn(record.info)
-        fd = record.info.pop("write_turn_fd", None)
-        if fd is not None:
-            os.close(fd)
-
-    database = engine.url.database
-    lock_path = f"{database}.writers" if database and database != ":memory:" else None
-
-
-def _take_write_turn(info: dict, lock_path: str, timeout: float = 30.0) -> None:
-    """Queue writers on an flock before BEGIN IMMEDIATE. SQLite's own busy handler sleeps 1, 2, 5,
-    10 ... 100 ms between tries, so a writer waiting behind a 5 ms transaction idles far longer than
-    needed; the kernel lock hands over at once (measured: bench/register.py). After `timeout` the
-    transaction goes on to BEGIN IMMEDIATE and SQLite's busy timeout decides, as without the lock."""
-    if info.get("write_turn"):
-        return
-    fd = info.get("write_turn_fd")
-    if fd is None:
-        fd = info["write_turn_fd"] = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            info["write_turn"] = True
-            return
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                return
-            time.sleep(0.0005)
-
-
-def _give_back_write_turn(info: dict) -> None:
-    if info.pop("write_turn", False):
-        fcntl.flock(info["write_turn_fd"], fcntl.LOCK_UN)
 
 
 def _select_locale():

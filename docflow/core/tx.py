@@ -9,8 +9,14 @@ the writers' lock is held only while the request changes rows, not while it auth
 serialises its answer. On PostgreSQL this changes nothing.
 """
 
-from flask import g, has_request_context
+import fcntl
+import os
+import time
 
+import sqlalchemy as sa
+from flask import g, has_request_context, request
+
+from docflow.core.backup import restrict_sqlite_files
 from docflow.extensions import db
 
 
@@ -61,3 +67,76 @@ def commit_keeping_loaded() -> None:
     finally:
         session.expire_on_commit = expire
     reads_only()
+
+
+# ---- the SQLite engine: pragmas, BEGIN IMMEDIATE for writers, and the writers' turn ------------
+
+def tune_sqlite(engine) -> None:
+    """WAL, busy timeout, foreign keys; writes begin with BEGIN IMMEDIATE, each writer taking its turn on
+    the kernel file lock `<db>.writers` first (see the module's docstring)."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_con, _record):
+        dbapi_con.isolation_level = None  # SQLAlchemy's begin event emits BEGIN itself
+        cur = dbapi_con.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+        restrict_sqlite_files(database)  # SQLite made the file with the umask: owner only (0600)
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # A deferred transaction that later writes fails at once with "database is locked" whatever
+        # the busy timeout, so anything that may write takes the write lock up front: the CLI, jobs,
+        # and write requests (until core.tx.reads_only() after their commit). Page views (GET/HEAD)
+        # only read and begin deferred, so they never queue behind writers.
+        if has_request_context():
+            write = g.get("db_write", request.method not in ("GET", "HEAD", "OPTIONS"))
+        else:
+            write = True
+        if write and lock_path:
+            _take_write_turn(conn.connection.info, lock_path)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    @sa.event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_con, record):
+        _give_back_write_turn(record.info)
+
+    @sa.event.listens_for(engine, "close")
+    def _on_close(_dbapi_con, record):
+        _give_back_write_turn(record.info)
+        fd = record.info.pop("write_turn_fd", None)
+        if fd is not None:
+            os.close(fd)
+
+    database = engine.url.database
+    lock_path = f"{database}.writers" if database and database != ":memory:" else None
+
+
+def _take_write_turn(info: dict, lock_path: str, timeout: float = 30.0) -> None:
+    """Queue writers on an flock before BEGIN IMMEDIATE. SQLite's own busy handler sleeps 1, 2, 5,
+    10 ... 100 ms between tries, so a writer waiting behind a 5 ms transaction idles far longer than
+    needed; the kernel lock hands over at once (measured: bench/register.py). After `timeout` the
+    transaction goes on to BEGIN IMMEDIATE and SQLite's busy timeout decides, as without the lock."""
+    if info.get("write_turn"):
+        return
+    fd = info.get("write_turn_fd")
+    if fd is None:
+        fd = info["write_turn_fd"] = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            info["write_turn"] = True
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.0005)
+
+
+def _give_back_write_turn(info: dict) -> None:
+    if info.pop("write_turn", False):
+        fcntl.flock(info["write_turn_fd"], fcntl.LOCK_UN)
