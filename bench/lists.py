@@ -119,6 +119,7 @@ import os, resource, sys, time
 sys.path.insert(0, {str(ROOT)!r})
 from docflow import create_app
 app = create_app()
+app.config["WTF_CSRF_ENABLED"] = False
 c = app.test_client()
 assert c.post("/auth/login", data={{"username": "bench_clerk", "password": {PASSWORD!r}}}).status_code == 302
 t = time.perf_counter()

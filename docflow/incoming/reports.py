@@ -24,7 +24,7 @@ from docflow.core.enums import CLEARANCES
 from docflow.core.errors import ValidationFailed
 from docflow.core.timeutil import format_date, today
 from docflow.extensions import db
-from docflow.incoming.models import Assignment, ProgressNote
+from docflow.incoming.models import Assignment, IncomingDocument, ProgressNote
 from docflow.registry import access
 from docflow.registry.books import (  # noqa: F401  (re-exported for the views and the API)
     BOOK_PAGE_ROWS,
@@ -166,7 +166,9 @@ def documents_for(user, period: Period, *, register: Register | None = None, con
 
 
 def _load(ids: list[int]) -> list[Document]:
-    rows = {d.id: d for d in db.session.scalars(sa.select(Document).where(Document.id.in_(ids))).unique()}
+    # the incoming class: its own columns (read by the book) come in this SELECT, not one query per row
+    rows = {d.id: d for d in db.session.scalars(sa.select(IncomingDocument).where(IncomingDocument.id.in_(ids)))
+            .unique()}
     return [rows[i] for i in ids if i in rows]
 
 
