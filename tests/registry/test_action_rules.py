@@ -67,7 +67,7 @@ def test_incoming_predicates_agree_with_their_services(db, users, action):
     for state, doc in docs.items():
         for role, user in users.items():
             expected = may(user, doc)
-            assert _accepts(db, lambda: call(doc, user, users)) == expected, (action, state, role)
+            assert _accepts(db, lambda d=doc, u=user: call(d, u, users)) == expected, (action, state, role)
             checked += expected
     assert checked, f"{action}: no user may ever do it; the test would prove nothing"
 
@@ -120,7 +120,7 @@ def test_outgoing_predicates_agree_with_their_services(db, users, action):
     for state, doc in docs.items():
         for role, user in users.items():
             expected = may(user, doc)
-            assert _accepts(db, lambda: call(doc, user)) == expected, (action, state, role)
+            assert _accepts(db, lambda d=doc, u=user: call(d, u)) == expected, (action, state, role)
             checked += expected
     assert checked, f"{action}: no user may ever do it; the test would prove nothing"
 
