@@ -124,9 +124,10 @@ def record(
             db.session.flush()
             object_id = getattr(obj, "id", None) or getattr(obj, "key", None)
     actor = actor if actor is not None else _current_actor()
-    head = _lock_head()
+    db.session.flush()  # the caller's pending changes go first, as they always have (cheap when there are none)
+    seq, prev_hash = _advance_head()
     ev = AuditEvent(
-        seq=head.seq + 1,
+        seq=seq,
         created_at=utcnow(),
         actor_id=getattr(actor, "id", None),
         actor_name=actor_name or getattr(actor, "username", None),
@@ -136,14 +137,42 @@ def record(
         before=_json_safe(before),
         after=_json_safe(after),
         address=request.remote_addr if has_request_context() else None,
-        prev_hash=head.hash,
+        prev_hash=prev_hash,
         scheme=KEYED,
     )
-    ev.hash = compute_hash(head.hash, ev, KEYED)
-    head.seq, head.hash = ev.seq, ev.hash
-    db.session.add(ev)
-    db.session.flush()
-    return ev
+    ev.hash = compute_hash(prev_hash, ev, KEYED)
+    values = {c: getattr(ev, c) for c in _EVENT_COLUMNS}
+    ev.id = db.session.execute(_INSERT_EVENT, values).scalar_one()
+    db.session.execute(_SET_HEAD_HASH, {"hash": ev.hash})
+    _expire_loaded_head()
+    return ev  # as written, not in the session (an append-only row: nothing to flush later)
+
+
+_EVENT_COLUMNS = ("seq", "created_at", "actor_id", "actor_name", "action", "object_type", "object_id", "before",
+                  "after", "address", "prev_hash", "hash", "scheme")
+_HEAD = AuditHead.__table__
+#: the chain's head taken (PostgreSQL: its row lock, held to the commit; SQLite: the writer holds the
+#: database) and advanced in one statement; `hash` is still the previous event's MAC
+_TAKE_HEAD = (sa.update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1)
+              .returning(_HEAD.c.seq, _HEAD.c.hash))
+_SET_HEAD_HASH = sa.update(_HEAD).where(_HEAD.c.id == 1).values(hash=sa.bindparam("hash"))
+_INSERT_EVENT = sa.insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id)
+
+
+def _advance_head() -> tuple[int, str]:
+    """Lock the head and move it one event on: (the new event's seq, the previous event's MAC)."""
+    row = db.session.execute(_TAKE_HEAD).one_or_none()
+    if row is None:  # the migration creates the head; this covers a database made by other means
+        _lock_head()
+        row = db.session.execute(_TAKE_HEAD).one()
+    return row.seq, row.hash
+
+
+def _expire_loaded_head() -> None:
+    """The head was changed by statements, not through the session: a head loaded earlier is out of date."""
+    head = db.session.identity_map.get(db.session.identity_key(AuditHead, 1))
+    if head is not None:
+        db.session.expire(head)
 
 
 @dataclass
