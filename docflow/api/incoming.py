@@ -235,7 +235,8 @@ def register(body):
     tx.commit_keeping_loaded()  # the locks go now; the document stays as written: no re-read
     answer = REGISTERED.dump(doc)
     answer["attachments"], answer["assignments"] = [], []  # none yet: not looked up
-    answer["history"] = HISTORY.dump(entries([doc.registration_event]))
+    # its actor is the request's user, whose name is loaded: nothing is looked up
+    answer["history"] = HISTORY.dump(entries([doc.registration_event], known_users=[current_user]))
     response = jsonify(answer)
     response.status_code = 201
     return response

@@ -103,9 +103,10 @@ class Entry:
         return getattr(self.event, name)
 
 
-def entries(events) -> list[Entry]:
+def entries(events, known_users=()) -> list[Entry]:
+    """`known_users`: people already loaded (the request's user), not looked up again."""
     events = list(events)
-    names = Names.resolve(events)
+    names = Names.resolve(events, known_users)
     return [Entry(e, describe(e, names), actor_of(e, names)) for e in events]
 
 
@@ -144,7 +145,7 @@ class Names:
     steps: dict = field(default_factory=dict)
 
     @classmethod
-    def resolve(cls, events) -> "Names":
+    def resolve(cls, events, known_users=()) -> "Names":
         ids, usernames, unit_codes, unit_ids, step_docs = set(), set(), set(), set(), set()
         for ev in events:
             if ev.actor_id:
@@ -171,6 +172,10 @@ class Names:
                     if _int(item.get("unit_id")):
                         unit_ids.add(_int(item["unit_id"]))
         names = cls()
+        for user in known_users:
+            names.users_by_id[user.id] = names.users_by_username[user.username] = user.full_name
+        ids -= names.users_by_id.keys()
+        usernames -= names.users_by_username.keys()
         if ids or usernames:  # one query for every person of the list
             rows = db.session.execute(sa.select(User.id, User.username, User.full_name).where(
                 sa.or_(User.id.in_(ids), User.username.in_(usernames))))
