@@ -11,14 +11,14 @@ import sqlalchemy as sa
 from docflow.extensions import db
 from docflow.registry.models import Register
 
+_REGISTERS = Register.__table__
+#: a Core statement, built once: the ORM's UPDATE machinery (synchronize_session, entity lookup) costs
+#: more than the statement itself
+_DRAW = (sa.update(_REGISTERS).where(_REGISTERS.c.id == sa.bindparam("register_id"))
+         .values(last_number=_REGISTERS.c.last_number + 1).returning(_REGISTERS.c.last_number))
+
 
 def draw_number(register: Register) -> int:
-    number = db.session.execute(
-        sa.update(Register)
-        .where(Register.id == register.id)
-        .values(last_number=Register.last_number + 1)
-        .returning(Register.last_number)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
+    number = db.session.execute(_DRAW, {"register_id": register.id}).scalar_one()
     db.session.expire(register, ["last_number"])
     return number
