@@ -6,11 +6,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, has_request_context, request, session
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
 
 from config import Config, config_from_env
-from docflow.core import keys, tx
+from docflow.core import enums, keys, tx
 from docflow.core.backup import restrict
+from docflow.core.timeutil import format_date, format_datetime
 from docflow.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +46,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
             if engine.dialect.name == "sqlite":
                 tx.tune_sqlite(engine)
 
+    # The factory imports the features here, once the extensions are bound (the Flask pattern): the
+    # features' modules import docflow.extensions, and importing them at the top of this module would
+    # make `import docflow` load the whole application.
     from docflow import models  # noqa: F401  (every model, for Alembic and relationships)
     from docflow.core.errors import register_error_handlers
 
@@ -52,10 +58,12 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     _register_template_helpers(app)
     _register_security_headers(app)
 
+    # the features, once the extensions are bound (see above)
     from docflow import jobs
     from docflow.registry import events
 
     events.init_session_hooks()
+    # the CLI imports the demo and every feature: loaded with the app, not with the package
     from docflow.cli import register_cli
 
     jobs.init_app(app)
@@ -123,6 +131,7 @@ def _select_locale():
     lang = session.get("lang")
     if lang in ("vi", "en"):
         return lang
+    # Flask-Login's proxy: docflow/__init__ is imported before any extension is bound
     from flask_login import current_user
 
     if getattr(current_user, "is_authenticated", False) and getattr(current_user, "locale", None):
@@ -131,8 +140,7 @@ def _select_locale():
 
 
 def _register_auth(app: Flask) -> None:
-    from flask_babel import lazy_gettext as _l
-
+    # the auth models: loaded by the factory, like the features (see create_app)
     from docflow.auth.models import User
 
     login_manager.login_view = "auth.login"
@@ -149,6 +157,7 @@ def _register_auth(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    # the blueprints, loaded by the factory once the extensions are bound (see create_app)
     from docflow.admin.views import bp as admin_bp
     from docflow.api import init_api
     from docflow.auth.views import bp as auth_bp
@@ -173,11 +182,6 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from flask_babel import get_locale
-
-    from docflow.core import enums
-    from docflow.core.timeutil import format_date, format_datetime
-
     app.jinja_env.add_extension("jinja2.ext.do")  # templates/macros/ui.html; babel.cfg names it too
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
@@ -193,6 +197,7 @@ def _register_template_helpers(app: Flask) -> None:
 def _register_security_headers(app: Flask) -> None:
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     if proxies > 0:  # only then are X-Forwarded-For/-Proto believed (the client's address, https)
+        # only behind a configured proxy
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from docflow.core.enums import clearance_rank
+from docflow.core.text import fold
 from docflow.core.timeutil import utcnow
 from docflow.extensions import db
 
@@ -140,6 +141,4 @@ class ApiToken(db.Model):
 @sa.event.listens_for(User, "before_insert")
 @sa.event.listens_for(User, "before_update")
 def _fill_search_key(_mapper, _connection, user: User) -> None:
-    from docflow.core.text import fold
-
     user.search_key = " ".join(filter(None, [user.username, fold(user.full_name), (user.email or "").lower()]))[:500]

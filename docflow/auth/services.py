@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from docflow.auth.models import ApiToken, Unit, User, new_session_token
+from docflow.auth.models import ApiToken, Unit, User, UserRole, new_session_token
 from docflow.core import audit
 from docflow.core.enums import CLEARANCES, ROLES
 from docflow.core.errors import NotFound, ValidationFailed
@@ -217,8 +217,6 @@ def get_user(user_id) -> User:
 def list_users(*, unit_id=None, role=None, active=None, q=None, private_fields=True):
     """Users in username order. With private_fields=False (a non-admin's picker) `q` matches the
     username and name only: the e-mail part of the search key is left out, so it cannot be probed."""
-    from docflow.auth.models import UserRole
-
     stmt = sa.select(User).order_by(User.username)
     if unit_id:
         stmt = stmt.where(User.unit_id == unit_id)
