@@ -450,7 +450,6 @@ def test_dispatch_records_channel_and_date(db, calls, people):
 
 def test_overdue_approvals(db, calls, people):
     from docflow.outgoing import services
-    from docflow.registry.models import Document
 
     spec = calls["specialist"]
     late = _draft(spec, subject="Chậm duyệt")
