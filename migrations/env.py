@@ -46,9 +46,10 @@ def get_metadata():
 
 
 # Made by hand in migrations, never compared by autogenerate: the search engines' own objects
-# (SQLite: the FTS5 table search_fts and its shadow tables; PostgreSQL: search_index.tsv and its indexes).
+# (SQLite: the FTS5 table search_fts and its shadow tables; PostgreSQL: search_index.tsv and its indexes),
+# and the search's expression index on documents' date (migration 0008).
 SEARCH_ENGINE_TABLE_PREFIX = "search_fts"
-SEARCH_ENGINE_INDEXES = {"ix_search_index_tsv", "ix_search_index_symbol_trgm"}
+SEARCH_ENGINE_INDEXES = {"ix_search_index_tsv", "ix_search_index_symbol_trgm", "ix_documents_search_date"}
 
 
 def include_name(name, type_, parent_names):

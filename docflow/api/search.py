@@ -38,6 +38,8 @@ class SearchAnswerSchema(Schema):
     total = fields.Int()
     total_exact = fields.Bool(metadata={"description": f"false: more than {query.CAP} documents match"})
     sort = fields.Str()
+    facets_exact = fields.Bool(metadata={"description": f"false: more than {query.CAP} documents match and the "
+                                                        f"facets count the first {query.CAP + 1} of them"})
     facets = fields.Dict(keys=fields.Str(), values=fields.List(fields.Nested(FacetSchema)))
     page = fields.Int()
     per_page = fields.Int()
@@ -61,4 +63,5 @@ def search(args):
     result = query.search(current_user, args)
     return {"items": [item(d, result.snippets.get(d.id, "")) for d in result.items], "total": result.total,
             "total_exact": result.total_exact, "sort": result.sort, "facets": result.facets,
+            "facets_exact": result.facets_exact,
             "page": result.page, "per_page": result.per_page}

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 
 from docflow.core.enums import CLEARANCES, DIRECTION_LABELS, DIRECTIONS, URGENCIES
 from docflow.core.errors import ValidationFailed
@@ -32,6 +33,11 @@ from docflow.registry.models import DocType, Document, Participant
 from docflow.search.indexer import symbol_norm
 from docflow.search.models import SearchIndex
 
+#: the documents' date order, walked for a large result set (migration 0008)
+DATE_INDEX = "ix_documents_search_date"
+#: a date-ordered page of at least WALK_MIN hits walks the date index if it should find the page within
+#: WALK_ROWS rows of it (query._walk_date_index)
+WALK_MIN, WALK_ROWS = 2_000, 5_000
 #: rows read to count and facet a result set; beyond it the total says "more than CAP"
 CAP = 10_000
 MAX_QUERY = 500
@@ -179,6 +185,15 @@ def pg_tsquery(parsed: Parsed):
     return query
 
 
+def _sqlite_from_hint(compiler, table, text):
+    """SQLAlchemy renders no table hint on SQLite; `with_hint(table, "INDEXED BY ...", "sqlite")` then renders
+    `table INDEXED BY ...` (only statements that ask for a SQLite hint: none did before)."""
+    return text
+
+
+SQLiteCompiler.get_from_hint_text = _sqlite_from_hint
+
+
 def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
@@ -191,8 +206,20 @@ def _fts_match(expression: str):
     return sa.literal_column("search_fts").op("MATCH")(sa.literal(expression, sa.Text))
 
 
-def _matches(parsed: Parsed, ranked: bool):
-    """A subquery of (id[, rank]) of the documents the text matches; rank: lower is better."""
+def _symbol_cond(symbol: str):
+    """The number-symbol look-up: the exact key (btree); on PostgreSQL, when no document has exactly that
+    key, a symbol quoted in part through pg_trgm (a short symbol's trigrams are in many rows: only as a
+    fallback)."""
+    cond = SearchIndex.symbol_norm == symbol
+    if _dialect() == "postgresql" and len(symbol) >= 3 and db.session.scalar(
+            sa.select(sa.literal(1)).where(cond).limit(1)) is None:
+        cond = SearchIndex.symbol_norm.like(f"%{like_escape(symbol)}%", escape="\\")
+    return cond
+
+
+def _engine_selects(parsed: Parsed, ranked: bool) -> list:
+    """One select of (id[, rank]) per way the text can match (the engine's words, the number-symbol); each
+    one's ids are unique (FTS5 rowids, search_index's primary key)."""
     selects = []
     if _dialect() == "postgresql":
         tsq = pg_tsquery(parsed)
@@ -210,16 +237,41 @@ def _matches(parsed: Parsed, ranked: bool):
             conds = [_fts_match(match)] + ([rank.op("MATCH")(sa.literal("bm25(2.0, 1.0)", sa.Text))] if ranked else [])
             selects.append(sa.select(*cols).select_from(FTS).where(*conds))
     if parsed.symbol:
-        cond = SearchIndex.symbol_norm == parsed.symbol
-        if _dialect() == "postgresql" and len(parsed.symbol) >= 3:  # pg_trgm: a symbol quoted in part
-            cond = sa.or_(cond, SearchIndex.symbol_norm.like(f"%{like_escape(parsed.symbol)}%", escape="\\"))
         cols = [SearchIndex.document_id.label("id")] + ([sa.literal(-1e9).label("rank")] if ranked else [])
-        selects.append(sa.select(*cols).where(cond))
-    union = selects[0] if len(selects) == 1 else sa.union_all(*selects)
-    sub = union.subquery("m")
+        selects.append(sa.select(*cols).where(_symbol_cond(parsed.symbol)))
+    return selects
+
+
+def _matches(parsed: Parsed, ranked: bool):
+    """A subquery of (id[, rank]) of the documents the text matches; rank: lower is better.
+
+    One select is used as it is (its ids are unique): no DISTINCT or GROUP BY, which would make the engine
+    read every hit before the caller's LIMIT applies; only a union is de-duplicated."""
+    selects = _engine_selects(parsed, ranked)
+    if len(selects) == 1:
+        return selects[0].subquery("hits")
+    sub = sa.union_all(*selects).subquery("m")
     if ranked:
         return sa.select(sub.c.id, sa.func.min(sub.c.rank).label("rank")).group_by(sub.c.id).subquery("hits")
     return sa.select(sub.c.id).distinct().subquery("hits")
+
+
+def _match_probe(parsed: Parsed):
+    """The text condition asked of one document row (correlated on documents.id): the engine probes that
+    document only, so a walk of the date index stops after the page instead of reading every hit."""
+    conds = []
+    if _dialect() == "postgresql":
+        tsq = pg_tsquery(parsed)
+        if tsq is not None:
+            conds.append(sa.exists().where(SearchIndex.document_id == Document.id, TSV.op("@@")(tsq)))
+    else:
+        match = fts5_match(parsed)
+        if match is not None:
+            conds.append(sa.exists(sa.select(sa.literal(1)).select_from(FTS).where(
+                _fts_match(match), FTS.c.rowid == Document.id)))
+    if parsed.symbol:
+        conds.append(sa.exists().where(SearchIndex.document_id == Document.id, _symbol_cond(parsed.symbol)))
+    return sa.or_(*conds)
 
 
 # ---- filters --------------------------------------------------------------------------------------------
@@ -309,6 +361,8 @@ class Result:
     total: int
     total_exact: bool
     facets: dict
+    #: False: more than CAP documents match and the facets count the first CAP + 1 of them
+    facets_exact: bool
     page: int
     per_page: int
     sort: str  # what the page was actually ordered by
@@ -325,11 +379,12 @@ def _statement(user, parsed: Parsed, args: dict, columns, ranked: bool):
 
 
 def _facets(rows) -> dict:
+    """rows: (doc_type_id, direction, year, status, count)."""
     counts = {"doc_type": {}, "direction": {}, "year": {}, "status": {}}
-    for doc_type_id, direction, year, status in rows:
+    for doc_type_id, direction, year, status, n in rows:
         for name, key in (("doc_type", doc_type_id), ("direction", direction), ("year", year), ("status", status)):
             if key is not None:
-                counts[name][key] = counts[name].get(key, 0) + 1
+                counts[name][key] = counts[name].get(key, 0) + n
     types = {}
     if counts["doc_type"]:
         types = {t.id: t for t in db.session.scalars(sa.select(DocType).where(DocType.id.in_(counts["doc_type"])))}
@@ -347,13 +402,36 @@ def _facets(rows) -> dict:
     }
 
 
-def ordered(user, parsed: Parsed, args: dict, ranked: bool):
-    """select(Document) of the result set in its display order."""
-    stmt, hits = _statement(user, parsed, args, [Document], ranked)
+def ordered(user, parsed: Parsed, args: dict, ranked: bool, large: bool = False):
+    """select(Document) of the result set in its display order.
+
+    `large`: more than CAP documents match (known from the capped count). Then the page is read by walking
+    the documents' date index (ix_documents_search_date, newest first) and asking the engine about each
+    row (`_match_probe`), stopping after the page: a common word is found within a few rows, whatever the
+    size of the result set. A smaller result set is fetched whole and sorted (at most CAP rows)."""
     order = [doc_date().desc().nulls_last(), Document.id.desc()]
+    if large and parsed:
+        # SQLite would rather start from a small IN list (a specialist's documents) and probe the engine for
+        # each of them: INDEXED BY makes it walk the date order (ORDER BY satisfied, stopped by the LIMIT)
+        return (sa.select(Document).where(visible_filter(user), *filters(args), _match_probe(parsed))
+                .with_hint(Document, f"INDEXED BY {DATE_INDEX}", "sqlite").order_by(*order))
+    stmt, hits = _statement(user, parsed, args, [Document], ranked)
     if ranked and hits is not None:
         order.insert(0, hits.c.rank.asc())
     return stmt.order_by(*order)
+
+
+def _walk_date_index(total: int, exact: bool, end: int) -> bool:
+    """Walk the date index (probing the engine row by row) rather than fetch every hit and sort them?
+    Always above CAP (the sort would read every hit, ~500k for a common word at 1M); from WALK_MIN hits
+    when the walk is expected to reach the page's end within WALK_ROWS rows of the index (the rows walked
+    are about end x documents / hits: the hits are spread over the dates)."""
+    if not exact:
+        return True
+    if total < WALK_MIN:
+        return False
+    documents = db.session.scalar(sa.select(sa.func.max(Document.id))) or 0
+    return end * documents <= WALK_ROWS * total
 
 
 def search(user, args: dict) -> Result:
@@ -361,17 +439,21 @@ def search(user, args: dict) -> Result:
     page, per_page = args.get("page", 1), args.get("per_page", 20)
     stmt, _hits = _statement(user, parsed, args, [Document.doc_type_id, Document.direction, Document.year,
                                                    Document.status], ranked=False)
-    rows = db.session.execute(stmt.limit(CAP + 1)).all()
-    exact = len(rows) <= CAP
-    total = min(len(rows), CAP)
+    # the count and the facets in one statement, over at most CAP + 1 matching rows, grouped in the database
+    capped = stmt.limit(CAP + 1).subquery("capped")
+    rows = db.session.execute(sa.select(*capped.c, sa.func.count()).group_by(*capped.c)).all()
+    found = sum(row[-1] for row in rows)
+    exact = found <= CAP
+    total = min(found, CAP)
     ranked = bool(parsed) and args.get("sort", "relevance") == "relevance" and exact
     items = []
     if (page - 1) * per_page < total:
-        items = list(db.session.scalars(ordered(user, parsed, args, ranked)
+        large = bool(parsed) and not ranked and _walk_date_index(total, exact, page * per_page)
+        items = list(db.session.scalars(ordered(user, parsed, args, ranked, large=large)
                                         .offset((page - 1) * per_page).limit(per_page)).unique())
     return Result(items=items, snippets=snippets(parsed, items), total=total, total_exact=exact,
-                  facets=_facets(rows), page=page, per_page=per_page, sort="relevance" if ranked else "date",
-                  parsed=parsed)
+                  facets=_facets(rows), facets_exact=exact, page=page, per_page=per_page,
+                  sort="relevance" if ranked else "date", parsed=parsed)
 
 
 # ---- snippets -----------------------------------------------------------------------------------------
