@@ -415,10 +415,11 @@ def ordered(user, parsed: Parsed, args: dict, ranked: bool, large: bool = False)
     row (`_match_probe`), stopping after the page: a common word is found within a few rows, whatever the
     size of the result set. A smaller result set is fetched whole and sorted (at most CAP rows)."""
     order = [doc_date().desc().nulls_last(), Document.id.desc()]
-    if large and parsed:
+    if large:
         # SQLite would rather start from a small IN list (a specialist's documents) and probe the engine for
         # each of them: INDEXED BY makes it walk the date order (ORDER BY satisfied, stopped by the LIMIT)
-        return (sa.select(Document).where(visible_filter(user), *filters(args), _match_probe(parsed))
+        text = [_match_probe(parsed)] if parsed else []
+        return (sa.select(Document).where(visible_filter(user), *filters(args), *text)
                 .with_hint(Document, f"INDEXED BY {DATE_INDEX}", "sqlite").order_by(*order))
     stmt, hits = _statement(user, parsed, args, [Document], ranked)
     if ranked and hits is not None:
@@ -455,7 +456,7 @@ def search(user, args: dict) -> Result:
     ranked = bool(parsed) and args.get("sort", "relevance") == "relevance" and exact
     items = []
     if (page - 1) * per_page < total:
-        large = bool(parsed) and not ranked and _walk_date_index(parsed, total, exact, page * per_page)
+        large = not ranked and (not exact if not parsed else _walk_date_index(parsed, total, exact, page * per_page))
         items = list(db.session.scalars(ordered(user, parsed, args, ranked, large=large)
                                         .offset((page - 1) * per_page).limit(per_page)).unique())
     return Result(items=items, snippets=snippets(parsed, items), total=total, total_exact=exact,

@@ -46,7 +46,7 @@ def _page(app, username, args, monkeypatch, **settings):
 @pytest.mark.parametrize("who", ["leader", "clerk", "specialist", "admin"])
 @pytest.mark.parametrize("args", [{"q": "quy hoach", "sort": "date"}, {"q": "quy hoach"},
                                   {"q": "quy hoach", "per_page": 3, "page": 2}, {"q": "quy*", "direction": "incoming"},
-                                  {"q": "quy hoach -vung", "sort": "date"}])
+                                  {"q": "quy hoach -vung", "sort": "date"}, {"q": "", "sort": "date"}])
 def test_large_result_walks_the_date_index_newest_visible_first(app, users, many, monkeypatch, who, args):
     username = users[who].username
     result, walked, sorted_, dates = _page(app, username, args, monkeypatch, CAP=2)
