@@ -25,7 +25,7 @@ from docflow.core.errors import ValidationFailed
 from docflow.core.timeutil import format_date, today
 from docflow.extensions import db
 from docflow.incoming.models import Assignment, IncomingDocument, ProgressNote
-from docflow.registry import access
+from docflow.registry import access, books
 from docflow.registry.books import (  # noqa: F401  (re-exported for the views and the API)
     BOOK_PAGE_ROWS,
     CONFIDENTIALITY_VI,
@@ -106,29 +106,12 @@ def registers_for(user) -> list[Register]:
 
 # ---- rows --------------------------------------------------------------------------------------
 
-@dataclass
-class Book:
-    kind: str  # "incoming" or "tracking"
-    title: str
-    agency: str
-    period: Period
-    register: Register | None
-    confidential: bool
-    columns: tuple[str, ...]
-    widths: tuple[int, ...]
-    date_columns: tuple[int, ...]
-    rows: list[list] = field(default_factory=list)
-    #: per row: the document, for links and highlighting in the HTML page
-    documents: list[Document] = field(default_factory=list)
-    overdue: set[int] = field(default_factory=set)
-    #: the page shown (the XLSX has every row of the period): entries in the period, page, rows a page
-    total: int = 0
-    page: int = 1
-    per_page: int = BOOK_PAGE_ROWS
+@dataclass(kw_only=True)
+class Book(books.Book):
+    """The incoming register or the handling-tracking book."""
 
-    @property
-    def pages(self) -> int:
-        return page_count(self.total, self.per_page)
+    register: Register | None = None
+    overdue: set[int] = field(default_factory=set)
 
     @property
     def book_name(self) -> str:

@@ -11,14 +11,14 @@ Rows come only from `access.visible_filter(user)`. `outgoing_book(...)` / `posta
 return a `Book`; `to_xlsx(book)` writes it with openpyxl; the HTML pages render the same `Book`.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from docflow.core import settings
 from docflow.extensions import db
 from docflow.outgoing.models import Recipient
-from docflow.registry import access
+from docflow.registry import access, books
 from docflow.registry.books import (  # noqa: F401  (re-exported for the views and the API)
     BOOK_PAGE_ROWS,
     CONFIDENTIALITY_VI,
@@ -77,36 +77,9 @@ POSTAL_TITLE = "SỔ GỬI VĂN BẢN ĐI BƯU ĐIỆN"
 
 # ---- the books -----------------------------------------------------------------------------------
 
-@dataclass
-class Book:
-    kind: str  # "outgoing" or "postal"
-    title: str
-    agency: str
-    period: Period
-    confidential: bool
-    columns: tuple[str, ...]
-    widths: tuple[int, ...]
-    date_columns: tuple[int, ...]
-    rows: list[list] = field(default_factory=list)
-    #: per row: the document (links, marking cancelled rows)
-    documents: list[Document] = field(default_factory=list)
-    #: the page shown (the XLSX has every row): entries in the period, page, rows a page
-    total: int = 0
-    page: int = 1
-    per_page: int = BOOK_PAGE_ROWS
-
-    @property
-    def pages(self) -> int:
-        return page_count(self.total, self.per_page)
-
-    def paged(self, page: int) -> "Book":
-        """Only the rows of one page (the HTML page shows a period's rows `per_page` at a time)."""
-        self.total = len(self.rows)
-        self.page = min(max(1, page), self.pages)
-        start = (self.page - 1) * self.per_page
-        self.rows = self.rows[start:start + self.per_page]
-        self.documents = self.documents[start:start + self.per_page]
-        return self
+@dataclass(kw_only=True)
+class Book(books.Book):
+    """The outgoing register or the postal dispatch book."""
 
     @property
     def book_name(self) -> str:

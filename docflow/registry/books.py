@@ -4,7 +4,7 @@ outgoing/reports.py): the period of a book, Vietnamese labels, and the XLSX layo
 import io
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Response
@@ -120,6 +120,41 @@ def set_text(cell, value: str) -> None:
 
 def page_count(total: int, per_page: int = BOOK_PAGE_ROWS) -> int:
     return max(1, -(-total // per_page))
+
+
+@dataclass(kw_only=True)
+class Book:
+    """What every register book is: its title and columns, the period, and the rows of the page shown
+    (the XLSX has every row of the period). Each flow's book adds its own fields and name."""
+
+    kind: str
+    title: str
+    agency: str
+    period: Period
+    confidential: bool
+    columns: tuple[str, ...]
+    widths: tuple[int, ...]
+    date_columns: tuple[int, ...]
+    rows: list[list] = field(default_factory=list)
+    #: per row: the document (links, marking and highlighting rows in the HTML page)
+    documents: list = field(default_factory=list)
+    #: entries in the period, the page shown, rows a page
+    total: int = 0
+    page: int = 1
+    per_page: int = BOOK_PAGE_ROWS
+
+    @property
+    def pages(self) -> int:
+        return page_count(self.total, self.per_page)
+
+    def paged(self, page: int) -> "Book":
+        """Only the rows of one page, from a period's rows all in memory."""
+        self.total = len(self.rows)
+        self.page = min(max(1, page), self.pages)
+        start = (self.page - 1) * self.per_page
+        self.rows = self.rows[start:start + self.per_page]
+        self.documents = self.documents[start:start + self.per_page]
+        return self
 
 
 def send_xlsx(book, sheet_title: str):
