@@ -19,7 +19,6 @@ book page <= 200 ms, the year's XLSX within 200 MB.
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,49 +26,21 @@ import time
 from datetime import date
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
+import common
+from common import database_url, flask, seeded
+
+ROOT = common.ROOT
 PASSWORD = "Bench-Passw0rd-2026"
 ROLES = ("leader", "clerk", "archivist", "specialist", "unit_head")
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
-
-
-def _name(n: int) -> str:
-    return f"{n // 1_000_000}m" if n % 1_000_000 == 0 else f"{n // 1000}k"
 
 
 def url_for_db(kind: str, n: int, cache: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{cache}/lists-sqlite-{n}.db"
-    return PG + f"docflow_bench_{_name(n)}"
-
-
-def flask(url: str, *args, check=True):
-    env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi.py"}
-    return subprocess.run([str(VENV_BIN / "flask"), *args], cwd=ROOT, env=env, check=check, capture_output=True,
-                          text=True)
+    return database_url(kind, n, cache, sqlite_stem="lists", pg_stem="docflow_bench_")
 
 
 def prepare(kind: str, n: int, cache: Path) -> str:
     url = url_for_db(kind, n, cache)
-    if kind == "postgresql":
-        create = f"CREATE DATABASE docflow_bench_{_name(n)}"
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", create], capture_output=True)
-    flask(url, "db", "upgrade")
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        have = conn.scalar(sa.text("SELECT count(*) FROM documents"))
-    if have < n:
-        print(f"seeding {kind} with {n - have} documents ...", flush=True)
-        started = time.perf_counter()
-        flask(url, "docflow", "seed", "--documents", str(n - have), "--years", "5")
-        print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
-    with engine.connect() as conn:
-        if kind == "postgresql":
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("VACUUM ANALYZE documents"))
-    engine.dispose()
+    seeded(url, n)
     flask(url, "docflow", "unit", "add", "BENCH", "Đơn vị đo", check=False)
     for role in ROLES:
         flask(url, "docflow", "user", "add", f"bench_{role}", "--password", PASSWORD, "--role", role, "--unit",
@@ -78,9 +49,8 @@ def prepare(kind: str, n: int, cache: Path) -> str:
 
 
 def percentiles(samples: list[float]) -> str:
-    s = sorted(samples)
-    q = statistics.quantiles(s, n=100, method="inclusive") if len(s) > 1 else s * 99
-    return f"p50 {q[49]:7.1f}  p95 {q[94]:7.1f}  p99 {q[98]:7.1f} ms"
+    p50, p95, p99 = common.percentiles(samples)
+    return f"p50 {p50:7.1f}  p95 {p95:7.1f}  p99 {p99:7.1f} ms"
 
 
 def measure(url: str, repeat: int) -> None:

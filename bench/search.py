@@ -37,10 +37,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
+import common
+from common import database_url, flask, percentiles, seeded
+
+ROOT = common.ROOT
 PASSWORD = "Bench-Passw0rd-2026"
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 USERS = (("bench_leader", "leader", "VP", "top_secret"), ("bench_specialist", "specialist", "KT", "normal"))
 
 # (category, query string parameters); the number-symbols are drawn from the database at run time
@@ -75,58 +76,17 @@ SYMBOLS = 8  # number-symbol queries: 15/QĐ-UBND and 7 drawn from the documents
 CATEGORIES = ("common", "rare", "phrase", "prefix", "number-symbol", "filtered", "date-sorted")
 
 
-def _name(n: int) -> str:
-    return f"{n // 1_000_000}m" if n % 1_000_000 == 0 else f"{n // 1000}k"
-
-
 def url_for_db(kind: str, n: int, cache: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{cache}/search-sqlite-{n}.db"
-    return PG + f"docflow_bench_search_{_name(n)}"
-
-
-def flask(url: str, *args, check=True, capture=True):
-    env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi.py"}
-    return subprocess.run([str(VENV_BIN / "flask"), *args], cwd=ROOT, env=env, check=check, text=True,
-                          capture_output=capture)
+    return database_url(kind, n, cache, sqlite_stem="search", pg_stem="docflow_bench_search_")
 
 
 def prepare(kind: str, n: int, cache: Path) -> str:
     url = url_for_db(kind, n, cache)
-    if kind == "postgresql":
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
-                        f"CREATE DATABASE docflow_bench_search_{_name(n)}"], capture_output=True)
-    flask(url, "db", "upgrade")
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        have = conn.scalar(sa.text("SELECT count(*) FROM documents"))
-    if have < n:
-        print(f"seeding {kind} with {n - have} documents ...", flush=True)
-        started = time.perf_counter()
-        out = flask(url, "docflow", "seed", "--documents", str(n - have), "--years", "5")
-        rate = [line for line in out.stdout.splitlines() if "documents/s" in line]
-        print(f"  seeded in {time.perf_counter() - started:.0f} s (wall, with start-up); {' '.join(rate)}",
-              flush=True)
-    if kind == "postgresql":
-        with engine.connect() as conn:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            for table in ("documents", "search_index", "document_participants"):
-                conn.execute(sa.text(f"VACUUM ANALYZE {table}"))
-    engine.dispose()
+    seeded(url, n, analyze=("documents", "search_index", "document_participants"))
     for username, role, unit, clearance in USERS:
         flask(url, "docflow", "user", "add", username, "--password", PASSWORD, "--role", role, "--unit", unit,
               "--clearance", clearance, check=False)
     return url
-
-
-def percentiles(samples: list[float]) -> tuple[float, float, float]:
-    s = sorted(samples)
-    if len(s) == 1:
-        return s[0], s[0], s[0]
-    q = statistics.quantiles(s, n=100, method="inclusive")
-    return q[49], q[94], q[98]
 
 
 def _fmt(p: tuple[float, float, float]) -> str:

@@ -1,0 +1,66 @@
+"""What the benchmarks share: the seeded databases they build or reuse, the `flask` command line
+they drive, and percentiles."""
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
+
+
+def size_name(n: int) -> str:
+    return f"{n // 1_000_000}m" if n % 1_000_000 == 0 else f"{n // 1000}k"
+
+
+def database_url(kind: str, n: int, cache: Path, *, sqlite_stem: str, pg_stem: str) -> str:
+    """sqlite: `<cache>/<sqlite_stem>-sqlite-<n>.db`; postgresql: the database `<pg_stem><100k|1m>`."""
+    if kind == "sqlite":
+        return f"sqlite:///{cache}/{sqlite_stem}-sqlite-{n}.db"
+    return PG + f"{pg_stem}{size_name(n)}"
+
+
+def flask(url: str, *args, check=True, capture=True):
+    env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi.py"}
+    return subprocess.run([str(VENV_BIN / "flask"), *args], cwd=ROOT, env=env, check=check, text=True,
+                          capture_output=capture)
+
+
+def seeded(url: str, n: int, *, analyze=("documents",)) -> None:
+    """Create (PostgreSQL) and upgrade the database, seed it up to `n` documents with
+    `flask docflow seed --years 5`, and analyze the tables on PostgreSQL."""
+    if url.startswith(PG):
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
+                        f"CREATE DATABASE {url[len(PG):]}"], capture_output=True)
+    flask(url, "db", "upgrade")
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        have = conn.scalar(sa.text("SELECT count(*) FROM documents"))
+    if have < n:
+        print(f"seeding {url} with {n - have} documents ...", flush=True)
+        started = time.perf_counter()
+        out = flask(url, "docflow", "seed", "--documents", str(n - have), "--years", "5")
+        rate = [line for line in out.stdout.splitlines() if "documents/s" in line]
+        print(f"  seeded in {time.perf_counter() - started:.0f} s (wall, with start-up); {' '.join(rate)}",
+              flush=True)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            for table in analyze:
+                conn.execute(sa.text(f"VACUUM ANALYZE {table}"))
+    engine.dispose()
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    """p50, p95, p99."""
+    s = sorted(samples)
+    if len(s) == 1:
+        return s[0], s[0], s[0]
+    q = statistics.quantiles(s, n=100, method="inclusive")
+    return q[49], q[94], q[98]
