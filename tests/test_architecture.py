@@ -22,11 +22,6 @@ OUTGOING_FROM_INCOMING = {("docflow.incoming.services", "complete_by_reply")}
 # incoming's detail page offers "draft a reply" when outgoing says the user may
 INCOMING_FROM_OUTGOING = {"docflow.incoming.views": {("docflow.outgoing.services", "may_draft_reply")}}
 
-# being reworked: another engineer is changing these files' imports now; their function-level imports
-# are not checked for a reason comment until that work lands (remove a file from here once it complies)
-REASON_COMMENT_BEING_REWORKED: set[str] = set()
-
-
 @dataclass(frozen=True)
 class Import:
     importer: str  # module name, e.g. docflow.outgoing.views
@@ -212,7 +207,7 @@ def test_every_function_level_import_says_why():
         previous = next((s for s in by_statement if s[0] == rel and by_statement[s].end_line == line - 1), None)
         if any(n in comments for n in range(line - 1, i.end_line + 1)) or previous in explained:
             explained.add((rel, line))
-        elif rel not in REASON_COMMENT_BEING_REWORKED:
+        else:
             missing.append(i.where())
     assert not missing, ("a function-level import needs a comment saying why it is not at the top "
                          "(which cycle, or why it is lazy):\n" + "\n".join(missing))
