@@ -70,6 +70,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from docflow import search  # the search wing: index kept in step by the document events, /search pages
 
     search.init_app(app)
+    from docflow import stats  # the statistics wing: handling times kept by the document events, /stats pages
+
+    stats.init_app(app)
 
     register_cli(app)
     return app

@@ -1,0 +1,706 @@
+"""The office's figures (issue 6/9): volume, handling, the periodic report, Directive 10, drill-downs.
+
+Every function takes the viewer and counts only documents `registry.access.visible_filter(user)` lets
+them see; every figure is an aggregate query (GROUP BY / COUNT / SUM(CASE)), never a loop over rows.
+
+Definitions (one place; the pages, the API, the exports and the tests read them here):
+
+- **incoming** — an incoming letter that is not cancelled, counted by its arrival date (`received_date`).
+- **outgoing** — an outgoing document the office issued (status `issued`; one cancelled after issue is
+  not counted), counted by its issue date (`issued_date`).
+- **electronic** — `medium = electronic`.
+- **unit** of an incoming letter — the unit of its primary handler (the `primary` participants: the unit
+  directed, or the person's unit); a letter not yet directed is in the "not assigned" group (key None).
+  The unit of an outgoing document is its drafting unit.
+- **issuer** — the sending organisation of an incoming letter (key None: a sender not in the list).
+- **channel** — how an outgoing document was dispatched (paper, electronic, email); a document sent by
+  two channels counts under each, one not dispatched has key None.
+- **handling** (of incoming letters received in the period): *assigned* — directed (status assigned or
+  completed); *completed on time* — completed on or before its due date (no due date: on time);
+  *completed late* — after it; *open* — directed, not completed; *overdue open* — open with a due date
+  before today. The completion day is the office's local day of `completed_at`; the handling time is
+  the working days from the arrival to that day (`stats.models.StatHandling`, measured on completion).
+- **period report** (per unit, for the period [start, end]): *carried over* — received before the
+  start and not completed before it; *received* — received in the period; *completed* — completed in
+  the period (*on time* / *late* as above); *in progress* — received by the end and not completed by
+  it; *overdue* — in progress with a due date before the end of the period (or today, if earlier).
+"""
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from docflow.auth.models import Unit, User
+from docflow.core import settings
+from docflow.core.enums import MEDIUM_LABELS
+from docflow.core.errors import ValidationFailed
+from docflow.core.timeutil import today
+from docflow.extensions import db
+from docflow.incoming.models import IncomingDocument  # noqa: F401  (the incoming flow's mapper, for visibility)
+from docflow.outgoing.models import OutgoingDocument, Recipient
+from docflow.registry.access import OFFICE_WIDE_ROLES, visible_filter
+from docflow.registry.models import DocType, Document, Organization, Participant, Register
+from docflow.stats.models import StatHandling
+
+GROUPS = ("month", "quarter", "doc_type", "issuer", "unit", "register", "medium", "channel")
+HANDLING_BY = ("unit", "person")
+FIGURES = ("incoming", "outgoing", "assigned", "completed_on_time", "completed_late", "open", "overdue_open",
+           "carried_over", "received", "completed", "in_progress", "overdue")
+CHANNELS = ("paper", "electronic", "email")
+SETTINGS_KEY = "directive10"
+MIN_YEAR, MAX_YEAR = 1900, 2100
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+# ---- periods -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Period:
+    """A month, a quarter or a year."""
+
+    year: int
+    quarter: int | None = None
+    month: int | None = None
+
+    @property
+    def start(self) -> date:
+        if self.month:
+            return date(self.year, self.month, 1)
+        if self.quarter:
+            return date(self.year, 3 * self.quarter - 2, 1)
+        return date(self.year, 1, 1)
+
+    @property
+    def end(self) -> date:
+        """The last day (inclusive)."""
+        if self.month:
+            last = 12 if self.month == 12 else self.month
+            nxt = date(self.year + 1, 1, 1) if self.month == 12 else date(self.year, last + 1, 1)
+            return nxt - timedelta(days=1)
+        if self.quarter:
+            return (date(self.year + 1, 1, 1) if self.quarter == 4 else date(self.year, 3 * self.quarter + 1, 1)
+                    ) - timedelta(days=1)
+        return date(self.year, 12, 31)
+
+    @property
+    def kind(self) -> str:
+        return "month" if self.month else "quarter" if self.quarter else "year"
+
+    @property
+    def label(self) -> str:
+        if self.month:
+            return _("Month %(month)s/%(year)s", month=self.month, year=self.year)
+        if self.quarter:
+            return _("Quarter %(quarter)s/%(year)s", quarter=ROMAN[self.quarter], year=self.year)
+        return _("Year %(year)s", year=self.year)
+
+    def as_dict(self) -> dict:
+        return {"year": self.year, "quarter": self.quarter, "month": self.month, "kind": self.kind,
+                "start": self.start.isoformat(), "end": self.end.isoformat(), "label": self.label}
+
+    @classmethod
+    def parse(cls, year, quarter=None, month=None) -> "Period":
+        """From request values (strings or ints; empty means unset); ValidationFailed names the field."""
+        errors: dict[str, list[str]] = {}
+
+        def number(value, field, low, high, message):
+            if value in (None, ""):
+                return None
+            try:
+                n = int(str(value).strip())
+            except (TypeError, ValueError):
+                n = None
+            if n is None or not low <= n <= high:
+                errors[field] = [message]
+                return None
+            return n
+
+        y = number(year, "year", MIN_YEAR, MAX_YEAR, _("Enter a year between %(a)s and %(b)s.", a=MIN_YEAR, b=MAX_YEAR))
+        if y is None and "year" not in errors:
+            errors["year"] = [_("Enter a year between %(a)s and %(b)s.", a=MIN_YEAR, b=MAX_YEAR)]
+        q = number(quarter, "quarter", 1, 4, _("The quarter is 1 to 4."))
+        m = number(month, "month", 1, 12, _("The month is 1 to 12."))
+        if q and m:
+            errors["month"] = [_("Choose a quarter or a month, not both.")]
+        if errors:
+            raise ValidationFailed(errors)
+        return cls(y, q, m)
+
+    def previous(self) -> "Period":
+        if self.month:
+            return Period(self.year - 1, month=12) if self.month == 1 else Period(self.year, month=self.month - 1)
+        if self.quarter:
+            return Period(self.year - 1, quarter=4) if self.quarter == 1 else Period(self.year,
+                                                                                     quarter=self.quarter - 1)
+        return Period(self.year - 1)
+
+    def months(self) -> list[int]:
+        return list(range(self.start.month, self.end.month + 1))
+
+
+def _year_arg(year) -> int:
+    return Period.parse(year).year
+
+
+# ---- building blocks ---------------------------------------------------------------------------
+
+def _office_wide(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.has_role(*OFFICE_WIDE_ROLES))
+
+
+def _incoming_where(user, start: date | None = None, end: date | None = None) -> list:
+    conditions = [Document.direction == "incoming", Document.status != "cancelled",
+                  visible_filter(user, "incoming")]
+    if start is not None:
+        conditions.append(Document.received_date >= start)
+    if end is not None:
+        conditions.append(Document.received_date <= end)
+    return conditions
+
+
+def _outgoing_where(user, start: date | None = None, end: date | None = None) -> list:
+    conditions = [Document.direction == "outgoing", Document.status == "issued", visible_filter(user, "outgoing")]
+    if start is not None:
+        conditions.append(Document.issued_date >= start)
+    if end is not None:
+        conditions.append(Document.issued_date <= end)
+    return conditions
+
+
+def _primary_units():
+    """(document_id, unit_id) once per unit of a document's primary handlers."""
+    return (sa.select(Participant.document_id, Participant.unit_id)
+            .where(Participant.role == "primary").distinct().subquery("primary_units"))
+
+
+def _primary_people():
+    """(document_id, user_id) once per person handling a document as primary."""
+    return (sa.select(Participant.document_id, Participant.user_id)
+            .where(Participant.role == "primary", Participant.user_id.is_not(None)).distinct()
+            .subquery("primary_people"))
+
+
+def _month_col(col):
+    return sa.cast(sa.extract("month", col), sa.Integer)
+
+
+def _year_col(col):
+    return sa.cast(sa.extract("year", col), sa.Integer)
+
+
+def _pct(part, whole) -> float | None:
+    return None if not whole else round(100.0 * part / whole, 1)
+
+
+def _change(now, before) -> float | None:
+    return None if not before else round(100.0 * (now - before) / before, 1)
+
+
+def _names(model, ids, attr="name") -> dict:
+    ids = {i for i in ids if i is not None and not isinstance(i, str)}
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(model.id, getattr(model, attr)).where(model.id.in_(ids))).all())
+
+
+def _channel_label(key) -> str:
+    return {"paper": _("Paper"), "electronic": _("Electronic"), "email": _("Email")}.get(key, _("Not dispatched"))
+
+
+# ---- volume ------------------------------------------------------------------------------------
+
+def _volume_counts(user, start: date, end: date, group_by: str) -> tuple[dict, dict]:
+    """{key: incoming count}, {key: outgoing count} for one grouping."""
+    inc_where, out_where = _incoming_where(user, start, end), _outgoing_where(user, start, end)
+    count = sa.func.count(Document.id)
+    distinct = sa.func.count(sa.distinct(Document.id))
+    incoming: dict = {}
+    outgoing: dict = {}
+    if group_by in ("month", "quarter"):
+        incoming = dict(db.session.execute(sa.select(_month_col(Document.received_date), count)
+                                           .where(*inc_where).group_by(_month_col(Document.received_date))).all())
+        outgoing = dict(db.session.execute(sa.select(_month_col(Document.issued_date), count)
+                                           .where(*out_where).group_by(_month_col(Document.issued_date))).all())
+        if group_by == "quarter":
+            incoming, outgoing = _to_quarters(incoming), _to_quarters(outgoing)
+    elif group_by in ("doc_type", "register", "medium"):
+        col = {"doc_type": Document.doc_type_id, "register": Document.register_id, "medium": Document.medium}[group_by]
+        incoming = dict(db.session.execute(sa.select(col, count).where(*inc_where).group_by(col)).all())
+        outgoing = dict(db.session.execute(sa.select(col, count).where(*out_where).group_by(col)).all())
+    elif group_by == "issuer":
+        col = Document.sender_org_id
+        incoming = dict(db.session.execute(sa.select(col, count).where(*inc_where).group_by(col)).all())
+    elif group_by == "unit":
+        pu = _primary_units()
+        incoming = dict(db.session.execute(
+            sa.select(pu.c.unit_id, distinct).select_from(Document)
+            .outerjoin(pu, pu.c.document_id == Document.id).where(*inc_where).group_by(pu.c.unit_id)).all())
+        col = OutgoingDocument.drafting_unit_id
+        outgoing = dict(db.session.execute(sa.select(col, count).where(*out_where).group_by(col)).all())
+    elif group_by == "channel":
+        rc = (sa.select(Recipient.document_id, Recipient.channel).where(Recipient.channel.is_not(None))
+              .distinct().subquery("channels"))
+        outgoing = dict(db.session.execute(
+            sa.select(rc.c.channel, distinct).select_from(Document)
+            .outerjoin(rc, rc.c.document_id == Document.id).where(*out_where).group_by(rc.c.channel)).all())
+    else:
+        raise ValidationFailed({"group_by": [_("Group by one of: %(g)s.", g=", ".join(GROUPS))]})
+    return incoming, outgoing
+
+
+def _to_quarters(by_month: dict) -> dict:
+    out: dict = defaultdict(int)
+    for month, n in by_month.items():
+        if month is not None:
+            out[(int(month) + 2) // 3] += n
+    return dict(out)
+
+
+def _labels(group_by: str, keys) -> dict:
+    if group_by == "month":
+        return {k: _("Month %(month)s", month=k) for k in keys}
+    if group_by == "quarter":
+        return {k: _("Quarter %(quarter)s", quarter=ROMAN.get(k, k)) for k in keys}
+    if group_by == "doc_type":
+        return _names(DocType, keys)
+    if group_by == "issuer":
+        names = _names(Organization, keys)
+        return {k: names.get(k) or (_("Other senders") if k == "other" else _("Not in the list")) for k in keys}
+    if group_by == "unit":
+        names = _names(Unit, keys)
+        return {k: names.get(k) or _("Not assigned") for k in keys}
+    if group_by == "register":
+        names = _names(Register, keys)
+        return {k: names.get(k) or _("No register") for k in keys}
+    if group_by == "medium":
+        return {k: str(MEDIUM_LABELS.get(k, k)) for k in keys}
+    return {k: _channel_label(k) for k in keys}
+
+
+def volume(user, period: Period, group_by: str = "month", *, limit: int | None = None) -> dict:
+    """Documents received and issued in the period, grouped (see the module's definitions).
+    {"year", "period", "group_by", "groups": [{"key", "label", "incoming", "outgoing"}],
+     "totals": {"incoming", "outgoing", "electronic_incoming", "electronic_outgoing"}}"""
+    if group_by not in GROUPS:
+        raise ValidationFailed({"group_by": [_("Group by one of: %(g)s.", g=", ".join(GROUPS))]})
+    incoming, outgoing = _volume_counts(user, period.start, period.end, group_by)
+    if group_by == "month":
+        keys = period.months()
+    elif group_by == "quarter":
+        keys = sorted({(m + 2) // 3 for m in period.months()})
+    else:
+        keys = sorted(set(incoming) | set(outgoing),
+                      key=lambda k: (-(incoming.get(k, 0) + outgoing.get(k, 0)), k is None, str(k)))
+    if group_by == "issuer" and limit is not None and len(keys) > limit:
+        named = [k for k in keys if k is not None][:max(limit, 0)]
+        rest = [k for k in keys if k not in named]
+        incoming = {**{k: incoming.get(k, 0) for k in named}, "other": sum(incoming.get(k, 0) for k in rest)}
+        keys = [*named, "other"]
+    labels = _labels(group_by, keys)
+    groups = [{"key": k, "label": labels.get(k, str(k)), "incoming": int(incoming.get(k, 0)),
+               "outgoing": int(outgoing.get(k, 0))} for k in keys]
+    return {"year": period.year, "period": period.as_dict(), "group_by": group_by, "groups": groups,
+            "totals": _totals(user, period.start, period.end)}
+
+
+def _totals(user, start: date, end: date) -> dict:
+    electronic = sa.func.sum(sa.case((Document.medium == "electronic", 1), else_=0))
+    i, ei = db.session.execute(sa.select(sa.func.count(Document.id), electronic)
+                               .where(*_incoming_where(user, start, end))).one()
+    o, eo = db.session.execute(sa.select(sa.func.count(Document.id), electronic)
+                               .where(*_outgoing_where(user, start, end))).one()
+    return {"incoming": int(i or 0), "outgoing": int(o or 0), "electronic_incoming": int(ei or 0),
+            "electronic_outgoing": int(eo or 0)}
+
+
+def electronic_share(user, years: int = 5, *, until_year: int | None = None) -> list[dict]:
+    """Per year (oldest first): [{"year", "incoming", "outgoing", "electronic_incoming",
+    "electronic_outgoing", "share_pct"}] — share of electronic documents among both directions."""
+    last = until_year or today().year
+    first = last - max(1, years) + 1
+    electronic = sa.func.sum(sa.case((Document.medium == "electronic", 1), else_=0))
+    rows = {}
+    for direction, col, where in (("incoming", Document.received_date, _incoming_where),
+                                  ("outgoing", Document.issued_date, _outgoing_where)):
+        year = _year_col(col)
+        for y, n, e in db.session.execute(sa.select(year, sa.func.count(Document.id), electronic)
+                                          .where(*where(user, date(first, 1, 1), date(last, 12, 31)))
+                                          .group_by(year)):
+            rows[(int(y), direction)] = (int(n or 0), int(e or 0))
+    out = []
+    for y in range(first, last + 1):
+        i, ei = rows.get((y, "incoming"), (0, 0))
+        o, eo = rows.get((y, "outgoing"), (0, 0))
+        out.append({"year": y, "incoming": i, "outgoing": o, "electronic_incoming": ei,
+                    "electronic_outgoing": eo, "share_pct": _pct(ei + eo, i + o)})
+    return out
+
+
+# ---- handling ----------------------------------------------------------------------------------
+
+def _handling_columns(day: date) -> list:
+    """SUM(CASE ...) of the handling figures over documents joined with StatHandling (outer)."""
+    completed = sa.and_(Document.status == "completed", StatHandling.completed_on.is_not(None))
+    on_time = sa.and_(completed, sa.or_(Document.due_date.is_(None), StatHandling.completed_on <= Document.due_date))
+    late = sa.and_(completed, Document.due_date.is_not(None), StatHandling.completed_on > Document.due_date)
+    is_open = Document.status == "assigned"
+    overdue = sa.and_(is_open, Document.due_date < day)
+
+    def total(cond):
+        return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+
+    return [total(Document.status.in_(("assigned", "completed"))), total(on_time), total(late), total(is_open),
+            total(overdue), sa.func.avg(sa.case((completed, StatHandling.working_days), else_=None))]
+
+
+def _handling_row(values, histogram: dict) -> dict:
+    assigned, on_time, late, is_open, overdue, avg = (values or (0, 0, 0, 0, 0, None))
+    days = sorted(histogram.items())
+    median = _median(days)
+    return {"assigned": int(assigned or 0), "completed_on_time": int(on_time or 0), "completed_late": int(late or 0),
+            "open": int(is_open or 0), "overdue_open": int(overdue or 0),
+            "on_time_rate": _pct(int(on_time or 0), int(on_time or 0) + int(late or 0)),
+            "avg_days": None if avg is None else round(float(avg), 1), "median_days": median}
+
+
+def _median(histogram: list[tuple[int, int]]) -> float | None:
+    """The median of values given as (value, count) pairs."""
+    n = sum(c for _v, c in histogram)
+    if not n:
+        return None
+    values = []
+    for wanted in sorted({(n - 1) // 2, n // 2}):
+        seen = 0
+        for value, count in histogram:
+            seen += count
+            if seen > wanted:
+                values.append(value)
+                break
+    return float(statistics.mean(values))
+
+
+def _scope(stmt, *, unit_id=None, user_id=None):
+    if unit_id is not None:
+        stmt = stmt.where(Document.id.in_(sa.select(Participant.document_id).where(
+            Participant.role == "primary", Participant.unit_id == unit_id)))
+    if user_id is not None:
+        stmt = stmt.where(Document.id.in_(sa.select(Participant.document_id).where(
+            Participant.role == "primary", Participant.user_id == user_id)))
+    return stmt
+
+
+def handling(user, period: Period, *, unit_id: int | None = None, user_id: int | None = None) -> dict:
+    """Handling of the incoming letters received in the period (see the module's definitions):
+    {"assigned", "completed_on_time", "completed_late", "open", "overdue_open", "on_time_rate",
+     "avg_days", "median_days"} (rate and times None when nothing was completed)."""
+    where = _incoming_where(user, period.start, period.end)
+    base = sa.select(*_handling_columns(today())).select_from(Document).outerjoin(
+        StatHandling, StatHandling.document_id == Document.id).where(*where)
+    values = db.session.execute(_scope(base, unit_id=unit_id, user_id=user_id)).one()
+    hist = sa.select(StatHandling.working_days, sa.func.count()).select_from(Document).join(
+        StatHandling, StatHandling.document_id == Document.id).where(*where, Document.status == "completed"
+                                                                    ).group_by(StatHandling.working_days)
+    histogram = dict(db.session.execute(_scope(hist, unit_id=unit_id, user_id=user_id)).all())
+    return _handling_row(values, histogram)
+
+
+def handling_by(user, period: Period, by: str = "unit") -> list[dict]:
+    """The handling figures per unit (of the primary handler; key None: not assigned) or per person
+    handling as primary: [{"key", "label", **handling fields}], busiest first."""
+    if by not in HANDLING_BY:
+        raise ValidationFailed({"by": [_("One of: unit, person.")]})
+    group = _primary_units() if by == "unit" else _primary_people()
+    key = group.c.unit_id if by == "unit" else group.c.user_id
+    where = _incoming_where(user, period.start, period.end)
+    join = Document.__table__.outerjoin(StatHandling, StatHandling.document_id == Document.id)
+    join = join.outerjoin(group, group.c.document_id == Document.id) if by == "unit" else join.join(
+        group, group.c.document_id == Document.id)
+    rows = db.session.execute(sa.select(key, *_handling_columns(today())).select_from(join).where(*where)
+                              .group_by(key)).all()
+    hist_rows = db.session.execute(
+        sa.select(key, StatHandling.working_days, sa.func.count()).select_from(join)
+        .where(*where, Document.status == "completed", StatHandling.working_days.is_not(None))
+        .group_by(key, StatHandling.working_days)).all()
+    histograms: dict = defaultdict(dict)
+    for k, days, n in hist_rows:
+        histograms[k][days] = n
+    if by == "unit":
+        names = _names(Unit, [r[0] for r in rows])
+        label = lambda k: names.get(k) or _("Not assigned")  # noqa: E731
+    else:
+        names = _names(User, [r[0] for r in rows], "full_name")
+        label = lambda k: names.get(k) or str(k)  # noqa: E731
+    out = [{"key": r[0], "label": label(r[0]), **_handling_row(tuple(r[1:]), histograms.get(r[0], {}))}
+           for r in rows]
+    out.sort(key=lambda r: (-r["assigned"], r["key"] is None, r["label"]))
+    return out
+
+
+# ---- the periodic report -----------------------------------------------------------------------
+
+PERIOD_FIELDS = ("carried_over", "received", "completed", "completed_on_time", "completed_late",
+                 "in_progress", "overdue")
+
+
+def _period_conditions(period: Period) -> dict:
+    start, end = period.start, period.end
+    as_of = min(end, today())
+    done_on = sa.case((Document.status == "completed", StatHandling.completed_on), else_=None)
+    completed_in = sa.and_(done_on.is_not(None), done_on >= start, done_on <= end)
+    not_done_by_end = sa.or_(done_on.is_(None), done_on > end)
+    return {
+        "carried_over": sa.and_(Document.received_date < start, sa.or_(done_on.is_(None), done_on >= start)),
+        "received": Document.received_date >= start,
+        "completed": completed_in,
+        "completed_on_time": sa.and_(completed_in, sa.or_(Document.due_date.is_(None), done_on <= Document.due_date)),
+        "completed_late": sa.and_(completed_in, Document.due_date.is_not(None), done_on > Document.due_date),
+        "in_progress": not_done_by_end,
+        "overdue": sa.and_(not_done_by_end, Document.due_date.is_not(None), Document.due_date < as_of),
+    }
+
+
+def _period_scope(period: Period) -> list:
+    """The letters the report can count: received by the end, not completed before the start."""
+    done_on = sa.case((Document.status == "completed", StatHandling.completed_on), else_=None)
+    return [sa.or_(done_on.is_(None), done_on >= period.start)]
+
+
+def period_report(user, period: Period) -> list[dict]:
+    """The table offices report upward: one row per unit (of the primary handler; key None: not
+    assigned) and a last row with key "total" (each letter once):
+    [{"key", "label", "carried_over", "received", "completed", "completed_on_time", "completed_late",
+      "in_progress", "overdue"}]"""
+    conds = _period_conditions(period)
+    columns = [sa.func.coalesce(sa.func.sum(sa.case((conds[f], 1), else_=0)), 0) for f in PERIOD_FIELDS]
+    where = [*_incoming_where(user, None, period.end), *_period_scope(period)]
+    pu = _primary_units()
+    join = Document.__table__.outerjoin(StatHandling, StatHandling.document_id == Document.id)
+    rows = db.session.execute(sa.select(pu.c.unit_id, *columns)
+                              .select_from(join.outerjoin(pu, pu.c.document_id == Document.id))
+                              .where(*where).group_by(pu.c.unit_id)).all()
+    total = db.session.execute(sa.select(*columns).select_from(join).where(*where)).one()
+    names = _names(Unit, [r[0] for r in rows])
+    out = [{"key": r[0], "label": names.get(r[0]) or _("Not assigned"),
+            **{f: int(v or 0) for f, v in zip(PERIOD_FIELDS, r[1:], strict=True)}} for r in rows
+           if any(r[1:])]
+    out.sort(key=lambda r: (r["key"] is None, r["label"]))
+    out.append({"key": "total", "label": _("Total"), **{f: int(v or 0) for f, v in zip(PERIOD_FIELDS, total,
+                                                                                          strict=True)}})
+    return out
+
+
+# ---- Directive 10 ------------------------------------------------------------------------------
+
+def directive10_settings() -> dict:
+    """{"baseline_year": int | None, "target_pct": float | None} (setting "directive10")."""
+    value = settings.get(SETTINGS_KEY) or {}
+    baseline, target = value.get("baseline_year"), value.get("target_pct")
+    return {"baseline_year": int(baseline) if isinstance(baseline, int | float) else None,
+            "target_pct": float(target) if isinstance(target, int | float) else None}
+
+
+def save_directive10_settings(baseline_year, target_pct, *, actor) -> None:
+    """The baseline year (empty: none) and the yearly reduction target in % (empty: none; 0..100)."""
+    errors: dict[str, list[str]] = {}
+    baseline = None
+    if baseline_year not in (None, ""):
+        try:
+            baseline = int(str(baseline_year).strip())
+        except (TypeError, ValueError):
+            baseline = None
+        if baseline is None or not MIN_YEAR <= baseline <= MAX_YEAR:
+            errors["baseline_year"] = [_("Enter a year between %(a)s and %(b)s.", a=MIN_YEAR, b=MAX_YEAR)]
+            baseline = None
+    target = None
+    if target_pct not in (None, ""):
+        try:
+            target = float(str(target_pct).strip().replace(",", "."))
+        except (TypeError, ValueError):
+            target = None
+        if target is None or target != target or not 0 <= target <= 100:
+            errors["target_pct"] = [_("Enter a percentage between 0 and 100.")]
+            target = None
+    if errors:
+        raise ValidationFailed(errors)
+    settings.put(SETTINGS_KEY, {"baseline_year": baseline, "target_pct": target}, actor=actor)
+
+
+def _outgoing_by_year_type(user, years: set[int]) -> dict:
+    """{(year, doc_type_id): count} of issued documents in these years."""
+    if not years:
+        return {}
+    year = _year_col(Document.issued_date)
+    rows = db.session.execute(sa.select(year, Document.doc_type_id, sa.func.count(Document.id))
+                              .where(*_outgoing_where(user, date(min(years), 1, 1), date(max(years), 12, 31)))
+                              .group_by(year, Document.doc_type_id)).all()
+    return {(int(y), t): int(n) for y, t, n in rows if int(y) in years}
+
+
+def directive10(user, year: int) -> dict:
+    """Outgoing documents of `year` against the baseline year (settings), per type, with a five-year trend:
+    {"year", "baseline_year", "baseline_outgoing", "outgoing", "change_pct", "target_pct", "on_track",
+     "by_type": [{"key", "label", "baseline", "outgoing", "change_pct", "grew"}],
+     "electronic_share_pct", "trend": [{"year", "outgoing"}]}.
+    change_pct is None without a baseline or with a baseline of 0 documents; on_track is None without a
+    target or a change (True when the change is a cut of at least the target)."""
+    year = _year_arg(year)
+    conf = directive10_settings()
+    baseline_year, target = conf["baseline_year"], conf["target_pct"]
+    years = set(range(year - 4, year + 1)) | ({baseline_year} if baseline_year else set())
+    counts = _outgoing_by_year_type(user, years)
+    per_year: dict = defaultdict(int)
+    for (y, _t), n in counts.items():
+        per_year[y] += n
+    outgoing = per_year.get(year, 0)
+    baseline = per_year.get(baseline_year, 0) if baseline_year else None
+    change = _change(outgoing, baseline) if baseline_year else None
+    types = {t for (y, t) in counts if y in (year, baseline_year)}
+    names = _names(DocType, types)
+    by_type = []
+    for t in types:
+        now = counts.get((year, t), 0)
+        before = counts.get((baseline_year, t), 0) if baseline_year else None
+        by_type.append({"key": t, "label": names.get(t, str(t)), "baseline": before, "outgoing": now,
+                        "change_pct": _change(now, before) if before is not None else None,
+                        "grew": before is not None and now > before})
+    by_type.sort(key=lambda r: (-r["outgoing"], r["label"]))
+    electronic = db.session.scalar(sa.select(sa.func.count(Document.id)).where(
+        *_outgoing_where(user, date(year, 1, 1), date(year, 12, 31)), Document.medium == "electronic")) or 0
+    return {"year": year, "baseline_year": baseline_year, "baseline_outgoing": baseline, "outgoing": outgoing,
+            "change_pct": change, "target_pct": target,
+            "on_track": None if target is None or change is None else change <= -target,
+            "by_type": by_type, "electronic_share_pct": _pct(electronic, outgoing),
+            "trend": [{"year": y, "outgoing": per_year.get(y, 0)} for y in range(year - 4, year + 1)]}
+
+
+# ---- drill-down --------------------------------------------------------------------------------
+
+DRILL_FILTERS = ("doc_type_id", "unit_id", "user_id", "medium", "register_id", "issuer_id", "channel")
+
+
+def drilldown(user, figure: str, period: Period, **filters):
+    """select(Document) of the visible documents a figure counts (newest first), for registry/lists.py.
+    Figures: incoming, outgoing (volume), assigned, completed_on_time, completed_late, open,
+    overdue_open (handling), carried_over, received, completed, in_progress, overdue (period report).
+    Filters (a value None means "the group with no value", e.g. unit_id=None: not assigned): doc_type_id,
+    unit_id, user_id, medium, register_id, issuer_id, channel (outgoing only)."""
+    if figure not in FIGURES:
+        raise ValidationFailed({"figure": [_("Unknown figure.")]})
+    unknown = set(filters) - set(DRILL_FILTERS)
+    if unknown:
+        raise ValidationFailed({sorted(unknown)[0]: [_("Unknown filter.")]})
+    start, end = period.start, period.end
+    stmt = sa.select(Document)
+    if figure == "outgoing":
+        stmt = stmt.where(*_outgoing_where(user, start, end))
+        order = [Document.issued_date.desc(), Document.id.desc()]
+    else:
+        order = [Document.received_date.desc(), Document.id.desc()]
+        stmt = stmt.outerjoin(StatHandling, StatHandling.document_id == Document.id)
+        if figure in ("incoming", "assigned", "completed_on_time", "completed_late", "open", "overdue_open"):
+            stmt = stmt.where(*_incoming_where(user, start, end))
+            if figure != "incoming":
+                completed = sa.and_(Document.status == "completed", StatHandling.completed_on.is_not(None))
+                cond = {
+                    "assigned": Document.status.in_(("assigned", "completed")),
+                    "completed_on_time": sa.and_(completed, sa.or_(Document.due_date.is_(None),
+                                                                   StatHandling.completed_on <= Document.due_date)),
+                    "completed_late": sa.and_(completed, Document.due_date.is_not(None),
+                                              StatHandling.completed_on > Document.due_date),
+                    "open": Document.status == "assigned",
+                    "overdue_open": sa.and_(Document.status == "assigned", Document.due_date < today()),
+                }[figure]
+                stmt = stmt.where(cond)
+        else:
+            conds = _period_conditions(period)
+            stmt = stmt.where(*_incoming_where(user, None, end), *_period_scope(period), conds[figure])
+    for name, value in filters.items():
+        stmt = _drill_filter(stmt, figure, name, value)
+    return stmt.order_by(*order)
+
+
+def _drill_filter(stmt, figure: str, name: str, value):
+    outgoing = figure == "outgoing"
+    if name == "doc_type_id":
+        return stmt.where(Document.doc_type_id.is_(None) if value is None else Document.doc_type_id == value)
+    if name == "register_id":
+        return stmt.where(Document.register_id.is_(None) if value is None else Document.register_id == value)
+    if name == "medium":
+        return stmt.where(Document.medium == value)
+    if name == "issuer_id":
+        if outgoing:
+            return stmt.where(sa.false())
+        return stmt.where(Document.sender_org_id.is_(None) if value is None else Document.sender_org_id == value)
+    if name == "channel":
+        if not outgoing:
+            return stmt.where(sa.false())
+        sent = sa.select(Recipient.document_id).where(Recipient.channel.is_not(None))
+        if value is None:
+            return stmt.where(Document.id.not_in(sent))
+        return stmt.where(Document.id.in_(sent.where(Recipient.channel == value)))
+    if name == "unit_id":
+        if outgoing:
+            col = OutgoingDocument.drafting_unit_id
+            return stmt.where(col.is_(None) if value is None else col == value)
+        primary = sa.select(Participant.document_id).where(Participant.role == "primary")
+        if value is None:
+            return stmt.where(Document.id.not_in(primary.where(Participant.unit_id.is_not(None))))
+        return stmt.where(Document.id.in_(primary.where(Participant.unit_id == value)))
+    if name == "user_id":
+        return stmt.where(Document.id.in_(sa.select(Participant.document_id).where(
+            Participant.role == "primary", Participant.user_id == value)))
+    return stmt
+
+
+# ---- dashboards --------------------------------------------------------------------------------
+
+def dashboard(user, period: Period) -> dict:
+    """What the role dashboards show, by the user's roles (a user with several roles gets each section):
+
+    - "period": Period.as_dict();  "sections": the names present, in the order to show them.
+    - "office" (leader, admin): {"volume": volume(month), "handling": handling(), "by_unit": handling_by(unit),
+      "directive10": directive10(period.year)} — office-wide, within the viewer's clearance.
+    - "unit" (unit head with a unit): {"unit_id", "unit", "handling": handling(unit_id=their unit),
+      "by_person": handling_by(person) of people of their unit, "volume": volume(month)} — what they may see.
+    - "mine" (specialist): {"handling": handling(user_id=them), "open": open assignments count,
+      "overdue_open": overdue count}.
+    - "clerk" (clerk): {"volume": volume(month), "by_medium": volume(medium), "by_channel": volume(channel),
+      "to_issue": approved drafts waiting for a number, "to_dispatch": issued documents not dispatched}.
+    - "archive" (archivist): {"volume": volume(month), "placeholder": True} — issue 7/9 adds the archive's counts.
+    """
+    roles = set(user.roles) if getattr(user, "is_authenticated", False) else set()
+    sections: dict = {}
+    if roles & {"leader", "admin"}:
+        sections["office"] = {"volume": volume(user, period, "month"), "handling": handling(user, period),
+                              "by_unit": handling_by(user, period, "unit"),
+                              "directive10": directive10(user, period.year)}
+    if "unit_head" in roles and user.unit_id is not None:
+        unit = db.session.get(Unit, user.unit_id)
+        people = set(db.session.scalars(sa.select(User.id).where(User.unit_id == user.unit_id)))
+        sections["unit"] = {"unit_id": user.unit_id, "unit": unit.name if unit else None,
+                            "handling": handling(user, period, unit_id=user.unit_id),
+                            "by_person": [r for r in handling_by(user, period, "person") if r["key"] in people],
+                            "volume": volume(user, period, "month")}
+    if "specialist" in roles:
+        mine = handling(user, period, user_id=user.id)
+        sections["mine"] = {"handling": mine, "open": mine["open"], "overdue_open": mine["overdue_open"]}
+    if "clerk" in roles:
+        sections["clerk"] = {"volume": volume(user, period, "month"), "by_medium": volume(user, period, "medium"),
+                             "by_channel": volume(user, period, "channel"), **_clerk_queues(user)}
+    if "archivist" in roles:
+        sections["archive"] = {"volume": volume(user, period, "month"), "placeholder": True}
+    return {"period": period.as_dict(), "sections": list(sections), **sections}
+
+
+def _clerk_queues(user) -> dict:
+    visible = visible_filter(user, "outgoing")
+    to_issue = db.session.scalar(sa.select(sa.func.count(Document.id)).where(
+        Document.direction == "outgoing", Document.status == "approved", visible)) or 0
+    sent = sa.select(Recipient.document_id).where(Recipient.channel.is_not(None))
+    to_dispatch = db.session.scalar(sa.select(sa.func.count(Document.id)).where(
+        Document.direction == "outgoing", Document.status == "issued", visible, Document.id.not_in(sent))) or 0
+    return {"to_issue": int(to_issue), "to_dispatch": int(to_dispatch)}
