@@ -171,6 +171,7 @@ def _register_blueprints(app: Flask) -> None:
     from docflow.outgoing.views import bp as outgoing_bp
     from docflow.registry.notification_views import bp as notifications_bp
     from docflow.registry.views import bp as files_bp
+    from docflow.stats.views import bp as stats_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -181,6 +182,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(books_bp)
     app.register_blueprint(outgoing_bp)
     app.register_blueprint(outbooks_bp)
+    app.register_blueprint(stats_bp)
     init_api(app)
 
 
