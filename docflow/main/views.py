@@ -4,12 +4,14 @@ import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from docflow.core.timeutil import today
 from docflow.extensions import db
 from docflow.incoming import services as incoming
 from docflow.incoming.models import IncomingDocument
 from docflow.outgoing import services as outgoing
 from docflow.outgoing.workflows import is_approver
 from docflow.registry import lists, notifications
+from docflow.stats import service as stats
 
 bp = Blueprint("main", __name__)
 
@@ -67,11 +69,17 @@ def outgoing_cards(user) -> dict:
     return {"awaiting": {"count": len(docs), "rows": docs[:SHORT_LIST]}}
 
 
+def stats_summary(user) -> dict:
+    """This year's figures for the user's roles (stats.service.dashboard; templates/stats/_dashboard.html)."""
+    return stats.dashboard(user, stats.Period(today().year))
+
+
 @bp.route("/dashboard")
 @login_required
 def dashboard():
     return render_template("main/dashboard.html", cards={**incoming_cards(current_user),
-                                                         **outgoing_cards(current_user)})
+                                                         **outgoing_cards(current_user)},
+                           stats=stats_summary(current_user))
 
 
 @bp.route("/favicon.ico")

@@ -61,6 +61,17 @@ def stats_number(value) -> str:
     return charts.number(value)
 
 
+@bp.app_template_global()
+def stats_volume_chart(volume: dict, chart_id: str) -> charts.Markup:
+    """Received and issued per month of a service.volume(..., "month") result (the role dashboards)."""
+    groups = volume["groups"]
+    return charts.bar_chart(_("Documents received and issued – %(period)s", period=volume["period"]["label"]),
+                            [g["label"] for g in groups],
+                            [charts.Series(_("Received"), [g["incoming"] for g in groups]),
+                             charts.Series(_("Issued"), [g["outgoing"] for g in groups])],
+                            chart_id=chart_id, height=240)
+
+
 def _tabs() -> list[tuple[str, str]]:
     return [("stats.volume", _("Volume")), ("stats.handling", _("Handling")),
             ("stats.directive10", _("Directive 10")), ("stats.reports_index", _("Reports"))]

@@ -8,8 +8,8 @@ year: otherwise it uses last year)."""
 
 import io
 from datetime import UTC, date, datetime, time, timedelta
+from html.parser import HTMLParser
 
-import pytest
 import sqlalchemy as sa
 
 from docflow.core.timeutil import today
@@ -75,8 +75,7 @@ def issue(db, users, subject, issued_on: date, *, doc_type="CV", drafter=None, m
     return doc
 
 
-@pytest.fixture
-def figures(db, users, make_user):
+def build(db, users, make_user):
     """The office's documents (ids by name) and the people. Specialist `spec1` (unit KT) handles a, b
     (on time, late) and sees nothing else of the others' work but the unit letter u; `kt2` (KT) handles
     g; `vx` (unit VX) handles d and the confidential f; unit VX has c (overdue)."""
@@ -134,3 +133,77 @@ def visible_ids(db, user, direction=None) -> set[int]:
 
     stmt = visible_documents(user, direction).with_only_columns(sa.literal_column("documents.id"))
     return set(db.session.scalars(stmt))
+
+
+# ---- reading the pages ---------------------------------------------------------------------------
+
+class _Tables(HTMLParser):
+    """The statistics tables of a page (`<table data-table=...>`): per table, its rows as (label, {column:
+    data-value}), and every drill-down link with the figure it shows."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: dict[str, list] = {}
+        self.links: list[tuple[str, str]] = []
+        self._table = None
+        self._row = None
+        self._label = None
+        self._cell = None
+        self._href = None
+        self._text = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table" and a.get("data-table"):
+            self._table = a["data-table"]
+            self.tables[self._table] = []
+        elif self._table and tag == "tr":
+            self._row = {}
+            self._label = None
+        elif self._table and self._row is not None and tag == "th" and a.get("scope") == "row":
+            self._label = ""
+            self._text = []
+        elif self._table and self._row is not None and tag == "td" and "data-column" in a:
+            self._row[a["data-column"]] = a["data-value"]
+        elif self._label is not None and self._row is not None and "label" not in self._row:
+            self._row["label"] = "".join(self._text).strip()  # the label is the text before any badge
+        if tag == "a" and a.get("href", "").startswith("/stats/documents?"):
+            self._href = a["href"]
+            self._text = []
+
+    def handle_data(self, data):
+        self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._href:
+            self.links.append((self._href, "".join(self._text).strip()))
+            self._href = None
+        elif tag == "th" and self._label is not None and self._row is not None and "label" not in self._row:
+            self._row["label"] = "".join(self._text).strip()
+        elif tag == "tr" and self._table and self._row is not None:
+            if self._row.get("label") is not None or len(self._row) > 0:
+                if any(k != "label" for k in self._row):
+                    self.tables[self._table].append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = None
+
+
+def read_page(html: str) -> _Tables:
+    parser = _Tables()
+    parser.feed(html)
+    return parser
+
+
+def drill_ids(client, href: str) -> list[int]:
+    """Every document id a drill-down lists, across its pages."""
+    import re
+
+    ids, page = [], 1
+    while True:
+        html = client.get(href + f"&page={page}").get_data(as_text=True)
+        found = [int(i) for i in re.findall(r'<tr data-id="(\d+)"', html)]
+        ids += found
+        if 'rel="next"' not in html and f"page={page + 1}" not in html:
+            return ids
+        page += 1
