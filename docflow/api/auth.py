@@ -1,6 +1,6 @@
 """Bearer-token authentication for /api/v1 (cookies are ignored there: the API is CSRF-exempt)."""
 
-from flask import abort, g, request
+from flask import abort, current_app, g, request
 from flask_login import current_user
 
 from docflow.auth.services import user_for_token
@@ -28,7 +28,7 @@ def install(app) -> None:
             response.headers["WWW-Authenticate"] = 'Bearer realm="docflow"'
             return response
         g._login_user = user
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not _reads_first():
             tx.writing()  # SQLite: the writes take the lock in a new transaction; the user stays loaded
         return None
 
@@ -46,6 +46,12 @@ def install(app) -> None:
                        "Send JSON (Content-Type: application/json), or multipart/form-data for files.")
 
     app.config.setdefault("API_PUBLIC_PATHS", PUBLIC)
+
+
+def _reads_first() -> bool:
+    """The view reads first and takes the write lock itself (`tx.reads_first`)."""
+    view = current_app.view_functions.get(request.endpoint)
+    return bool(getattr(view, "reads_first", False))
 
 
 def require_role(*roles: str) -> None:

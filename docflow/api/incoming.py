@@ -224,7 +224,8 @@ def _answer(doc):
 
 
 @blp.route("/incoming", methods=["POST"])
-@blp.arguments(IncomingCreateSchema)
+@tx.reads_first
+@blp.arguments(IncomingCreateSchema())  # an instance: webargs would build one from the class per request
 @blp.response(201, DocumentDetailSchema)
 @blp.alt_response(409, description="Already registered: the problem carries `existing_id` (send `force: true`)")
 def register(body):

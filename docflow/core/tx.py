@@ -31,6 +31,14 @@ def reading() -> None:
     reads_only()
 
 
+def reads_first(view):
+    """Marks an API view that reads before it writes and says so itself (`reading()` ... `writing()`):
+    the bearer token's lookup and the view's own reads then share one read transaction, instead of
+    the token's read transaction ending before the view begins (see docflow/api/auth.py)."""
+    view.reads_first = True
+    return view
+
+
 def writing() -> None:
     """The request's writes begin now. On SQLite the read transaction opened since `reading()` ends
     here (nothing was changed in it) and the next one begins with BEGIN IMMEDIATE. What the reads

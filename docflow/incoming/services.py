@@ -94,7 +94,7 @@ def _clean_incoming(data: dict, existing: Document | None = None) -> dict:
         errors.setdefault("issued_date", []).append(_("The document's date cannot be after its arrival date."))
     if has("doc_type"):
         code = (data.get("doc_type") or "CV").strip() if isinstance(data.get("doc_type") or "CV", str) else ""
-        doc_type = db.session.scalar(sa.select(DocType).where(DocType.code == code, DocType.is_active.is_(True)))
+        doc_type = db.session.scalar(_ACTIVE_DOC_TYPE, {"code": code})
         if doc_type is None:
             errors["doc_type"] = [_("Unknown document type.")]
         clean["doc_type"] = doc_type
@@ -177,6 +177,10 @@ def may_attach(user: User, doc: Document) -> bool:
     return doc.status != "cancelled" and can_add(user, doc)
 
 
+#: statements of every registration, built once (building them per call cost more than running them)
+_ACTIVE_DOC_TYPE = sa.select(DocType).where(DocType.code == sa.bindparam("code"), DocType.is_active.is_(True))
+
+
 # ---- registration ------------------------------------------------------------------------------
 
 def validate_incoming(data: dict) -> None:
@@ -189,14 +193,20 @@ def find_duplicate(sender_name, number_symbol, issued_date, exclude_id=None) -> 
     # Searched by dup_key alone: with `direction` in the query, SQLite (no ANALYZE statistics) walks
     # ix_documents_direction, every incoming document, instead of ix_documents_dup_key. The direction
     # is checked on the few rows found.
-    t = IncomingDocument.__table__  # the table's columns: the ORM would add the direction criterion
-    stmt = sa.select(t.c.id, t.c.direction).where(t.c.dup_key == key, t.c.status != "cancelled").order_by(t.c.id)
     if exclude_id:
-        stmt = stmt.where(t.c.id != exclude_id)
-    for doc_id, direction in db.session.execute(stmt):
+        found = db.session.execute(_DUPLICATES_BUT, {"key": key, "exclude_id": exclude_id})
+    else:
+        found = db.session.execute(_DUPLICATES, {"key": key})
+    for doc_id, direction in found:
         if direction == "incoming":
             return db.session.get(IncomingDocument, doc_id)
     return None
+
+
+_t = IncomingDocument.__table__  # the table's columns: the ORM would add the direction criterion
+_DUPLICATES = (sa.select(_t.c.id, _t.c.direction).where(_t.c.dup_key == sa.bindparam("key"), _t.c.status != "cancelled")
+               .order_by(_t.c.id))
+_DUPLICATES_BUT = _DUPLICATES.where(_t.c.id != sa.bindparam("exclude_id"))
 
 
 def _register_for(data: dict, confidentiality: str, year: int, errors_field="register_id") -> Register:

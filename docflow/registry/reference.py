@@ -151,11 +151,15 @@ def ensure_default_registers(year: int | None = None) -> list[Register]:
     return out
 
 
+_DEFAULT_REGISTER = sa.select(Register).where(Register.direction == sa.bindparam("direction"),
+                                              Register.year == sa.bindparam("year"),
+                                              Register.is_confidential == sa.bindparam("confidential"),
+                                              Register.is_default.is_(True))  # built once: every registration asks
+
+
 def default_register(direction: str, confidential: bool, year: int) -> Register:
     """The year's default register for a direction and secrecy, created on first use."""
-    reg = db.session.scalar(sa.select(Register).where(Register.direction == direction, Register.year == year,
-                                                      Register.is_confidential.is_(confidential),
-                                                      Register.is_default.is_(True)))
+    reg = db.session.scalar(_DEFAULT_REGISTER, {"direction": direction, "year": year, "confidential": confidential})
     if reg is not None:
         return reg
     for reg in ensure_default_registers(year):
