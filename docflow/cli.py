@@ -200,6 +200,22 @@ def reindex_command(batch_size):
     click.echo(f"{written} documents indexed.")
 
 
+stats_cli = AppGroup("stats", help="Statistics.")
+docflow_cli.add_command(stats_cli)
+
+
+@stats_cli.command("rebuild")
+def stats_rebuild_command():
+    """Recount the statistics from the documents (handling times in working days, the monthly counts):
+    after an upgrade, a restore, or a change of the holidays."""
+    from docflow.stats import counters  # lazy: the statistics wing imports every flow; most commands need none
+
+    with click.progressbar(length=counters.document_count(), label="Counting") as bar:
+        counted = counters.rebuild(progress=bar.update)
+    db.session.commit()
+    click.echo(f"{counted} documents counted.")
+
+
 def register_cli(app) -> None:
     app.cli.add_command(docflow_cli)
 

@@ -14,9 +14,9 @@ from docflow.outgoing.models import (
 )
 from docflow.registry.models import Attachment, DocType, Document, Organization, Participant, Register
 from docflow.search.models import SavedSearch, SearchIndex
-from docflow.stats.models import StatHandling
+from docflow.stats.models import StatCount, StatDocument, StatHandling
 
 __all__ = ["ApiToken", "ApprovalAction", "DraftVersion", "Recipient", "ReplyLink", "Workflow", "WorkflowDocType",
            "WorkflowStep", "Assignment", "Attachment", "AuditEvent", "AuditHead", "DocType", "Document", "Notification",
            "Organization", "Participant", "ProgressNote", "Register", "SavedSearch", "SearchIndex", "Setting",
-           "StatHandling", "Unit", "User", "UserRole"]
+           "StatCount", "StatDocument", "StatHandling", "Unit", "User", "UserRole"]

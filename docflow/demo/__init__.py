@@ -20,6 +20,7 @@ from docflow.office import init_office
 from docflow.outgoing.models import ApprovalAction, Recipient
 from docflow.registry import reference
 from docflow.registry.models import Document
+from docflow.stats import counters
 
 AGENCY = {"name": "Ủy ban nhân dân tỉnh Đồng Nai", "abbr": "UBND", "code": "000.00.00.H19"}
 
@@ -118,6 +119,7 @@ def load_demo(credentials_path: Path) -> bool:
     demo_incoming()
     demo_outgoing(120)
     align_history()
+    counters.rebuild()  # the statistics count the backdated documents as they now are
     credentials_path.parent.mkdir(parents=True, exist_ok=True)
     lines = ["Demo logins (username / password / roles / unit):"]
     lines += [f"  {u:<14} {p:<20} {r:<12} {unit}" for u, p, r, unit in logins]

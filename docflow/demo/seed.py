@@ -28,7 +28,7 @@ import hashlib
 import itertools
 import random
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import click
@@ -47,6 +47,7 @@ from docflow.registry import reference
 from docflow.registry.models import Attachment, DocType, Document, Organization, Participant, Register
 from docflow.search.indexer import PG_INDEXES, SQLITE_TRIGGERS
 from docflow.search.models import SearchIndex
+from docflow.stats import counters
 
 BATCH = 2000
 #: a seed of at least this many documents builds the engine's index once at the end (PostgreSQL: the GIN
@@ -302,6 +303,9 @@ def seed_documents(n: int, years: int = 1, *, seed: int = 2026, attachments: flo
     audit.record("seed.documents", object_type="documents", after={"documents": made, "years": years},
                  actor_name="flask docflow seed")
     db.session.commit()
+    with click.progressbar(length=counters.document_count(), label="Counting statistics") as bar:
+        counters.rebuild(progress=bar.update)  # what `flask docflow stats rebuild` does
+    db.session.commit()
     # this process's CPU time (on SQLite the database's work too): the rate on a machine of one's own
     click.echo(f"{made} documents in {elapsed:.1f} s: {made / max(elapsed, 1e-9):,.0f} documents/s "
                f"(search index included; {cpu:.1f} s of this process's CPU: {made / max(cpu, 1e-9):,.0f}/s)")
@@ -380,6 +384,10 @@ def _batch(maker: _Maker, register_id: int, year: int, confidential: bool, chunk
             "status": status, "dup_key": f"{sender_key}|{symbol_key}|{issued.isoformat()}"[:400], "version": 1,
             "instruction": instruction, "due_date": due, "cancelled_reason": cancelled,
             "created_at": now, "updated_at": now,
+            # completed 1 to 25 days after arrival (from the id, not the generator: the rest of the data
+            # stays as it was), at 09:00 office time, for the statistics' handling times
+            "completed_at": datetime.combine(min(received + timedelta(days=doc_id * 7919 % 25 + 1), today()),
+                                             datetime.min.time().replace(hour=2)) if done else None,
         })
         # what indexer.reindex() writes for this document (its _batch_rows): the same folded text, in the
         # same order (number-symbol, subject, sender, signer, the direction, the cancellation, the

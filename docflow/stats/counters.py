@@ -1,22 +1,52 @@
-"""Kept in step by the document events, in the document's own transaction (registry/events.py).
+"""The statistics' own rows, kept in step by the document events in the document's transaction
+(registry/events.py), and rebuilt whole by `rebuild()` (`flask docflow stats rebuild`; the seed).
 
-A completed letter's handling (its local completion day and working days from arrival) is measured
-once, here, so the figures are aggregate queries; `rebuild()` measures every completed letter again
-(`flask docflow stats rebuild`, after an upgrade, a restore or a change of the holidays).
+- **stat_handling**: a completed incoming letter's local completion day and its working days from
+  arrival (weekends and holidays skipped: no SQL can count them), measured once when it completes.
+- **stat_counts** (with **stat_documents**): the monthly counts the office-wide figures are summed from.
+  A document's *signature* (its dates, type, register, medium, sender, confidentiality, status, the units
+  and people handling it as primary, its dispatch channels, its measured handling) says everything
+  the figures read; `contributions(signature)` says which cells of stat_counts it adds one to. On every
+  document event the signature is computed again; when it changed, the old contributions are taken
+  back and the new ones added.
+
+The cells (`dim`: key, sub, sub2 — in month `ym` of the arrival for incoming, of the issue for outgoing,
+unless said otherwise). Empty key: no value (no unit, no sender in the list, not dispatched).
+
+    a   —                        every counted document (volume totals, Directive 10)
+    t   doc type id              g  register id       m  medium      o  sender organisation id (incoming)
+    u   unit id (incoming: each unit handling it as primary; outgoing: the drafting unit)
+    c   channel (outgoing; one cell per channel it was dispatched by)
+    h   handling class           (incoming directed: open, on_time, late, done = completed, not measured)
+    hu  unit, class              hp  person, class
+    hd  working days             hud unit, days          hpd person, days     (completed and measured)
+    ho  due date                 huo unit, due date      hpo person, due date (open, with a due date)
+    pr  unit or "*"              (the period report: received)
+    pd  unit or "*", class, arrival month "YYYYMM"         — in the month of completion
+    pu  unit or "*", due date, completion month or "999912" — due, and not completed by its due date
 """
 
+import json
+from collections import Counter, defaultdict
+
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from docflow.core import calendar
 from docflow.core.timeutil import to_local
 from docflow.extensions import db
 from docflow.incoming.models import IncomingDocument
+from docflow.outgoing.models import Recipient
 from docflow.registry import events
-from docflow.registry.models import Document
-from docflow.stats.models import StatHandling
+from docflow.registry.models import Document, Participant
+from docflow.stats.models import StatCount, StatDocument, StatHandling
 
 BATCH = 5000
+CELL = ("dim", "direction", "ym", "confidentiality", "key", "sub", "sub2")
+NOT_COMPLETED = "999912"
 
+
+# ---- handling times ----------------------------------------------------------------------------
 
 def _measure(received, completed_at, off) -> tuple | None:
     if completed_at is None or received is None:
@@ -25,55 +55,252 @@ def _measure(received, completed_at, off) -> tuple | None:
     return day, calendar.working_days_between(received, day, off)
 
 
-def _write(document_id: int, measured) -> None:
+def _write_handling(document_id: int, measured) -> None:
     db.session.execute(sa.delete(StatHandling).where(StatHandling.document_id == document_id))
     if measured is not None:
         db.session.execute(sa.insert(StatHandling).values(document_id=document_id, completed_on=measured[0],
                                                           working_days=measured[1]))
 
 
-def on_completed(doc, **kwargs) -> None:
-    if doc.direction != "incoming":
+# ---- signatures and contributions --------------------------------------------------------------
+
+def _s(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _ym(day: str) -> int:
+    return int(day[:4]) * 100 + int(day[5:7])
+
+
+def signature(row, units: list, people: list, channels: list, handled) -> dict | None:
+    """What a document adds to the figures (None: nothing — a cancelled letter, a document not issued).
+    `row`: (id, direction, status, confidentiality, medium, doc_type_id, register_id, sender_org_id,
+    received_date, issued_date, due_date, drafting_unit_id); `handled`: (completed_on, working_days) or None."""
+    (_id, direction, status, conf, medium, doc_type_id, register_id, sender_org_id, received, issued, due,
+     drafting_unit_id) = row
+    base = {"c": conf, "e": int(medium == "electronic"), "t": _s(doc_type_id), "g": _s(register_id), "m": medium}
+    if direction == "outgoing":
+        if status != "issued" or issued is None:
+            return None
+        return {**base, "d": "outgoing", "r": issued.isoformat(), "u": [_s(drafting_unit_id)],
+                "ch": sorted({_s(c) for c in channels}) or [""]}
+    if status == "cancelled" or received is None:
+        return None
+    sig = {**base, "d": "incoming", "r": received.isoformat(), "o": _s(sender_org_id), "s": status,
+           "u": sorted({_s(u) for u in units}) or [""], "p": sorted({str(p) for p in people if p is not None}),
+           "due": due.isoformat() if due else None, "done": None, "days": None}
+    if status == "completed" and handled is not None:
+        sig["done"], sig["days"] = handled[0].isoformat(), int(handled[1])
+    return sig
+
+
+def contributions(sig: dict | None) -> list[tuple]:
+    """The cells (dim, direction, ym, confidentiality, key, sub, sub2) the document adds one to."""
+    if sig is None:
+        return []
+    d, c, ym = sig["d"], sig["c"], _ym(sig["r"])
+    out = [("a", d, ym, c, "", "", ""), ("t", d, ym, c, sig["t"], "", ""), ("g", d, ym, c, sig["g"], "", ""),
+           ("m", d, ym, c, sig["m"], "", "")]
+    out += [("u", d, ym, c, u, "", "") for u in sig["u"]]
+    if d == "outgoing":
+        out += [("c", d, ym, c, ch, "", "") for ch in sig["ch"]]
+        return out
+    out.append(("o", d, ym, c, sig["o"], "", ""))
+    status, due, done, days = sig["s"], sig["due"], sig["done"], sig["days"]
+    units, people = sig["u"], sig["p"]
+    if status in ("assigned", "completed"):
+        if status == "assigned":
+            cls = "open"
+        elif done is None:
+            cls = "done"
+        else:
+            cls = "on_time" if due is None or done <= due else "late"
+        out.append(("h", d, ym, c, cls, "", ""))
+        out += [("hu", d, ym, c, u, cls, "") for u in units]
+        out += [("hp", d, ym, c, p, cls, "") for p in people]
+        if days is not None:
+            out.append(("hd", d, ym, c, str(days), "", ""))
+            out += [("hud", d, ym, c, u, str(days), "") for u in units]
+            out += [("hpd", d, ym, c, p, str(days), "") for p in people]
+        if cls == "open" and due is not None:
+            out.append(("ho", d, ym, c, due, "", ""))
+            out += [("huo", d, ym, c, u, due, "") for u in units]
+            out += [("hpo", d, ym, c, p, due, "") for p in people]
+    arrival = str(ym)
+    for u in [*units, "*"]:
+        out.append(("pr", d, ym, c, u, "", ""))
+        if done is not None:
+            cls = "on_time" if due is None or done <= due else "late"
+            out.append(("pd", d, _ym(done), c, u, cls, arrival))
+        if due is not None and (done is None or done > due):
+            out.append(("pu", d, ym, c, u, due, str(_ym(done)) if done else NOT_COMPLETED))
+    return out
+
+
+# ---- reading documents in batches --------------------------------------------------------------
+
+def _rows(ids_condition):
+    return db.session.execute(sa.select(
+        Document.id, Document.direction, Document.status, Document.confidentiality, Document.medium,
+        Document.doc_type_id, Document.register_id, Document.sender_org_id, Document.received_date,
+        Document.issued_date, Document.due_date, Document.__table__.c.drafting_unit_id).where(ids_condition)
+        .order_by(Document.id)).all()
+
+
+def _signatures(rows) -> dict[int, dict | None]:
+    ids = [r[0] for r in rows]
+    if not ids:
+        return {}
+    units: dict = defaultdict(list)
+    people: dict = defaultdict(list)
+    for doc_id, unit_id, user_id in db.session.execute(
+            sa.select(Participant.document_id, Participant.unit_id, Participant.user_id)
+            .where(Participant.document_id.in_(ids), Participant.role == "primary")):
+        units[doc_id].append(unit_id)
+        if user_id is not None:
+            people[doc_id].append(user_id)
+    channels: dict = defaultdict(list)
+    for doc_id, channel in db.session.execute(
+            sa.select(Recipient.document_id, Recipient.channel)
+            .where(Recipient.document_id.in_(ids), Recipient.channel.is_not(None))):
+        channels[doc_id].append(channel)
+    handled = {doc_id: (day, days) for doc_id, day, days in db.session.execute(
+        sa.select(StatHandling.document_id, StatHandling.completed_on, StatHandling.working_days)
+        .where(StatHandling.document_id.in_(ids)))}
+    return {r[0]: signature(r, units.get(r[0], []), people.get(r[0], []), channels.get(r[0], []),
+                            handled.get(r[0])) for r in rows}
+
+
+# ---- writing the cells -------------------------------------------------------------------------
+
+def _upsert(deltas: dict[tuple, tuple[int, int]]) -> None:
+    """Add (n, electronic) to each cell, creating the missing ones."""
+    values = [{**dict(zip(CELL, cell, strict=True)), "n": n, "electronic": e}
+              for cell, (n, e) in deltas.items() if n or e]
+    if not values:
         return
-    _write(doc.id, _measure(doc.received_date, getattr(doc, "completed_at", None), calendar.holidays()))
+    dialect = db.session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(StatCount)
+    stmt = insert.on_conflict_do_update(index_elements=list(CELL), set_={
+        "n": StatCount.n + insert.excluded.n, "electronic": StatCount.electronic + insert.excluded.electronic})
+    for start in range(0, len(values), BATCH):
+        db.session.execute(stmt, values[start:start + BATCH])
+
+
+def _deltas(old: dict | None, new: dict | None, deltas: dict) -> None:
+    for sig, sign in ((old, -1), (new, 1)):
+        if sig is None:
+            continue
+        e = sig["e"]
+        for cell in contributions(sig):
+            n0, e0 = deltas.get(cell, (0, 0))
+            deltas[cell] = (n0 + sign, e0 + sign * e)
+
+
+def refresh(document_id: int) -> None:
+    """Compute the document's signature again and move its counts when it changed."""
+    db.session.flush()
+    rows = _rows(Document.id == document_id)
+    new = _signatures(rows).get(document_id) if rows else None
+    stored = db.session.get(StatDocument, document_id)
+    old = json.loads(stored.signature) if stored is not None else None
+    if old == new:
+        return
+    deltas: dict = {}
+    _deltas(old, new, deltas)
+    _upsert(deltas)
+    if new is None:
+        if stored is not None:
+            db.session.delete(stored)
+    elif stored is None:
+        db.session.add(StatDocument(document_id=document_id, signature=json.dumps(new, separators=(",", ":"))))
+    else:
+        stored.signature = json.dumps(new, separators=(",", ":"))
+    db.session.flush()
+
+
+# ---- the events --------------------------------------------------------------------------------
+
+def on_event(doc, **kwargs) -> None:
+    refresh(doc.id)
+
+
+def on_completed(doc, **kwargs) -> None:
+    if doc.direction == "incoming":
+        _write_handling(doc.id, _measure(doc.received_date, getattr(doc, "completed_at", None),
+                                         calendar.holidays()))
+    refresh(doc.id)
 
 
 def on_updated(doc, changes=None, **kwargs) -> None:
     """A corrected arrival date changes the handling time of a completed letter."""
-    if doc.direction != "incoming" or doc.status != "completed":
-        return
-    if changes is not None and "received_date" not in changes:
-        return
-    _write(doc.id, _measure(doc.received_date, getattr(doc, "completed_at", None), calendar.holidays()))
+    if doc.direction == "incoming" and doc.status == "completed" and (changes is None or "received_date" in changes):
+        _write_handling(doc.id, _measure(doc.received_date, getattr(doc, "completed_at", None),
+                                         calendar.holidays()))
+    refresh(doc.id)
+
+
+#: the events after which a document's signature may have changed (attachments change nothing counted)
+REFRESHING = (events.document_registered, events.document_presented, events.document_assigned,
+              events.document_drafted, events.document_submitted, events.document_approved,
+              events.document_returned, events.document_rejected, events.document_issued,
+              events.document_dispatched, events.document_cancelled)
 
 
 def connect() -> None:
+    for signal in REFRESHING:
+        signal.connect(on_event, weak=False)
     events.document_completed.connect(on_completed, weak=False)
     events.document_updated.connect(on_updated, weak=False)
 
 
-def rebuild(progress=None) -> int:
-    """Measure every completed incoming letter again; `progress(n)` after each batch. The caller commits."""
+# ---- rebuilding --------------------------------------------------------------------------------
+
+def document_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count(Document.id))) or 0
+
+
+def rebuild(progress=None, batch: int = BATCH) -> int:
+    """Measure every completed letter and count every document again; `progress(n)` after each batch.
+    Returns the number of documents read. The caller commits."""
     off = calendar.holidays()
-    db.session.execute(sa.delete(StatHandling))
-    stmt = (sa.select(Document.id, Document.received_date, IncomingDocument.completed_at)
-            .where(Document.direction == "incoming", Document.status == "completed")
-            .order_by(Document.id))
-    done = 0
-    last = 0
+    for table in (StatCount, StatDocument, StatHandling):
+        db.session.execute(sa.delete(table))
+    cells: Counter = Counter()
+    electronic: Counter = Counter()
+    done, last = 0, 0
     while True:
-        rows = db.session.execute(stmt.where(Document.id > last).limit(BATCH)).all()
-        if not rows:
+        ids = db.session.scalars(sa.select(Document.id).where(Document.id > last).order_by(Document.id)
+                                 .limit(batch)).all()
+        if not ids:
             break
-        values = []
-        for doc_id, received, at in rows:
-            measured = _measure(received, at, off)
-            if measured is not None:
-                values.append({"document_id": doc_id, "completed_on": measured[0], "working_days": measured[1]})
-        if values:
-            db.session.execute(sa.insert(StatHandling), values)
-        last = rows[-1][0]
-        done += len(rows)
+        last = ids[-1]
+        measured = []
+        for doc_id, received, at in db.session.execute(
+                sa.select(Document.id, Document.received_date, IncomingDocument.completed_at)
+                .where(Document.id.in_(ids), Document.direction == "incoming", Document.status == "completed")):
+            m = _measure(received, at, off)
+            if m is not None:
+                measured.append({"document_id": doc_id, "completed_on": m[0], "working_days": m[1]})
+        if measured:
+            db.session.execute(sa.insert(StatHandling), measured)
+        sigs = _signatures(_rows(Document.id.in_(ids)))
+        stored = []
+        for doc_id, sig in sigs.items():
+            if sig is None:
+                continue
+            stored.append({"document_id": doc_id, "signature": json.dumps(sig, separators=(",", ":"))})
+            for cell in contributions(sig):
+                cells[cell] += 1
+                if sig["e"]:
+                    electronic[cell] += 1
+        if stored:
+            db.session.execute(sa.insert(StatDocument), stored)
+        done += len(ids)
         if progress:
-            progress(len(rows))
+            progress(len(ids))
+    values = [{**dict(zip(CELL, cell, strict=True)), "n": n, "electronic": electronic.get(cell, 0)}
+              for cell, n in cells.items()]
+    for start in range(0, len(values), BATCH):
+        db.session.execute(sa.insert(StatCount), values[start:start + BATCH])
     return done

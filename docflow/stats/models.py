@@ -25,3 +25,41 @@ class StatHandling(db.Model):
     working_days: Mapped[int] = mapped_column(sa.Integer)
 
     __table_args__ = (sa.Index("ix_stat_handling_completed_on", "completed_on", "document_id", "working_days"),)
+
+
+class StatCount(db.Model):
+    """The monthly counts (a rollup): how many documents of one direction and confidentiality fall, in
+    month `ym` (year * 100 + month), under one value of one dimension — `dim` and its `key` (and `sub`,
+    `sub2` where a figure needs two values). `electronic` counts those of them on the electronic medium.
+
+    The office-wide viewers (admin, clerk, leader, archivist) see every incoming letter and every issued
+    document within their clearance (registry/access.py), so their figures are sums over these rows,
+    filtered by confidentiality; everyone else's are counted from the documents. What each `dim` holds
+    is said once, in stats/counters.py (`contributions`)."""
+
+    __tablename__ = "stat_counts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dim: Mapped[str] = mapped_column(sa.String(4))
+    direction: Mapped[str] = mapped_column(sa.String(10))
+    ym: Mapped[int] = mapped_column(sa.Integer)
+    confidentiality: Mapped[str] = mapped_column(sa.String(12))
+    key: Mapped[str] = mapped_column(sa.String(40), default="")
+    sub: Mapped[str] = mapped_column(sa.String(12), default="")
+    sub2: Mapped[str] = mapped_column(sa.String(8), default="")
+    n: Mapped[int] = mapped_column(sa.Integer, default=0)
+    electronic: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+    __table_args__ = (sa.Index("ux_stat_counts_cell", "dim", "direction", "ym", "confidentiality", "key", "sub",
+                               "sub2", unique=True),)
+
+
+class StatDocument(db.Model):
+    """What a document now adds to stat_counts, as the compact signature its contributions are computed
+    from (JSON; NULL row: it adds nothing): an event recomputes the signature, and when it changed the
+    old contributions are taken back and the new ones added, in the document's transaction."""
+
+    __tablename__ = "stat_documents"
+
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    signature: Mapped[str] = mapped_column(sa.Text)

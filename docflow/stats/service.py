@@ -36,7 +36,7 @@ from flask_babel import gettext as _
 
 from docflow.auth.models import Unit, User
 from docflow.core import settings
-from docflow.core.enums import MEDIUM_LABELS
+from docflow.core.enums import MEDIUM_LABELS, cleared_levels
 from docflow.core.errors import ValidationFailed
 from docflow.core.timeutil import today
 from docflow.extensions import db
@@ -44,7 +44,7 @@ from docflow.incoming.models import IncomingDocument  # noqa: F401  (the incomin
 from docflow.outgoing.models import OutgoingDocument, Recipient
 from docflow.registry.access import OFFICE_WIDE_ROLES, visible_filter
 from docflow.registry.models import DocType, Document, Organization, Participant, Register
-from docflow.stats.models import StatHandling
+from docflow.stats.models import StatCount, StatHandling
 
 GROUPS = ("month", "quarter", "doc_type", "issuer", "unit", "register", "medium", "channel")
 HANDLING_BY = ("unit", "person")
@@ -211,6 +211,147 @@ def _channel_label(key) -> str:
     return {"paper": _("Paper"), "electronic": _("Electronic"), "email": _("Email")}.get(key, _("Not dispatched"))
 
 
+# ---- the monthly counts (stats/counters.py) ----------------------------------------------------
+
+#: False: every figure is counted from the documents (the tests compare both ways)
+USE_ROLLUP = True
+GROUP_DIMS = {"doc_type": "t", "issuer": "o", "unit": "u", "register": "g", "medium": "m", "channel": "c"}
+
+
+def _rollup_levels(user) -> tuple[str, ...] | None:
+    """The confidentiality levels whose monthly counts make this viewer's figures, or None when the
+    figures are counted from the documents. An office-wide viewer (admin, clerk, leader, archivist)
+    sees every incoming letter and every issued document within their clearance (registry/access.py:
+    both flows show these office-wide), so their figures are sums of stat_counts by confidentiality."""
+    if not USE_ROLLUP or user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if not user.has_role(*OFFICE_WIDE_ROLES):
+        return None
+    return cleared_levels(user.clearance)
+
+
+def _ym(day: date) -> int:
+    return day.year * 100 + day.month
+
+
+def _cell_sums(levels, dim: str, direction: str, first: date | None, last: date, *columns, where=()):
+    """SUM(n), SUM(electronic) of one dimension's cells in months first..last, grouped by `columns`."""
+    conditions = [StatCount.dim == dim, StatCount.direction == direction, StatCount.ym <= _ym(last),
+                  StatCount.confidentiality.in_(levels), *where]
+    if first is not None:
+        conditions.append(StatCount.ym >= _ym(first))
+    return db.session.execute(sa.select(*columns, sa.func.sum(StatCount.n), sa.func.sum(StatCount.electronic))
+                              .where(*conditions).group_by(*columns)).all()
+
+
+def _id_key(key: str):
+    return int(key) if key not in ("", None) else None
+
+
+def _text_key(key: str):
+    return key or None
+
+
+def _volume_cells(levels, start: date, end: date, group_by: str) -> tuple[dict, dict]:
+    out = []
+    for direction in ("incoming", "outgoing"):
+        counts: dict = defaultdict(int)
+        if group_by in ("month", "quarter"):
+            for ym, n, _e in _cell_sums(levels, "a", direction, start, end, StatCount.ym):
+                counts[ym % 100 if group_by == "month" else (ym % 100 + 2) // 3] += int(n)
+        else:
+            dim = GROUP_DIMS[group_by]
+            convert = _text_key if group_by in ("medium", "channel") else _id_key
+            if (dim == "o" and direction == "outgoing") or (dim == "c" and direction == "incoming"):
+                out.append({})
+                continue
+            for key, n, _e in _cell_sums(levels, dim, direction, start, end, StatCount.key):
+                if n:
+                    counts[convert(key)] += int(n)
+        out.append({k: v for k, v in counts.items() if v})
+    return out[0], out[1]
+
+
+def _totals_cells(levels, start: date, end: date) -> dict:
+    totals = {}
+    for direction in ("incoming", "outgoing"):
+        rows = _cell_sums(levels, "a", direction, start, end, StatCount.dim)
+        n, e = (int(rows[0][1] or 0), int(rows[0][2] or 0)) if rows else (0, 0)
+        totals[direction], totals[f"electronic_{direction}"] = n, e
+    return totals
+
+
+def _handling_cells(levels, period: Period, dims: tuple[str, str, str], key: str | None = "") -> dict:
+    """{group key: ((assigned, on time, late, open, overdue open), {days: letters})} from the handling
+    cells: `dims` = (classes, days, open due dates), totals (key "") or one group (`key`) or every group
+    (key None: the cells' key is the group)."""
+    classes, days_dim, due_dim = dims
+    filter_key = () if key is None or key == "" else (StatCount.key == key,)
+    found: dict = defaultdict(lambda: [[0, 0, 0, 0, 0], {}])
+
+    def slot(k):
+        return "" if key is not None else k
+
+    class_col, value_col = (StatCount.key, None) if classes == "h" else (StatCount.key, StatCount.sub)
+    columns = (class_col,) if value_col is None else (class_col, value_col)
+    for row in _cell_sums(levels, classes, "incoming", period.start, period.end, *columns, where=filter_key):
+        k, cls = ("", row[0]) if value_col is None else (row[0], row[1])
+        n = int(row[-2] or 0)
+        figures = found[slot(k)][0]
+        figures[0] += n
+        if cls in ("on_time", "late", "open"):
+            figures[{"on_time": 1, "late": 2, "open": 3}[cls]] += n
+    columns = (StatCount.key,) if days_dim == "hd" else (StatCount.key, StatCount.sub)
+    for row in _cell_sums(levels, days_dim, "incoming", period.start, period.end, *columns, where=filter_key):
+        k, d = ("", row[0]) if days_dim == "hd" else (row[0], row[1])
+        histogram = found[slot(k)][1]
+        histogram[int(d)] = histogram.get(int(d), 0) + int(row[-2] or 0)
+    due_col = StatCount.key if due_dim == "ho" else StatCount.sub
+    columns = () if due_dim == "ho" else (StatCount.key,)
+    for row in _cell_sums(levels, due_dim, "incoming", period.start, period.end, *columns,
+                          where=(*filter_key, due_col < today().isoformat())):
+        k = "" if due_dim == "ho" else row[0]
+        found[slot(k)][0][4] += int(row[-2] or 0)
+    return {k: (tuple(v[0]), v[1]) for k, v in found.items()}
+
+
+def _period_cells(levels, period: Period) -> dict:
+    """{unit key or "*": {field: count}} of the period report from the cells pr, pd, pu."""
+    start_ym, end_ym = str(_ym(period.start)), str(_ym(period.end))
+    as_of = min(period.end, today()).isoformat()
+    before = sa.func.sum(sa.case((StatCount.ym < _ym(period.start), StatCount.n), else_=0))
+    within = sa.func.sum(sa.case((StatCount.ym >= _ym(period.start), StatCount.n), else_=0))
+    out: dict = defaultdict(lambda: dict.fromkeys(PERIOD_FIELDS, 0))
+    received_before: dict = defaultdict(int)
+    for key, n_before, n_within in db.session.execute(
+            sa.select(StatCount.key, before, within).where(
+                StatCount.dim == "pr", StatCount.direction == "incoming", StatCount.ym <= _ym(period.end),
+                StatCount.confidentiality.in_(levels)).group_by(StatCount.key)):
+        received_before[key] = int(n_before or 0)
+        out[key]["received"] = int(n_within or 0)
+        out[key]["carried_over"] = int(n_before or 0)
+        out[key]["in_progress"] = int(n_before or 0) + int(n_within or 0)
+    done_before = sa.func.sum(sa.case((sa.and_(StatCount.ym < _ym(period.start), StatCount.sub2 < start_ym),
+                                       StatCount.n), else_=0))
+    for key, cls, n_before, n_within, n_all in db.session.execute(
+            sa.select(StatCount.key, StatCount.sub, done_before, within, sa.func.sum(StatCount.n)).where(
+                StatCount.dim == "pd", StatCount.direction == "incoming", StatCount.ym <= _ym(period.end),
+                StatCount.sub2 <= end_ym, StatCount.confidentiality.in_(levels))
+            .group_by(StatCount.key, StatCount.sub)):
+        row = out[key]
+        row["carried_over"] -= int(n_before or 0)
+        row["completed"] += int(n_within or 0)
+        row["completed_on_time" if cls == "on_time" else "completed_late"] += int(n_within or 0)
+        row["in_progress"] -= int(n_all or 0)
+    for key, n in db.session.execute(
+            sa.select(StatCount.key, sa.func.sum(StatCount.n)).where(
+                StatCount.dim == "pu", StatCount.direction == "incoming", StatCount.ym <= _ym(period.end),
+                StatCount.sub < as_of, StatCount.sub2 > end_ym, StatCount.confidentiality.in_(levels))
+            .group_by(StatCount.key)):
+        out[key]["overdue"] += int(n or 0)
+    return out
+
+
 # ---- volume ------------------------------------------------------------------------------------
 
 def _volume_counts(user, start: date, end: date, group_by: str) -> tuple[dict, dict]:
@@ -287,7 +428,11 @@ def volume(user, period: Period, group_by: str = "month", *, limit: int | None =
      "totals": {"incoming", "outgoing", "electronic_incoming", "electronic_outgoing"}}"""
     if group_by not in GROUPS:
         raise ValidationFailed({"group_by": [_("Group by one of: %(g)s.", g=", ".join(GROUPS))]})
-    incoming, outgoing = _volume_counts(user, period.start, period.end, group_by)
+    levels = _rollup_levels(user)
+    if levels is not None:
+        incoming, outgoing = _volume_cells(levels, period.start, period.end, group_by)
+    else:
+        incoming, outgoing = _volume_counts(user, period.start, period.end, group_by)
     if group_by == "month":
         keys = period.months()
     elif group_by == "quarter":
@@ -308,6 +453,9 @@ def volume(user, period: Period, group_by: str = "month", *, limit: int | None =
 
 
 def _totals(user, start: date, end: date) -> dict:
+    levels = _rollup_levels(user)
+    if levels is not None:
+        return _totals_cells(levels, start, end)
     electronic = sa.func.sum(sa.case((Document.medium == "electronic", 1), else_=0))
     i, ei = db.session.execute(sa.select(sa.func.count(Document.id), electronic)
                                .where(*_incoming_where(user, start, end))).one()
@@ -324,8 +472,15 @@ def electronic_share(user, years: int = 5, *, until_year: int | None = None) -> 
     first = last - max(1, years) + 1
     electronic = sa.func.sum(sa.case((Document.medium == "electronic", 1), else_=0))
     rows = {}
-    for direction, col, where in (("incoming", Document.received_date, _incoming_where),
-                                  ("outgoing", Document.issued_date, _outgoing_where)):
+    levels = _rollup_levels(user)
+    if levels is not None:
+        for direction in ("incoming", "outgoing"):
+            for ym, n, e in _cell_sums(levels, "a", direction, date(first, 1, 1), date(last, 12, 31), StatCount.ym):
+                n0, e0 = rows.get((ym // 100, direction), (0, 0))
+                rows[(ym // 100, direction)] = (n0 + int(n or 0), e0 + int(e or 0))
+    for direction, col, where in () if levels is not None else (
+            ("incoming", Document.received_date, _incoming_where),
+            ("outgoing", Document.issued_date, _outgoing_where)):
         year = _year_col(col)
         for y, n, e in db.session.execute(sa.select(year, sa.func.count(Document.id), electronic)
                                           .where(*where(user, date(first, 1, 1), date(last, 12, 31)))
@@ -354,17 +509,18 @@ def _handling_columns(day: date) -> list:
         return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
 
     return [total(Document.status.in_(("assigned", "completed"))), total(on_time), total(late), total(is_open),
-            total(overdue), sa.func.avg(sa.case((completed, StatHandling.working_days), else_=None))]
+            total(overdue)]
 
 
 def _handling_row(values, histogram: dict) -> dict:
-    assigned, on_time, late, is_open, overdue, avg = (values or (0, 0, 0, 0, 0, None))
-    days = sorted(histogram.items())
-    median = _median(days)
-    return {"assigned": int(assigned or 0), "completed_on_time": int(on_time or 0), "completed_late": int(late or 0),
-            "open": int(is_open or 0), "overdue_open": int(overdue or 0),
-            "on_time_rate": _pct(int(on_time or 0), int(on_time or 0) + int(late or 0)),
-            "avg_days": None if avg is None else round(float(avg), 1), "median_days": median}
+    """The handling figures from (assigned, on time, late, open, overdue open) and {working days: letters}."""
+    assigned, on_time, late, is_open, overdue = (int(v or 0) for v in (values or (0, 0, 0, 0, 0)))
+    days = sorted((int(d), int(n)) for d, n in histogram.items() if n)
+    measured = sum(n for _d, n in days)
+    return {"assigned": assigned, "completed_on_time": on_time, "completed_late": late,
+            "open": is_open, "overdue_open": overdue, "on_time_rate": _pct(on_time, on_time + late),
+            "avg_days": round(sum(d * n for d, n in days) / measured, 1) if measured else None,
+            "median_days": _median(days)}
 
 
 def _median(histogram: list[tuple[int, int]]) -> float | None:
@@ -394,9 +550,20 @@ def _scope(stmt, *, unit_id=None, user_id=None):
 
 
 def handling(user, period: Period, *, unit_id: int | None = None, user_id: int | None = None) -> dict:
-    """Handling of the incoming letters received in the period (see the module's definitions):
+    """Handling of the incoming letters received in the period (see the module's definitions), of one
+    unit's or one person's primary handling with `unit_id` / `user_id`:
     {"assigned", "completed_on_time", "completed_late", "open", "overdue_open", "on_time_rate",
      "avg_days", "median_days"} (rate and times None when nothing was completed)."""
+    levels = _rollup_levels(user)
+    if levels is not None and (unit_id is None or user_id is None):
+        if unit_id is not None:
+            rows = _handling_cells(levels, period, ("hu", "hud", "huo"), key=str(unit_id))
+        elif user_id is not None:
+            rows = _handling_cells(levels, period, ("hp", "hpd", "hpo"), key=str(user_id))
+        else:
+            rows = _handling_cells(levels, period, ("h", "hd", "ho"))
+        values, histogram = rows.get("", ((0, 0, 0, 0, 0), {}))
+        return _handling_row(values, histogram)
     where = _incoming_where(user, period.start, period.end)
     base = sa.select(*_handling_columns(today())).select_from(Document).outerjoin(
         StatHandling, StatHandling.document_id == Document.id).where(*where)
@@ -410,9 +577,31 @@ def handling(user, period: Period, *, unit_id: int | None = None, user_id: int |
 
 def handling_by(user, period: Period, by: str = "unit") -> list[dict]:
     """The handling figures per unit (of the primary handler; key None: not assigned) or per person
-    handling as primary: [{"key", "label", **handling fields}], busiest first."""
+    handling as primary: [{"key", "label", **handling fields}], busiest first; groups with nothing
+    assigned are left out."""
     if by not in HANDLING_BY:
         raise ValidationFailed({"by": [_("One of: unit, person.")]})
+    levels = _rollup_levels(user)
+    if levels is not None:
+        cells = _handling_cells(levels, period, ("hu", "hud", "huo") if by == "unit" else ("hp", "hpd", "hpo"),
+                                key=None)
+        found = {_id_key(k): v for k, v in cells.items()}
+    else:
+        found = _handling_by_direct(user, period, by)
+    if by == "unit":
+        names = _names(Unit, found)
+        label = lambda k: names.get(k) or _("Not assigned")  # noqa: E731
+    else:
+        names = _names(User, found, "full_name")
+        label = lambda k: names.get(k) or str(k)  # noqa: E731
+    out = [{"key": k, "label": label(k), **_handling_row(values, histogram)}
+           for k, (values, histogram) in found.items()]
+    out = [r for r in out if r["assigned"]]
+    out.sort(key=lambda r: (-r["assigned"], r["key"] is None, r["label"]))
+    return out
+
+
+def _handling_by_direct(user, period: Period, by: str) -> dict:
     group = _primary_units() if by == "unit" else _primary_people()
     key = group.c.unit_id if by == "unit" else group.c.user_id
     where = _incoming_where(user, period.start, period.end)
@@ -428,16 +617,7 @@ def handling_by(user, period: Period, by: str = "unit") -> list[dict]:
     histograms: dict = defaultdict(dict)
     for k, days, n in hist_rows:
         histograms[k][days] = n
-    if by == "unit":
-        names = _names(Unit, [r[0] for r in rows])
-        label = lambda k: names.get(k) or _("Not assigned")  # noqa: E731
-    else:
-        names = _names(User, [r[0] for r in rows], "full_name")
-        label = lambda k: names.get(k) or str(k)  # noqa: E731
-    out = [{"key": r[0], "label": label(r[0]), **_handling_row(tuple(r[1:]), histograms.get(r[0], {}))}
-           for r in rows]
-    out.sort(key=lambda r: (-r["assigned"], r["key"] is None, r["label"]))
-    return out
+    return {r[0]: (tuple(r[1:]), histograms.get(r[0], {})) for r in rows}
 
 
 # ---- the periodic report -----------------------------------------------------------------------
@@ -464,9 +644,10 @@ def _period_conditions(period: Period) -> dict:
 
 
 def _period_scope(period: Period) -> list:
-    """The letters the report can count: received by the end, not completed before the start."""
+    """The letters the report can count (with the end of the period, in _incoming_where): received in the
+    period, or not completed before its start."""
     done_on = sa.case((Document.status == "completed", StatHandling.completed_on), else_=None)
-    return [sa.or_(done_on.is_(None), done_on >= period.start)]
+    return [sa.or_(Document.received_date >= period.start, done_on.is_(None), done_on >= period.start)]
 
 
 def period_report(user, period: Period) -> list[dict]:
@@ -474,15 +655,21 @@ def period_report(user, period: Period) -> list[dict]:
     assigned) and a last row with key "total" (each letter once):
     [{"key", "label", "carried_over", "received", "completed", "completed_on_time", "completed_late",
       "in_progress", "overdue"}]"""
-    conds = _period_conditions(period)
-    columns = [sa.func.coalesce(sa.func.sum(sa.case((conds[f], 1), else_=0)), 0) for f in PERIOD_FIELDS]
-    where = [*_incoming_where(user, None, period.end), *_period_scope(period)]
-    pu = _primary_units()
-    join = Document.__table__.outerjoin(StatHandling, StatHandling.document_id == Document.id)
-    rows = db.session.execute(sa.select(pu.c.unit_id, *columns)
-                              .select_from(join.outerjoin(pu, pu.c.document_id == Document.id))
-                              .where(*where).group_by(pu.c.unit_id)).all()
-    total = db.session.execute(sa.select(*columns).select_from(join).where(*where)).one()
+    levels = _rollup_levels(user)
+    if levels is not None:
+        cells = _period_cells(levels, period)
+        rows = [(_id_key(k), *(v[f] for f in PERIOD_FIELDS)) for k, v in cells.items() if k != "*"]
+        total = tuple(cells["*"][f] for f in PERIOD_FIELDS) if "*" in cells else (0,) * len(PERIOD_FIELDS)
+    else:
+        conds = _period_conditions(period)
+        columns = [sa.func.coalesce(sa.func.sum(sa.case((conds[f], 1), else_=0)), 0) for f in PERIOD_FIELDS]
+        where = [*_incoming_where(user, None, period.end), *_period_scope(period)]
+        pu = _primary_units()
+        join = Document.__table__.outerjoin(StatHandling, StatHandling.document_id == Document.id)
+        rows = db.session.execute(sa.select(pu.c.unit_id, *columns)
+                                  .select_from(join.outerjoin(pu, pu.c.document_id == Document.id))
+                                  .where(*where).group_by(pu.c.unit_id)).all()
+        total = db.session.execute(sa.select(*columns).select_from(join).where(*where)).one()
     names = _names(Unit, [r[0] for r in rows])
     out = [{"key": r[0], "label": names.get(r[0]) or _("Not assigned"),
             **{f: int(v or 0) for f, v in zip(PERIOD_FIELDS, r[1:], strict=True)}} for r in rows
@@ -533,6 +720,14 @@ def _outgoing_by_year_type(user, years: set[int]) -> dict:
     """{(year, doc_type_id): count} of issued documents in these years."""
     if not years:
         return {}
+    levels = _rollup_levels(user)
+    if levels is not None:
+        counts: dict = defaultdict(int)
+        for ym, key, n, _e in _cell_sums(levels, "t", "outgoing", date(min(years), 1, 1), date(max(years), 12, 31),
+                                         StatCount.ym, StatCount.key):
+            if ym // 100 in years and n:
+                counts[(ym // 100, _id_key(key))] += int(n)
+        return dict(counts)
     year = _year_col(Document.issued_date)
     rows = db.session.execute(sa.select(year, Document.doc_type_id, sa.func.count(Document.id))
                               .where(*_outgoing_where(user, date(min(years), 1, 1), date(max(years), 12, 31)))
@@ -568,8 +763,7 @@ def directive10(user, year: int) -> dict:
                         "change_pct": _change(now, before) if before is not None else None,
                         "grew": before is not None and now > before})
     by_type.sort(key=lambda r: (-r["outgoing"], r["label"]))
-    electronic = db.session.scalar(sa.select(sa.func.count(Document.id)).where(
-        *_outgoing_where(user, date(year, 1, 1), date(year, 12, 31)), Document.medium == "electronic")) or 0
+    electronic = _totals(user, date(year, 1, 1), date(year, 12, 31))["electronic_outgoing"]
     return {"year": year, "baseline_year": baseline_year, "baseline_outgoing": baseline, "outgoing": outgoing,
             "change_pct": change, "target_pct": target,
             "on_track": None if target is None or change is None else change <= -target,

@@ -1,0 +1,1 @@
+"""Statistics: the data layer (service, counters, API) and the pages."""
