@@ -19,8 +19,10 @@ def size_name(n: int) -> str:
     return f"{n // 1_000_000}m" if n % 1_000_000 == 0 else f"{n // 1000}k"
 
 
-def database_url(kind: str, n: int, cache: Path, *, sqlite_stem: str, pg_stem: str) -> str:
-    """sqlite: `<cache>/<sqlite_stem>-sqlite-<n>.db`; postgresql: the database `<pg_stem><100k|1m>`."""
+def database_url(kind: str, n: int, cache: Path, *, sqlite_stem: str = "bench", pg_stem: str = "docflow_bench_") -> str:
+    """sqlite: `<cache>/<sqlite_stem>-sqlite-<n>.db`; postgresql: the database `<pg_stem><100k|1m>`.
+    The list, search and statistics benchmarks share one seeded database per backend and size (the
+    defaults): seeding a million documents takes minutes."""
     if kind == "sqlite":
         return f"sqlite:///{cache}/{sqlite_stem}-sqlite-{n}.db"
     return PG + f"{pg_stem}{size_name(n)}"

@@ -35,7 +35,7 @@ ROLES = ("leader", "clerk", "archivist", "specialist", "unit_head")
 
 
 def url_for_db(kind: str, n: int, cache: Path) -> str:
-    return database_url(kind, n, cache, sqlite_stem="lists", pg_stem="docflow_bench_")
+    return database_url(kind, n, cache)
 
 
 def prepare(kind: str, n: int, cache: Path) -> str:

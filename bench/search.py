@@ -7,8 +7,8 @@ Run from the project directory:
                                                 [--repeat 3] [--like-repeat 1] [--no-reindex]
                                                 [--cache /tmp/docflow-bench]
 
-For each database and size N it builds, or reuses (SQLite: <cache>/search-sqlite-N.db; PostgreSQL: the
-database docflow_bench_search_100k / _1m on 127.0.0.1:5432, user postgres, trust auth) a database made
+For each database and size N it builds, or reuses (SQLite: <cache>/bench-sqlite-N.db; PostgreSQL: the
+database docflow_bench_100k / _1m on 127.0.0.1:5432, user postgres, trust auth) a database made
 by `flask db upgrade` and `flask docflow seed --documents N --years 5` (the search index is written by
 the seed), adds a leader (unit VP, top secret) and a specialist (unit KT, normal clearance: they see the
 letters assigned to their unit, ~8% of them) with `flask docflow user add`, then in a fresh process:
@@ -77,7 +77,7 @@ CATEGORIES = ("common", "rare", "phrase", "prefix", "number-symbol", "filtered",
 
 
 def url_for_db(kind: str, n: int, cache: Path) -> str:
-    return database_url(kind, n, cache, sqlite_stem="search", pg_stem="docflow_bench_search_")
+    return database_url(kind, n, cache)
 
 
 def prepare(kind: str, n: int, cache: Path) -> str:
