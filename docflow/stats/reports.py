@@ -17,6 +17,7 @@ from docflow.auth.models import User
 from docflow.core import settings
 from docflow.extensions import db
 from docflow.registry.access import OFFICE_WIDE_ROLES
+from docflow.registry.models import Document
 from docflow.stats import service
 from docflow.stats.exports import Column, Row, Table
 from docflow.stats.forms import period_params
@@ -27,6 +28,8 @@ TOP_ISSUERS = 10
 #: years of the electronic-share and Directive-10 trends
 TREND_YEARS = 5
 NONE = "none"
+#: the drill-down's issuer_id for "the other senders" (those outside the top issuers)
+OTHER = "other"
 
 #: the drill-down filter of each volume grouping
 GROUP_FILTER = {"doc_type": "doc_type_id", "issuer": "issuer_id", "unit": "unit_id", "register": "register_id",
@@ -81,7 +84,7 @@ def volume_table(user, period: Period, group_by: str, *, directions=("incoming",
                                                                                           quarter=g["key"])
                 links.append(_drill(d, sub))
             elif group_by == "issuer" and g["key"] == "other":
-                links.append(None)  # the senders outside the top N: the drill-down names one issuer at a time
+                links.append(_drill(d, issuer_id=OTHER))  # the senders outside the top N (other_issuers)
             else:
                 links.append(_drill(d, **{GROUP_FILTER[group_by]: g["key"]}))
         rows.append(Row([g["label"], *(g[d] for d in directions)], links))
@@ -94,6 +97,17 @@ def volume_table(user, period: Period, group_by: str, *, directions=("incoming",
     return Table(name or f"volume-{group_by}", f"{_('Documents received and issued')} – {group_title(group_by)}"
                  if group_by != "channel" else f"{_('Documents issued')} – {group_title(group_by)}",
                  period.label, columns, rows, _params(period), note)
+
+
+def other_issuers(user, figure: str, period: Period, **filters):
+    """The drill-down of the volume page's "other senders" line, which service.drilldown() cannot name (it
+    filters one issuer at a time): the figure's documents whose sender is none of the top issuers
+    service.volume() names for this viewer and period (a sender not in the list included, as there)."""
+    groups = service.volume(user, period, "issuer", limit=TOP_ISSUERS)["groups"]
+    named = [g["key"] for g in groups if g["key"] not in (OTHER, None)]
+    stmt = service.drilldown(user, figure, period, **filters)
+    return stmt.where(sa.or_(Document.sender_org_id.is_(None), Document.sender_org_id.not_in(named))
+                      if named else sa.true())
 
 
 def electronic_table(user, period: Period) -> Table:

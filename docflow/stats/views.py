@@ -317,7 +317,9 @@ def _drill_filters(args) -> tuple[dict, dict]:
         raw = (args.get(name) or "").strip()
         if not raw:
             continue
-        if raw == reports.NONE:
+        if name == "issuer_id" and raw == reports.OTHER:
+            filters[name] = reports.OTHER
+        elif raw == reports.NONE:
             filters[name] = None
         elif raw.isdigit() and len(raw) <= 10 and int(raw) <= 2_147_483_647:
             filters[name] = int(raw)
@@ -353,7 +355,11 @@ def documents():
     errors.update(filter_errors)
     page = None
     if period is not None and not errors:
-        stmt = service.drilldown(current_user, figure, period, **filters)
+        if filters.get("issuer_id") == reports.OTHER:
+            rest = {k: v for k, v in filters.items() if k != "issuer_id"}
+            stmt = reports.other_issuers(current_user, figure, period, **rest)
+        else:
+            stmt = service.drilldown(current_user, figure, period, **filters)
         number = request.args.get("page", "1")
         number = int(number) if number.isdigit() and len(number) <= 6 else 1
         page = lists.paginate(stmt, page=number, per_page=DRILL_PER_PAGE)
@@ -372,7 +378,9 @@ def _filter_labels(filters: dict) -> list[tuple[str, str]]:
               "issuer_id": (Organization, "name", _("Issuer"))}
     out = []
     for key, value in filters.items():
-        if key in models:
+        if key == "issuer_id" and value == reports.OTHER:
+            out.append((_("Issuer"), _("Other senders")))
+        elif key in models:
             model, attr, label = models[key]
             row = db.session.get(model, value) if value is not None else None
             out.append((label, getattr(row, attr) if row is not None else _("none")))

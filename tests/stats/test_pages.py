@@ -161,6 +161,24 @@ def test_a_specialist_drilling_into_others_work_sees_nothing(as_user, users, fig
     assert drill_ids(leader, f"/stats/documents?figure=overdue_open&year={y}") == [ids["c"]]
 
 
+def test_the_other_senders_line_lists_its_documents(as_user, users, figures, monkeypatch):
+    from docflow.stats import reports
+
+    monkeypatch.setattr(reports, "TOP_ISSUERS", 1)
+    y, ids = figures["year"], figures["ids"]
+    client = as_user(users["leader"])
+    html = _html(client, f"/stats/?year={y}")
+    rows = {r["label"]: r for r in read_page(html).tables["volume-issuer"]}
+    assert set(rows) == {"Bộ Tài chính", "Other senders", "Total"}
+    assert rows["Bộ Tài chính"]["incoming"] == "3" and rows["Other senders"]["incoming"] == "5"
+    other = [href for href, _text in read_page(html).links if "issuer_id=other" in href]
+    assert len(other) == 1
+    # the Sở Nội vụ letters and those from senders not in the list
+    assert set(drill_ids(client, other[0])) == {ids["c"], ids["d"], ids["u"], ids["e"], ids["f"]}
+    spec = as_user(users["specialist"])
+    assert set(drill_ids(spec, other[0])) == {ids["u"]}
+
+
 # ---- periods and bad input ------------------------------------------------------------------------------
 
 def test_periods_month_quarter_year(as_user, users, figures):
