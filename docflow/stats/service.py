@@ -841,8 +841,9 @@ def _drill_filter(stmt, figure: str, name: str, value):
             col = OutgoingDocument.drafting_unit_id
             return stmt.where(col.is_(None) if value is None else col == value)
         primary = sa.select(Participant.document_id).where(Participant.role == "primary")
-        if value is None:
-            return stmt.where(Document.id.not_in(primary.where(Participant.unit_id.is_not(None))))
+        if value is None:  # the "not assigned" group: no primary handler, or one without a unit
+            return stmt.where(sa.or_(Document.id.not_in(primary),
+                                     Document.id.in_(primary.where(Participant.unit_id.is_(None)))))
         return stmt.where(Document.id.in_(primary.where(Participant.unit_id == value)))
     if name == "user_id":
         return stmt.where(Document.id.in_(sa.select(Participant.document_id).where(
