@@ -73,7 +73,7 @@ def volume_table(user, period: Period, group_by: str, *, directions=("incoming",
     label = {"month": _("Month"), "quarter": _("Quarter"), "doc_type": _("Document type"), "issuer": _("Issuer"),
              "unit": _("Unit"), "register": _("Register"), "medium": _("Medium"),
              "channel": _("Dispatch channel")}[group_by]
-    heads = {"incoming": _("Received"), "outgoing": _("Issued")}
+    heads = {"incoming": _("Received"), "outgoing": _("Issued documents")}
     columns = [Column("label", label, numeric=False)] + [Column(d, heads[d]) for d in directions]
     rows = []
     for g in data["groups"]:
@@ -113,7 +113,7 @@ def other_issuers(user, figure: str, period: Period, **filters):
 def electronic_table(user, period: Period) -> Table:
     data = service.electronic_share(user, TREND_YEARS, until_year=period.year)
     columns = [Column("year", _("Year"), numeric=False), Column("incoming", _("Received")),
-               Column("electronic_incoming", _("Received electronically")), Column("outgoing", _("Issued")),
+               Column("electronic_incoming", _("Received electronically")), Column("outgoing", _("Issued documents")),
                Column("electronic_outgoing", _("Issued electronically")),
                Column("share_pct", _("Electronic share (%)"), percent=True)]
     rows = []
@@ -227,7 +227,7 @@ def directive10_types_table(user, period: Period, data: dict | None = None) -> T
 
 def directive10_trend_table(user, period: Period, data: dict | None = None) -> Table:
     d = data or service.directive10(user, period.year)
-    columns = [Column("year", _("Year"), numeric=False), Column("outgoing", _("Issued"))]
+    columns = [Column("year", _("Year"), numeric=False), Column("outgoing", _("Issued documents"))]
     rows = [Row([str(t["year"]), t["outgoing"]], [None, _drill("outgoing", Period(t["year"]))])
             for t in d["trend"]]
     return Table("directive10-trend", _("Documents issued over five years"),
@@ -308,7 +308,7 @@ def build_report(kind: str, user, period: Period) -> Report:
         tables = [volume_table(user, period, g, directions=("outgoing",), name=f"outgoing-{g}",
                                data=volume if g == "month" else None)
                   for g in ("month", "doc_type", "unit", "medium", "channel")]
-        figures = [(_("Issued"), volume["totals"]["outgoing"], _drill("outgoing")),
+        figures = [(_("Issued documents"), volume["totals"]["outgoing"], _drill("outgoing")),
                    (_("Issued electronically"), volume["totals"]["electronic_outgoing"],
                     _drill("outgoing", medium="electronic"))]
     elif kind == "periodic":
@@ -323,7 +323,7 @@ def build_report(kind: str, user, period: Period) -> Report:
                    (_("Completed"), total.get("completed", 0), _drill("completed")),
                    (_("In progress"), total.get("in_progress", 0), _drill("in_progress")),
                    (_("Overdue"), total.get("overdue", 0), _drill("overdue")),
-                   (_("Issued"), volume["totals"]["outgoing"], _drill("outgoing"))]
+                   (_("Issued documents"), volume["totals"]["outgoing"], _drill("outgoing"))]
     else:
         raise KeyError(kind)
     return Report(kind, report_title(kind), period, agency, tables, figures)

@@ -37,7 +37,7 @@ STATUS_LABELS = {
     "issued": _l("Issued"),
 }
 FIGURE_LABELS = {
-    "incoming": _l("Received"), "outgoing": _l("Issued"), "assigned": _l("Assigned"),
+    "incoming": _l("Received"), "outgoing": _l("Issued documents"), "assigned": _l("Assigned"),
     "completed_on_time": _l("Completed on time"), "completed_late": _l("Completed late"),
     "open": _l("In progress"), "overdue_open": _l("Overdue"), "carried_over": _l("Carried over"),
     "received": _l("Received"), "completed": _l("Completed"), "in_progress": _l("In progress"),
@@ -68,7 +68,7 @@ def stats_volume_chart(volume: dict, chart_id: str) -> charts.Markup:
     return charts.bar_chart(_("Documents received and issued – %(period)s", period=volume["period"]["label"]),
                             [g["label"] for g in groups],
                             [charts.Series(_("Received"), [g["incoming"] for g in groups]),
-                             charts.Series(_("Issued"), [g["outgoing"] for g in groups])],
+                             charts.Series(_("Issued documents"), [g["outgoing"] for g in groups])],
                             chart_id=chart_id, height=240)
 
 
@@ -108,10 +108,11 @@ def chart_of(table: exports.Table, keys: list[str], kind: str = "bar", *, limit:
     categories, series = _series(table, keys)
     if not categories or not series:
         return None
-    if limit is not None and len(categories) > limit:
+    title = title or f"{table.title} ({table.subtitle})"
+    if limit is not None and len(categories) > limit:  # the table beside it has every line
         categories = categories[:limit]
         series = [charts.Series(s.name, list(s.values)[:limit]) for s in series]
-    title = title or f"{table.title} ({table.subtitle})"
+        title += " – " + _("the first %(n)s lines of the table", n=limit)
     chart_id = "chart-" + table.name
     if kind == "hbar":
         return charts.hbar_chart(title, categories, series, chart_id=chart_id)
@@ -267,12 +268,20 @@ def report_xlsx(kind: str):
         abort(404)
     form, period = _period_or_errors()
     if period is None:
-        raise ValidationFailed({f.name: f.errors for f in form if f.errors} or form.form_errors)
+        raise _refusal(form)
     rep = reports.build_report(kind, current_user, period)
     data = exports.to_xlsx(rep.tables, title=rep.title, agency=rep.agency, subtitle=period.label, one_sheet=True)
     return exports.xlsx_response(data, f"bao-cao-{kind}-{period.year}"
                                  + (f"-q{period.quarter}" if period.quarter else "")
                                  + (f"-{period.month:02d}" if period.month else ""))
+
+
+def _refusal(form) -> ValidationFailed:
+    """A download's bad period as a 422 naming the fields (the page shows the same errors on its form)."""
+    errors = {f.name: list(f.errors) for f in form if f.errors}
+    if form.form_errors:
+        errors["_schema"] = list(form.form_errors)
+    return ValidationFailed(errors or {"year": [_("Choose a year, a quarter or a month.")]})
 
 
 # ---- every table as CSV and XLSX ---------------------------------------------------------------
@@ -284,12 +293,12 @@ def _table_or_404(name: str) -> exports.Table:
         form = YearForm(request.args)
         year = form.chosen_year()
         if year is None:
-            raise ValidationFailed({"year": form.year.errors})
+            raise _refusal(form)
         period = Period(year)
     else:
         form, period = _period_or_errors()
         if period is None:
-            raise ValidationFailed({f.name: f.errors for f in form if f.errors} or form.form_errors)
+            raise _refusal(form)
     return reports.build(name, current_user, period)
 
 
