@@ -4,7 +4,7 @@ measured in-process with the Flask test client on a seeded database, for each ro
 Run from the project directory:
 
     nice .venv/bin/python bench/stats.py [--db sqlite|postgresql|both] [--documents 100000]
-                                         [--repeat 15] [--cache /tmp/docflow-bench]
+                                         [--repeat 15] [--roles leader,clerk,...] [--cache /tmp/docflow-bench]
 
 It builds (or reuses: the list and search benchmarks' databases, under --cache for SQLite; docflow_bench_100k,
 docflow_bench_1m ... on 127.0.0.1:5432 as user postgres) a database seeded with
@@ -97,7 +97,7 @@ def _line(samples: list[float]) -> str:
     return f"p50 {p50:7.1f}  p95 {p95:7.1f}  p99 {p99:7.1f} ms"
 
 
-def measure(url: str, repeat: int) -> None:
+def measure(url: str, repeat: int, roles=ROLES) -> None:
     os.environ["DATABASE_URL"] = url
     sys.path.insert(0, str(ROOT))
     from docflow import create_app
@@ -106,7 +106,7 @@ def measure(url: str, repeat: int) -> None:
     app.config["WTF_CSRF_ENABLED"] = False
     this_year = date.today().year
     worst = (0.0, "")
-    for role in ROLES:
+    for role in roles:
         client = app.test_client()
         r = client.post("/auth/login", data={"username": f"bench_stats_{role}", "password": PASSWORD})
         assert r.status_code == 302, (role, r.status_code)
@@ -146,10 +146,11 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "docflow-bench"))
+    parser.add_argument("--roles", default=",".join(ROLES), help="the roles to measure (comma-separated)")
     parser.add_argument("--measure-only", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure_only:
-        measure(args.measure_only, args.repeat)
+        measure(args.measure_only, args.repeat, args.roles.split(","))
         return
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
@@ -157,7 +158,8 @@ def main() -> None:
         url = prepare(kind, args.documents, cache)
         print(f"== {kind}, {args.documents} documents ({url})", flush=True)
         # a fresh process per database: the app binds its engine at start
-        subprocess.run([sys.executable, __file__, "--measure-only", url, "--repeat", str(args.repeat)], check=False)
+        subprocess.run([sys.executable, __file__, "--measure-only", url, "--repeat", str(args.repeat), "--roles",
+                        args.roles], check=False)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy import orm
 
 from docflow.auth.models import Unit, User
 from docflow.core import settings
@@ -171,17 +172,20 @@ def _outgoing_where(user, start: date | None = None, end: date | None = None) ->
     return conditions
 
 
-def _primary_units():
-    """(document_id, unit_id) once per unit of a document's primary handlers."""
-    return (sa.select(Participant.document_id, Participant.unit_id)
-            .where(Participant.role == "primary").distinct().subquery("primary_units"))
-
-
-def _primary_people():
-    """(document_id, user_id) once per person handling a document as primary."""
-    return (sa.select(Participant.document_id, Participant.user_id)
-            .where(Participant.role == "primary", Participant.user_id.is_not(None)).distinct()
-            .subquery("primary_people"))
+def _primary_join(by: str = "unit"):
+    """(participant alias, its unit or person column, the ON clause) joining each document to one row per
+    unit (by="unit") or person (by="person") handling it as primary: a second row of the same unit (a unit
+    and the person it handed the letter to) is left out by NOT EXISTS on the document's own participants
+    (an index look-up per row, where a DISTINCT subquery would be materialised and scanned per document)."""
+    p, p2 = orm.aliased(Participant), orm.aliased(Participant)
+    col, col2 = (p.unit_id, p2.unit_id) if by == "unit" else (p.user_id, p2.user_id)
+    # coalesce(): compared as an expression, so the database looks the rows up by document, not by unit
+    earlier = sa.exists().where(p2.document_id == p.document_id, p2.role == "primary",
+                                sa.func.coalesce(col2, 0) == sa.func.coalesce(col, 0), p2.id < p.id)
+    on = sa.and_(p.document_id == Document.id, p.role == "primary", ~earlier)
+    if by == "person":
+        on = sa.and_(on, p.user_id.is_not(None))
+    return p, col, on
 
 
 def _month_col(col):
@@ -376,10 +380,9 @@ def _volume_counts(user, start: date, end: date, group_by: str) -> tuple[dict, d
         col = Document.sender_org_id
         incoming = dict(db.session.execute(sa.select(col, count).where(*inc_where).group_by(col)).all())
     elif group_by == "unit":
-        pu = _primary_units()
+        p, col, on = _primary_join("unit")
         incoming = dict(db.session.execute(
-            sa.select(pu.c.unit_id, distinct).select_from(Document)
-            .outerjoin(pu, pu.c.document_id == Document.id).where(*inc_where).group_by(pu.c.unit_id)).all())
+            sa.select(col, count).select_from(Document).outerjoin(p, on).where(*inc_where).group_by(col)).all())
         col = OutgoingDocument.drafting_unit_id
         outgoing = dict(db.session.execute(sa.select(col, count).where(*out_where).group_by(col)).all())
     elif group_by == "channel":
@@ -602,12 +605,10 @@ def handling_by(user, period: Period, by: str = "unit") -> list[dict]:
 
 
 def _handling_by_direct(user, period: Period, by: str) -> dict:
-    group = _primary_units() if by == "unit" else _primary_people()
-    key = group.c.unit_id if by == "unit" else group.c.user_id
+    p, key, on = _primary_join(by)
     where = _incoming_where(user, period.start, period.end)
-    join = Document.__table__.outerjoin(StatHandling, StatHandling.document_id == Document.id)
-    join = join.outerjoin(group, group.c.document_id == Document.id) if by == "unit" else join.join(
-        group, group.c.document_id == Document.id)
+    join = orm.outerjoin(Document, StatHandling, StatHandling.document_id == Document.id)
+    join = orm.outerjoin(join, p, on) if by == "unit" else orm.join(join, p, on)
     rows = db.session.execute(sa.select(key, *_handling_columns(today())).select_from(join).where(*where)
                               .group_by(key)).all()
     hist_rows = db.session.execute(
@@ -664,11 +665,10 @@ def period_report(user, period: Period) -> list[dict]:
         conds = _period_conditions(period)
         columns = [sa.func.coalesce(sa.func.sum(sa.case((conds[f], 1), else_=0)), 0) for f in PERIOD_FIELDS]
         where = [*_incoming_where(user, None, period.end), *_period_scope(period)]
-        pu = _primary_units()
-        join = Document.__table__.outerjoin(StatHandling, StatHandling.document_id == Document.id)
-        rows = db.session.execute(sa.select(pu.c.unit_id, *columns)
-                                  .select_from(join.outerjoin(pu, pu.c.document_id == Document.id))
-                                  .where(*where).group_by(pu.c.unit_id)).all()
+        p, col, on = _primary_join("unit")
+        join = orm.outerjoin(Document, StatHandling, StatHandling.document_id == Document.id)
+        rows = db.session.execute(sa.select(col, *columns).select_from(orm.outerjoin(join, p, on))
+                                  .where(*where).group_by(col)).all()
         total = db.session.execute(sa.select(*columns).select_from(join).where(*where)).one()
     names = _names(Unit, [r[0] for r in rows])
     out = [{"key": r[0], "label": names.get(r[0]) or _("Not assigned"),
