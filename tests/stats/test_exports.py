@@ -10,23 +10,7 @@ from openpyxl import load_workbook
 
 from docflow.stats import charts
 from docflow.stats.exports import CSV_HEADER_LINE, Column, Row, Table, to_csv, to_xlsx
-from tests.conftest import login
-from tests.stats.office_figures import build, read_page
-
-
-@pytest.fixture
-def figures(db, users, make_user):
-    return build(db, users, make_user)
-
-
-@pytest.fixture
-def as_user(app):
-    def do(user):
-        client = app.test_client()
-        login(client, user.username)
-        return client
-
-    return do
+from tests.stats.office_figures import read_page
 
 
 def _number(text):

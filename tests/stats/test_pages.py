@@ -11,22 +11,7 @@ import sqlalchemy as sa
 
 from docflow.registry.models import Document
 from tests.conftest import login
-from tests.stats.office_figures import build, drill_ids, read_page, visible_ids
-
-
-@pytest.fixture
-def figures(db, users, make_user):
-    return build(db, users, make_user)
-
-
-@pytest.fixture
-def as_user(app):
-    def do(user):
-        client = app.test_client()
-        login(client, user.username)
-        return client
-
-    return do
+from tests.stats.office_figures import drill_ids, read_page, visible_ids
 
 
 def _html(client, path: str) -> str:
