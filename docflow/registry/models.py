@@ -178,5 +178,7 @@ class Attachment(db.Model):
     text_status: Mapped[str] = mapped_column(sa.String(10), default="pending")
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    #: set when an approved disposition destroyed the file (7/9): the bytes are gone, the row is the record
+    destroyed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
 
     document: Mapped[Document] = relationship(back_populates="attachments")
