@@ -180,3 +180,43 @@ def _after_transaction_end(session: Session, transaction) -> None:
         if not _referenced(session, sha):
             _unlink(path)
             log.info("removed %s: its transaction did not commit", path)
+
+
+# ---- files removed when their transaction commits (an approved disposition, 7/9) -----------------
+
+_REMOVE_KEY = "docflow_files_to_remove"
+
+
+def remove_after_commit(session: Session, sha256: str) -> None:
+    """Remove the stored content `sha256` once the session's transaction commits, unless a live
+    attachment (not destroyed) still points at it then; a rollback removes nothing."""
+    session.info.setdefault(_REMOVE_KEY, []).append((str(path_for(sha256)), sha256))
+
+
+def _referenced_live(session: Session, sha256: str) -> bool:
+    try:
+        bind = session.get_bind(mapper=Attachment)
+        with bind.connect() as conn:
+            found = conn.execute(sa.select(Attachment.id).where(Attachment.sha256 == sha256,
+                                                                Attachment.destroyed_at.is_(None)).limit(1)).first()
+            conn.rollback()
+        return found is not None
+    except Exception:  # pragma: no cover - if we cannot tell, keep the file
+        log.warning("could not check live references to %s; keeping the file", sha256, exc_info=True)
+        return True
+
+
+@event.listens_for(Session, "after_commit")
+def _remove_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    for path, sha in session.info.pop(_REMOVE_KEY, None) or ():
+        if not _referenced_live(session, sha):
+            _unlink(path)
+            log.info("removed %s: its attachments were destroyed", path)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_removals(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_REMOVE_KEY, None)
