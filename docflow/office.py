@@ -1,6 +1,7 @@
 """Setting up an office: the reference data every feature needs before the first letter. It sits
 above the features (like the CLI and the demo) and may call any of them."""
 
+from docflow.archive.services import seed_retention
 from docflow.core import calendar, settings
 from docflow.core.timeutil import today
 from docflow.outgoing.workflows import ensure_default_workflow
@@ -20,4 +21,6 @@ def init_office(org_name: str | None, org_abbr: str | None, org_code: str | None
     ensure_default_workflow()
     year = today().year
     holiday_years = calendar.preload_holidays([year, year + 1])
-    return {"types_added": added, "registers": len(registers), "holiday_years": holiday_years}
+    retention_added = seed_retention()
+    return {"types_added": added, "registers": len(registers), "holiday_years": holiday_years,
+            "retention_added": retention_added}

@@ -10,6 +10,7 @@ from docflow import jobs
 from docflow.extensions import db
 from docflow.registry import access
 from docflow.registry import attachments as service
+from docflow.registry.views import refuse_destroyed
 
 blp = Blueprint("api_attachments", __name__, description="Attachments of documents")
 
@@ -46,7 +47,12 @@ def upload(files, doc_id):
 @blp.doc(responses={"200": {"description": "The file's bytes, as a download",
                             "content": {"application/octet-stream": {"schema": {"type": "string",
                                                                                 "format": "binary"}}}},
-                    "404": {"description": "No such file, or its document is not visible to you"}})
+                    "404": {"description": "No such file, or its document is not visible to you"},
+                    "410": {"description": "The file was destroyed under an approved disposition (its record "
+                                           "is kept)"}})
 def download(attachment_id):
-    """Download a file; answers 404 when its document is not visible to the caller."""
-    return service.download_response(service.get_visible_attachment_or_404(current_user, attachment_id))
+    """Download a file; answers 404 when its document is not visible to the caller, 410 when the file
+    was destroyed with its dossier."""
+    att = service.get_visible_attachment_or_404(current_user, attachment_id)
+    refuse_destroyed(att)
+    return service.download_response(att)

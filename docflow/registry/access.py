@@ -12,6 +12,8 @@ one. Every list, detail, search, count, export and download goes through here.
   document they take part in.
 - A unit head sees documents in which their unit, or a person of their unit, takes part.
 - A specialist sees documents in which they take part, or which are assigned to their unit as a unit.
+- Anyone sees, within their clearance, the documents of an archived dossier lent to them (a loan in
+  state `lent`) while it is lent.
 """
 
 import sqlalchemy as sa
@@ -47,6 +49,17 @@ def _participation(user: User):
     return sa.select(Participant.document_id).where(sa.or_(*conditions))
 
 
+#: the archive's tables, named here without importing the archive (a wing above the registry)
+_LOANS = sa.table("loans", sa.column("dossier_id"), sa.column("borrower_id"), sa.column("state"))
+_FILED = sa.table("dossier_documents", sa.column("dossier_id"), sa.column("document_id"))
+
+
+def _lent_to(user: User):
+    """Documents filed in a dossier the archive has lent to the user (a loan in state `lent`, 7/9)."""
+    return (sa.select(_FILED.c.document_id).join(_LOANS, _LOANS.c.dossier_id == _FILED.c.dossier_id)
+            .where(_LOANS.c.borrower_id == user.id, _LOANS.c.state == "lent"))
+
+
 def _flow_visible(direction: str):
     """One flow's office-wide condition; None when the flow shows every document office-wide."""
     mapper = Document.__mapper__.polymorphic_map.get(direction)
@@ -68,7 +81,9 @@ def visible_filter(user: User, direction: str | None = None):
             return sa.and_(cleared, sa.or_(_office_wide(), mine))
         flow = _flow_visible(direction)
         return cleared if flow is None else sa.and_(cleared, sa.or_(flow, mine))
-    return sa.and_(cleared, mine)
+    # a borrower sees the documents of a dossier lent to them, within their clearance (the office-wide
+    # roles above already see them all)
+    return sa.and_(cleared, sa.or_(mine, Document.id.in_(_lent_to(user))))
 
 
 def visible_documents(user: User, direction: str | None = None):
