@@ -401,6 +401,7 @@ def test_unexpected_error_is_500_problem(app, api, users, monkeypatch):
     assert body["title"] == "Internal Server Error"
 
 
+@pytest.mark.fresh_app
 def test_unexpected_error_in_a_new_route_is_500_problem(app, api, users):
     @app.route("/api/v1/_boom")
     def boom():
@@ -478,6 +479,7 @@ def test_out_of_range_ids_are_404_or_422_not_500(api, users, office):
     assert_problem(caller.get("/users?page=" + "9" * 20), 422)
 
 
+@pytest.mark.fresh_app
 def test_database_refusing_a_value_is_422(app, api, users):
     """The safety net behind validation: the database refusing a value is the client's 422, not a 500."""
 

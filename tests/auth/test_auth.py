@@ -277,6 +277,7 @@ def test_security_headers_on_every_response(client, path):
     response.close()
 
 
+@pytest.mark.fresh_app
 def test_security_headers_on_error_pages(app, client):
     @app.route("/boom-page")
     def boom_page():
