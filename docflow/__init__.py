@@ -163,6 +163,7 @@ def _register_blueprints(app: Flask) -> None:
     # the blueprints, loaded by the factory once the extensions are bound (see create_app)
     from docflow.admin.views import bp as admin_bp
     from docflow.api import init_api
+    from docflow.archive.views import bp as archive_bp
     from docflow.auth.views import bp as auth_bp
     from docflow.incoming.report_views import bp as books_bp
     from docflow.incoming.views import bp as incoming_bp
@@ -183,6 +184,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(outgoing_bp)
     app.register_blueprint(outbooks_bp)
     app.register_blueprint(stats_bp)
+    app.register_blueprint(archive_bp)
     init_api(app)
 
 
