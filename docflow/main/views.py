@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from docflow.archive import dashboard as archive
 from docflow.core.timeutil import today
 from docflow.extensions import db
 from docflow.incoming import services as incoming
@@ -79,7 +80,8 @@ def stats_summary(user) -> dict:
 def dashboard():
     return render_template("main/dashboard.html", cards={**incoming_cards(current_user),
                                                          **outgoing_cards(current_user)},
-                           stats=stats_summary(current_user))
+                           stats=stats_summary(current_user), archive=archive.dashboard_counts(current_user),
+                           archive_link=archive.link)
 
 
 @bp.route("/favicon.ico")

@@ -23,6 +23,8 @@ from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 
+from docflow.archive.models import Dossier, DossierDocument
+from docflow.archive.rules import dossier_filter
 from docflow.core.enums import CLEARANCES, DIRECTION_LABELS, DIRECTIONS, URGENCIES
 from docflow.core.errors import ValidationFailed
 from docflow.core.text import bad_text_reason, fold, like_escape
@@ -40,6 +42,8 @@ DATE_INDEX = "ix_documents_search_date"
 WALK_MIN, WALK_ROWS = 2_000, 5_000
 #: rows read to count and facet a result set; beyond it the total says "more than CAP"
 CAP = 10_000
+#: the dossier facet lists the dossiers holding most of the (first CAP + 1) matching documents
+DOSSIER_FACET = 20
 MAX_QUERY = 500
 MAX_TERMS = 24
 SORTS = ("relevance", "date")
@@ -308,6 +312,7 @@ class SearchArgs(Schema):
     unit = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
     register = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
     year = fields.Int(validate=validate.Range(min=1900, max=2999))
+    dossier = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
     sort = fields.Str(load_default="relevance", validate=validate.OneOf(SORTS))
     page = fields.Int(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     per_page = fields.Int(load_default=20, validate=validate.Range(min=1, max=200))
@@ -331,7 +336,10 @@ def _between(column, low: date | None, high: date | None) -> list:
     return ([column >= low] if low else []) + ([column <= high] if high else [])
 
 
-def filters(args: dict) -> list:
+def filters(args: dict, user=None) -> list:
+    """The filters' conditions on Document. `dossier`: the documents filed in that dossier, a semi-join on
+    dossier_documents (its primary key starts with dossier_id); with a `user`, only a dossier whose
+    metadata the user may see (archive/rules.dossier_filter), so another dossier's contents are not told."""
     conds = []
     if args.get("direction"):
         conds.append(Document.direction == args["direction"])
@@ -354,6 +362,12 @@ def filters(args: dict) -> list:
         conds.append(Document.register_id == args["register"])
     if args.get("unit"):
         conds.append(Document.id.in_(sa.select(Participant.document_id).where(Participant.unit_id == args["unit"])))
+    if args.get("dossier"):
+        filed = sa.select(DossierDocument.document_id).where(DossierDocument.dossier_id == args["dossier"])
+        if user is not None:
+            filed = filed.where(DossierDocument.dossier_id.in_(
+                sa.select(Dossier.id).where(Dossier.id == args["dossier"], dossier_filter(user))))
+        conds.append(Document.id.in_(filed))
     return conds
 
 
@@ -380,11 +394,37 @@ def _statement(user, parsed: Parsed, args: dict, columns, ranked: bool):
     if parsed:
         hits = _matches(parsed, ranked)
         stmt = stmt.join(hits, hits.c.id == Document.id)
-    return stmt.where(visible_filter(user), *filters(args)), hits
+    return stmt.where(visible_filter(user), *filters(args, user)), hits
 
 
-def _facets(rows) -> dict:
-    """rows: (doc_type_id, direction, year, status, count)."""
+def _counted(user, stmt):
+    """The count and the facets in one statement, over at most CAP + 1 matching rows (a CTE read twice, so
+    materialized once by both engines): rows (doc_type_id, direction, year, status, None, n) grouped by the
+    filter columns, and (None, None, None, None, dossier_id, n) for each dossier (one the user may see) the
+    capped rows are filed in, through the index (document_id, dossier_id) of dossier_documents."""
+    capped = stmt.limit(CAP + 1).cte("capped")
+    cols = [capped.c.doc_type_id, capped.c.direction, capped.c.year, capped.c.status]
+    counts = sa.select(*cols, sa.cast(sa.null(), sa.Integer).label("dossier_id"), sa.func.count()).group_by(*cols)
+    filed = (sa.select(sa.null(), sa.null(), sa.null(), sa.null(), DossierDocument.dossier_id, sa.func.count())
+             .select_from(capped).join(DossierDocument, DossierDocument.document_id == capped.c.id)
+             .join(Dossier, Dossier.id == DossierDocument.dossier_id).where(dossier_filter(user))
+             .group_by(DossierDocument.dossier_id))
+    rows = db.session.execute(sa.union_all(counts, filed)).all()
+    return [r[:4] + r[5:] for r in rows if r[4] is None], {r[4]: r[5] for r in rows if r[4] is not None}
+
+
+def _dossier_facet(filed: dict) -> list[dict]:
+    """The DOSSIER_FACET dossiers holding most of the matching documents: {key: id, label, count}."""
+    top = sorted(filed.items(), key=lambda kv: (-kv[1], kv[0]))[:DOSSIER_FACET]
+    if not top:
+        return []
+    dossiers = {d.id: d for d in db.session.scalars(sa.select(Dossier).where(Dossier.id.in_([k for k, _n in top])))}
+    return [{"key": k, "label": f"{dossiers[k].code} · {dossiers[k].title}", "count": n}
+            for k, n in top if k in dossiers]
+
+
+def _facets(rows, filed: dict | None = None) -> dict:
+    """rows: (doc_type_id, direction, year, status, count); filed: {dossier_id: count}."""
     counts = {"doc_type": {}, "direction": {}, "year": {}, "status": {}}
     for doc_type_id, direction, year, status, n in rows:
         for name, key in (("doc_type", doc_type_id), ("direction", direction), ("year", year), ("status", status)):
@@ -404,6 +444,7 @@ def _facets(rows) -> dict:
         "direction": listed("direction", lambda k: DIRECTION_LABELS.get(k, k)),
         "year": sorted(listed("year", str), key=lambda f: -f["key"]),
         "status": listed("status", lambda k: STATUS_LABELS.get(k, k)),
+        "dossier": _dossier_facet(filed or {}),
     }
 
 
@@ -419,7 +460,7 @@ def ordered(user, parsed: Parsed, args: dict, ranked: bool, large: bool = False)
         # SQLite would rather start from a small IN list (a specialist's documents) and probe the engine for
         # each of them: INDEXED BY makes it walk the date order (ORDER BY satisfied, stopped by the LIMIT)
         text = [_match_probe(parsed)] if parsed else []
-        return (sa.select(Document).where(visible_filter(user), *filters(args), *text)
+        return (sa.select(Document).where(visible_filter(user), *filters(args, user), *text)
                 .with_hint(Document, f"INDEXED BY {DATE_INDEX}", "sqlite").order_by(*order))
     stmt, hits = _statement(user, parsed, args, [Document], ranked)
     if ranked and hits is not None:
@@ -445,11 +486,9 @@ def _walk_date_index(parsed: Parsed, total: int, exact: bool, end: int) -> bool:
 def search(user, args: dict) -> Result:
     parsed = parse(args.get("q"))
     page, per_page = args.get("page", 1), args.get("per_page", 20)
-    stmt, _hits = _statement(user, parsed, args, [Document.doc_type_id, Document.direction, Document.year,
-                                                   Document.status], ranked=False)
-    # the count and the facets in one statement, over at most CAP + 1 matching rows, grouped in the database
-    capped = stmt.limit(CAP + 1).subquery("capped")
-    rows = db.session.execute(sa.select(*capped.c, sa.func.count()).group_by(*capped.c)).all()
+    stmt, _hits = _statement(user, parsed, args, [Document.id, Document.doc_type_id, Document.direction,
+                                                   Document.year, Document.status], ranked=False)
+    rows, filed = _counted(user, stmt)
     found = sum(row[-1] for row in rows)
     exact = found <= CAP
     total = min(found, CAP)
@@ -460,7 +499,7 @@ def search(user, args: dict) -> Result:
         items = list(db.session.scalars(ordered(user, parsed, args, ranked, large=large)
                                         .offset((page - 1) * per_page).limit(per_page)).unique())
     return Result(items=items, snippets=snippets(parsed, items), total=total, total_exact=exact,
-                  facets=_facets(rows), facets_exact=exact, page=page, per_page=per_page,
+                  facets=_facets(rows, filed), facets_exact=exact, page=page, per_page=per_page,
                   sort="relevance" if ranked else "date", parsed=parsed)
 
 

@@ -9,6 +9,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from docflow.archive.models import Dossier
+from docflow.archive.rules import may_see_dossier
 from docflow.core.enums import CLEARANCE_LABELS, DIRECTION_LABELS, URGENCY_LABELS
 from docflow.core.errors import ValidationFailed
 from docflow.core.text import bad_text_reason
@@ -23,7 +25,7 @@ bp = Blueprint("search", __name__, url_prefix="/search")
 
 #: the query-string keys a saved search or a facet link keeps
 KEYS = ("q", "direction", "doc_type", "sender", "from", "to", "received_from", "received_to", "issued_from",
-        "issued_to", "urgency", "confidentiality", "status", "unit", "register", "year", "sort")
+        "issued_to", "urgency", "confidentiality", "status", "unit", "register", "year", "dossier", "sort")
 EXPORT_LIMIT = 50_000
 MAX_SAVED = 50
 
@@ -52,6 +54,11 @@ def results():
     doc_types = db.session.scalars(sa.select(DocType).where(DocType.is_active.is_(True))
                                    .order_by(DocType.sort_order, DocType.name)).all()
 
+    # the dossier the results are limited to, named above them (only one the user may see)
+    dossier_id = raw.get("dossier", "")
+    dossier = db.session.get(Dossier, int(dossier_id)) if dossier_id.isdigit() and len(dossier_id) < 10 else None
+    dossier = dossier if may_see_dossier(current_user, dossier) else None
+
     def link(**changes) -> str:
         params = {**raw, **changes}
         return url_for("search.results") + "?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
@@ -59,7 +66,7 @@ def results():
     return render_template("search/results.html", raw=raw, result=result, errors=errors, saved=saved,
                            doc_types=doc_types, link=link, detail_url=detail_url, statuses=query.STATUS_LABELS,
                            directions=DIRECTION_LABELS, urgencies=URGENCY_LABELS, clearances=CLEARANCE_LABELS,
-                           query_string=urlencode(raw))
+                           query_string=urlencode(raw), dossier=dossier)
 
 
 @bp.route("/saved", methods=["POST"])
