@@ -193,30 +193,44 @@ def remove_after_commit(session: Session, sha256: str) -> None:
     session.info.setdefault(_REMOVE_KEY, []).append((str(path_for(sha256)), sha256))
 
 
-def _referenced_live(session: Session, sha256: str) -> bool:
+def _live_contents(session: Session, shas: set[str]) -> set[str]:
+    """Which of these contents a live (not destroyed) attachment still points at, read on a connection
+    of its own; all of them when that cannot be told (a file kept is an orphan, never a loss)."""
     try:
         bind = session.get_bind(mapper=Attachment)
         with bind.connect() as conn:
-            found = conn.execute(sa.select(Attachment.id).where(Attachment.sha256 == sha256,
-                                                                Attachment.destroyed_at.is_(None)).limit(1)).first()
+            found = set(conn.execute(sa.select(Attachment.sha256).where(Attachment.sha256.in_(sorted(shas)),
+                                                                        Attachment.destroyed_at.is_(None)))
+                        .scalars())
             conn.rollback()
-        return found is not None
-    except Exception:  # pragma: no cover - if we cannot tell, keep the file
-        log.warning("could not check live references to %s; keeping the file", sha256, exc_info=True)
-        return True
+        return found
+    except Exception:  # pragma: no cover
+        log.warning("could not check live references; keeping the files", exc_info=True)
+        return set(shas)
 
 
 @event.listens_for(Session, "after_commit")
-def _remove_after_commit(session: Session) -> None:
+def _removals_committed(session: Session) -> None:
     if session.in_nested_transaction():
         return
-    for path, sha in session.info.pop(_REMOVE_KEY, None) or ():
-        if not _referenced_live(session, sha):
+    committed = session.info.pop(_REMOVE_KEY, None)
+    if committed:
+        session.info[_REMOVE_KEY + "_committed"] = committed
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _remove_committed(session: Session, transaction) -> None:
+    """Once the outermost transaction is over and its connection given back (the check reads on a
+    connection of its own): the removals of a committed transaction happen, a rolled back one's are
+    forgotten."""
+    if transaction.parent is not None:
+        return
+    session.info.pop(_REMOVE_KEY, None)
+    pending = session.info.pop(_REMOVE_KEY + "_committed", None)
+    if not pending:
+        return
+    live = _live_contents(session, {sha for _path, sha in pending})
+    for path, sha in pending:
+        if sha not in live:
             _unlink(path)
             log.info("removed %s: its attachments were destroyed", path)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_removals(session: Session, previous_transaction) -> None:
-    if previous_transaction.parent is None:
-        session.info.pop(_REMOVE_KEY, None)
