@@ -34,7 +34,7 @@ from docflow.core.timeutil import today
 from docflow.core.values import get_by_id
 from docflow.core.views import apply_errors, saving
 from docflow.extensions import db
-from docflow.registry.access import visible_filter
+from docflow.registry.access import get_visible_or_404, visible_filter
 from docflow.registry.books import display
 from docflow.registry.models import Document
 
@@ -618,8 +618,6 @@ def _document_url(doc: Document) -> str:
 @login_required
 def file_document(document_id: int):
     """The "file into dossier" form of a document's page."""
-    from docflow.registry.access import get_visible_or_404
-
     doc = get_visible_or_404(current_user, document_id)
     form = f.FileForm(prefix="file")
     if not form.validate_on_submit():

@@ -438,3 +438,48 @@ def test_the_work_queue(as_user, users, archive, db):
     assert 'id="nav-archive"' in page
     spec_page = _html(as_user(users["specialist"]), "/archive/")
     assert f'data-id="{archive["docs"]["c"]}"' not in spec_page
+
+
+@pytest.mark.parametrize("role", ["archivist", "leader"])
+def test_junk_on_every_archive_page_with_real_records_is_never_a_500(app, users, archive, db, role):
+    """Every archive route, with the ids of real records (a closed dossier on a transfer list, a loan,
+    a keep-back and a destruction proposal waiting), junk query strings and junk forms."""
+    from docflow.archive import services
+    from tests.test_no_500 import HUGE, HUGE_QUERY, JUNK_FORM, JUNK_QUERY
+
+    t = today()
+    archivist = users["archivist"]
+    dossier = db.session.get(Dossier, archive["dossier"])
+    services.close_dossier(dossier, {"end_date": t}, actor=archivist)
+    kb = services.request_keep_back(dossier, reason="Còn dùng", until=t + timedelta(days=30), actor=archivist)
+    transfer = services.create_transfer([dossier.id], actor=archivist)
+    old = services.create_dossier({"code": "03.KT", "title": "Hồ sơ cũ", "year": 2001, "retention_years": 5,
+                                   "start_date": date(2001, 1, 2)}, actor=archivist)
+    services.close_dossier(old, {"end_date": date(2001, 12, 1)}, actor=archivist)
+    services.transfer_dossier(old, actor=archivist, box="A", shelf="B")
+    loan = services.request_loan(old, reason="Tra cứu", due_date=t + timedelta(days=3), actor=users["specialist"])
+    disposition = services.propose_disposition([old.id], reason="Hết hạn", actor=archivist)
+    db.session.commit()
+    ids = {"dossier_id": dossier.id, "document_id": archive["docs"]["a"], "transfer_id": transfer.id,
+           "loan_id": loan.id, "kb_id": kb.id, "disposition_id": disposition.id, "year": t.year}
+    client = app.test_client()
+    login(client, users[role].username)
+    junk_form = {**JUNK_FORM, **{f"{p}-{k}": v for p in ("close", "add", "move", "loan", "keep_back", "transfer",
+                                                          "dossier", "heading", "copy", "retention", "approve",
+                                                          "accept", "disposition", "file")
+                                 for k, v in JUNK_FORM.items()}}
+    failures = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("archive."):
+            continue
+        path = rule.rule
+        for arg in rule.arguments:
+            path = path.replace(f"<int:{arg}>", str(ids[arg]))
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            variants = ([{"query_string": JUNK_QUERY}, {"query_string": HUGE_QUERY}] if method == "GET" else
+                        [{"data": junk_form}, {"data": {k: HUGE for k in junk_form}}])
+            for variant in variants:
+                response = client.open(path, method=method, **variant)
+                if response.status_code >= 500:
+                    failures.append((method, path, sorted(variant)))
+    assert not failures, failures
