@@ -136,7 +136,8 @@ class DossierCreateSchema(Schema):
     code = fields.Str(required=True, metadata={"description": "file number and symbol, e.g. 01.TCCB"})
     title = fields.Str(required=True)
     year = fields.Int(load_default=None)
-    unit_id = fields.Raw(load_default=None, metadata={"description": "default: the caller's unit"})
+    unit_id = fields.Raw(allow_none=True, metadata={"description": "default (when absent): the caller's unit; "
+                                                                   "null: none"})
     retention_years = fields.Int(allow_none=True, metadata={"description": "null = permanent (Vĩnh viễn)"})
     retention_id = fields.Raw(load_default=None, metadata={"description": "a row of the retention table instead"})
     keeper_id = fields.Raw(load_default=None, metadata={"description": "default: the caller"})

@@ -433,7 +433,7 @@ def create_dossier(data: dict, *, actor) -> Dossier:
     actor), medium, start_date (default today), description."""
     _require(rules.may_create_dossier(actor), False)
     errors: dict = {}
-    if "retention_years" not in data and "retention_id" not in data:
+    if "retention_years" not in data and data.get("retention_id") in (None, ""):
         add_error(errors, "retention_years", _("This field is required."))
     fields = _clean_dossier(data, errors)
     fields.setdefault("year", None)
