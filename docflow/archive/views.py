@@ -46,8 +46,9 @@ BOOK_ROWS = 500
 #: documents offered in a "add a document" select box, and dossiers in a "file into" one
 CHOICES_LIMIT = 200
 
-STATUS_LABELS = {"planned": _l("Planned"), "open": _l("Open"), "closed": _l("Closed"), "archived": _l("Archived"),
-                 "destroyed": _l("Destroyed")}
+#: a dossier's status ("Open" and "Closed" alone already mean other things in the catalogue)
+STATUS_LABELS = {"planned": _l("Planned"), "open": _l("Open for filing"), "closed": _l("Ended"),
+                 "archived": _l("Archived"), "destroyed": _l("Destroyed")}
 LOAN_STATE_LABELS = {"requested": _l("Requested"), "approved": _l("Approved"), "lent": _l("Lent"),
                      "returned": _l("Returned"), "refused": _l("Refused"), "overdue": _l("Overdue")}
 DECISION_LABELS = {"proposed": _l("Awaiting decision"), "approved": _l("Approved"), "refused": _l("Refused")}
