@@ -66,6 +66,11 @@ def archive_status_label(status: str) -> str:
 
 
 @bp.app_template_global()
+def archive_medium_label(medium: str) -> str:
+    return next((str(c.label) for c in f.medium_choices() if c.value == medium), medium or "")
+
+
+@bp.app_template_global()
 def archive_cell(value) -> str:
     """A sheet's cell as the page shows it (dates dd/mm/yyyy), as the XLSX holds it."""
     return display(value)
