@@ -79,8 +79,8 @@ def _busiest_unit(url: str) -> str:
     return code or "BENCH"
 
 
-def prepare(kind: str, n: int, cache: Path) -> str:
-    url = database_url(kind, n, cache)
+def prepare(kind: str, n: int, cache: Path, pg_stem: str = "docflow_bench_") -> str:
+    url = database_url(kind, n, cache, pg_stem=pg_stem)
     seeded(url, n)
     _backfill(url)
     unit = _busiest_unit(url)
@@ -147,6 +147,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "docflow-bench"))
     parser.add_argument("--roles", default=",".join(ROLES), help="the roles to measure (comma-separated)")
+    parser.add_argument("--pg-stem", default="docflow_bench_",
+                        help="the PostgreSQL database's name before its size (docflow_bench_ -> docflow_bench_100k)")
     parser.add_argument("--measure-only", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure_only:
@@ -155,7 +157,7 @@ def main() -> None:
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     for kind in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
-        url = prepare(kind, args.documents, cache)
+        url = prepare(kind, args.documents, cache, args.pg_stem)
         print(f"== {kind}, {args.documents} documents ({url})", flush=True)
         # a fresh process per database: the app binds its engine at start
         subprocess.run([sys.executable, __file__, "--measure-only", url, "--repeat", str(args.repeat), "--roles",

@@ -24,6 +24,12 @@ unless said otherwise). Empty key: no value (no unit, no sender in the list, not
     pr  unit or "*"              (the period report: received)
     pd  unit or "*", class, arrival month "YYYYMM"         — in the month of completion
     pu  unit or "*", due date, completion month or "999912" — due, and not completed by its due date
+
+**stat_unit_counts** holds the same cells once more for every unit taking part in the document (in any
+role: the visibility rule's participants, registry/access.py), with `via` "a" when the unit takes part as
+a unit (a row of the unit without a person) and "p" when only people of the unit do: the signature's
+"v" lists these [unit id, via] pairs. A unit head's figures are their unit's cells (a and p), a
+specialist's the cells their unit takes part in as a unit (a), without reading the documents.
 """
 
 import json
@@ -39,10 +45,11 @@ from docflow.incoming.models import IncomingDocument
 from docflow.outgoing.models import Recipient
 from docflow.registry import events
 from docflow.registry.models import Document, Participant
-from docflow.stats.models import StatCount, StatDocument, StatHandling
+from docflow.stats.models import StatCount, StatDocument, StatHandling, StatUnitCount
 
 BATCH = 5000
 CELL = ("dim", "direction", "ym", "confidentiality", "key", "sub", "sub2")
+UNIT_CELL = ("unit_id", "via", *CELL)
 NOT_COMPLETED = "999912"
 
 
@@ -72,13 +79,25 @@ def _ym(day: str) -> int:
     return int(day[:4]) * 100 + int(day[5:7])
 
 
-def signature(row, units: list, people: list, channels: list, handled) -> dict | None:
+def taking_part(rows) -> list[list]:
+    """[[unit id, via], ...] of the units taking part, from the document's participants' (unit_id,
+    user_id) in any role: via "a" when a row names the unit without a person, else "p"."""
+    found: dict = {}
+    for unit_id, user_id in rows:
+        if unit_id is not None:
+            found[unit_id] = "a" if user_id is None or found.get(unit_id) == "a" else "p"
+    return [[u, found[u]] for u in sorted(found)]
+
+
+def signature(row, units: list, people: list, channels: list, handled, parts: list | None = None) -> dict | None:
     """What a document adds to the figures (None: nothing — a cancelled letter, a document not issued).
     `row`: (id, direction, status, confidentiality, medium, doc_type_id, register_id, sender_org_id,
-    received_date, issued_date, due_date, drafting_unit_id); `handled`: (completed_on, working_days) or None."""
+    received_date, issued_date, due_date, drafting_unit_id); `handled`: (completed_on, working_days) or None;
+    `parts`: taking_part() of its participants."""
     (_id, direction, status, conf, medium, doc_type_id, register_id, sender_org_id, received, issued, due,
      drafting_unit_id) = row
-    base = {"c": conf, "e": int(medium == "electronic"), "t": _s(doc_type_id), "g": _s(register_id), "m": medium}
+    base = {"c": conf, "e": int(medium == "electronic"), "t": _s(doc_type_id), "g": _s(register_id), "m": medium,
+            "v": parts or []}
     if direction == "outgoing":
         if status != "issued" or issued is None:
             return None
@@ -137,6 +156,15 @@ def contributions(sig: dict | None) -> list[tuple]:
     return out
 
 
+def unit_contributions(sig: dict | None, cells: list[tuple] | None = None) -> list[tuple]:
+    """The cells (unit id, via, *cell) of stat_unit_counts the document adds one to: its cells once for
+    every unit taking part (`cells`: contributions(sig), when already computed)."""
+    if sig is None or not sig.get("v"):
+        return []
+    cells = contributions(sig) if cells is None else cells
+    return [(unit_id, via, *cell) for unit_id, via in sig["v"] for cell in cells]
+
+
 # ---- reading documents in batches --------------------------------------------------------------
 
 def _rows(ids_condition):
@@ -153,9 +181,13 @@ def _signatures(rows) -> dict[int, dict | None]:
         return {}
     units: dict = defaultdict(list)
     people: dict = defaultdict(list)
-    for doc_id, unit_id, user_id in db.session.execute(
-            sa.select(Participant.document_id, Participant.unit_id, Participant.user_id)
-            .where(Participant.document_id.in_(ids), Participant.role == "primary")):
+    parts: dict = defaultdict(list)
+    for doc_id, unit_id, user_id, role in db.session.execute(
+            sa.select(Participant.document_id, Participant.unit_id, Participant.user_id, Participant.role)
+            .where(Participant.document_id.in_(ids))):
+        parts[doc_id].append((unit_id, user_id))
+        if role != "primary":
+            continue
         units[doc_id].append(unit_id)
         if user_id is not None:
             people[doc_id].append(user_id)
@@ -168,7 +200,7 @@ def _signatures(rows) -> dict[int, dict | None]:
         sa.select(StatHandling.document_id, StatHandling.completed_on, StatHandling.working_days)
         .where(StatHandling.document_id.in_(ids)))}
     return {r[0]: signature(r, units.get(r[0], []), people.get(r[0], []), channels.get(r[0], []),
-                            handled.get(r[0])) for r in rows}
+                            handled.get(r[0]), taking_part(parts.get(r[0], ()))) for r in rows}
 
 
 # ---- writing the cells -------------------------------------------------------------------------
@@ -176,25 +208,28 @@ def _signatures(rows) -> dict[int, dict | None]:
 _UPSERTS: dict = {}
 
 
-def _upsert_statement(dialect: str):
-    """The cells' UPSERT, built once per dialect (building it cost more than running it)."""
-    stmt = _UPSERTS.get(dialect)
+def _upsert_statement(dialect: str, model=StatCount, columns=CELL):
+    """The cells' UPSERT, built once per dialect and table (building it cost more than running it)."""
+    stmt = _UPSERTS.get((dialect, model))
     if stmt is None:
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(StatCount)
-        stmt = _UPSERTS[dialect] = insert.on_conflict_do_update(index_elements=list(CELL), set_={
-            "n": StatCount.n + insert.excluded.n, "electronic": StatCount.electronic + insert.excluded.electronic})
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+        stmt = _UPSERTS[(dialect, model)] = insert.on_conflict_do_update(index_elements=list(columns), set_={
+            "n": model.n + insert.excluded.n, "electronic": model.electronic + insert.excluded.electronic})
     return stmt
 
 
 def _upsert(deltas: dict[tuple, tuple[int, int]]) -> None:
-    """Add (n, electronic) to each cell, creating the missing ones."""
-    values = [{**dict(zip(CELL, cell, strict=True)), "n": n, "electronic": e}
-              for cell, (n, e) in deltas.items() if n or e]
-    if not values:
-        return
-    stmt = _upsert_statement(db.session.get_bind().dialect.name)
-    for start in range(0, len(values), BATCH):
-        db.session.execute(stmt, values[start:start + BATCH])
+    """Add (n, electronic) to each cell, creating the missing ones (a cell of 7 values is stat_counts',
+    one of 9 stat_unit_counts')."""
+    dialect = db.session.get_bind().dialect.name
+    for model, columns in ((StatCount, CELL), (StatUnitCount, UNIT_CELL)):
+        values = [{**dict(zip(columns, cell, strict=True)), "n": n, "electronic": e}
+                  for cell, (n, e) in deltas.items() if (n or e) and len(cell) == len(columns)]
+        if not values:
+            continue
+        stmt = _upsert_statement(dialect, model, columns)
+        for start in range(0, len(values), BATCH):
+            db.session.execute(stmt, values[start:start + BATCH])
 
 
 def _deltas(old: dict | None, new: dict | None, deltas: dict) -> None:
@@ -202,7 +237,8 @@ def _deltas(old: dict | None, new: dict | None, deltas: dict) -> None:
         if sig is None:
             continue
         e = sig["e"]
-        for cell in contributions(sig):
+        cells = contributions(sig)
+        for cell in (*cells, *unit_contributions(sig, cells)):
             n0, e0 = deltas.get(cell, (0, 0))
             deltas[cell] = (n0 + sign, e0 + sign * e)
 
@@ -246,7 +282,7 @@ def on_registered(doc, **kwargs) -> None:
     reads, in the registration's transaction (a registration is the office's most frequent write)."""
     row = (doc.id, doc.direction, doc.status, doc.confidentiality, doc.medium, doc.doc_type_id, doc.register_id,
            doc.sender_org_id, doc.received_date, doc.issued_date, doc.due_date, getattr(doc, "drafting_unit_id", None))
-    sig = signature(row, [], [], [], None)
+    sig = signature(row, [], [], [], None, [])
     if sig is None:
         return
     deltas: dict = {}
@@ -295,10 +331,12 @@ def rebuild(progress=None, batch: int = BATCH) -> int:
     """Measure every completed letter and count every document again; `progress(n)` after each batch.
     Returns the number of documents read. The caller commits."""
     off = calendar.holidays()
-    for table in (StatCount, StatDocument, StatHandling):
+    for table in (StatCount, StatUnitCount, StatDocument, StatHandling):
         db.session.execute(sa.delete(table))
     cells: Counter = Counter()
     electronic: Counter = Counter()
+    unit_cells: Counter = Counter()
+    unit_electronic: Counter = Counter()
     done, last = 0, 0
     while True:
         ids = db.session.scalars(sa.select(Document.id).where(Document.id > last).order_by(Document.id)
@@ -321,17 +359,22 @@ def rebuild(progress=None, batch: int = BATCH) -> int:
             if sig is None:
                 continue
             stored.append({"document_id": doc_id, "signature": json.dumps(sig, separators=(",", ":"))})
-            for cell in contributions(sig):
-                cells[cell] += 1
-                if sig["e"]:
-                    electronic[cell] += 1
+            mine = contributions(sig)
+            cells.update(mine)
+            theirs = unit_contributions(sig, mine)
+            unit_cells.update(theirs)
+            if sig["e"]:
+                electronic.update(mine)
+                unit_electronic.update(theirs)
         if stored:
             db.session.execute(sa.insert(StatDocument), stored)
         done += len(ids)
         if progress:
             progress(len(ids))
-    values = [{**dict(zip(CELL, cell, strict=True)), "n": n, "electronic": electronic.get(cell, 0)}
-              for cell, n in cells.items()]
-    for start in range(0, len(values), BATCH):
-        db.session.execute(sa.insert(StatCount), values[start:start + BATCH])
+    for model, columns, counted, counted_e in ((StatCount, CELL, cells, electronic),
+                                               (StatUnitCount, UNIT_CELL, unit_cells, unit_electronic)):
+        values = [{**dict(zip(columns, cell, strict=True)), "n": n, "electronic": counted_e.get(cell, 0)}
+                  for cell, n in counted.items()]
+        for start in range(0, len(values), BATCH):
+            db.session.execute(sa.insert(model), values[start:start + BATCH])
     return done

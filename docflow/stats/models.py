@@ -63,3 +63,34 @@ class StatDocument(db.Model):
 
     document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
     signature: Mapped[str] = mapped_column(sa.Text)
+
+
+class StatUnitCount(db.Model):
+    """The same monthly counts per unit taking part (issue 6/9, the unit heads' and specialists' figures):
+    the cells (`dim` ... `sub2`, as in stat_counts) of the documents in which unit `unit_id` takes part,
+    `via` "a" when the unit takes part as a unit (a participant row of the unit without a person: its
+    specialists see the document too), "p" when only people of the unit take part (its head sees it).
+
+    A unit head's figures are the cells of their unit with via a or p, a specialist's those with via a,
+    filtered by confidentiality, plus the few documents they take part in personally outside them, counted
+    from the documents (stats/service.py). A row with unit_id 0 (no unit has that id) says the cells are
+    not counted yet: migration 0011 writes it into a database holding documents, `flask docflow stats
+    rebuild` removes it; until then those figures are counted from the documents."""
+
+    __tablename__ = "stat_unit_counts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.Integer)
+    via: Mapped[str] = mapped_column(sa.String(1))
+    dim: Mapped[str] = mapped_column(sa.String(4))
+    direction: Mapped[str] = mapped_column(sa.String(10))
+    ym: Mapped[int] = mapped_column(sa.Integer)
+    confidentiality: Mapped[str] = mapped_column(sa.String(12))
+    key: Mapped[str] = mapped_column(sa.String(40), default="")
+    sub: Mapped[str] = mapped_column(sa.String(12), default="")
+    sub2: Mapped[str] = mapped_column(sa.String(8), default="")
+    n: Mapped[int] = mapped_column(sa.Integer, default=0)
+    electronic: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+    __table_args__ = (sa.Index("ux_stat_unit_counts_cell", "unit_id", "dim", "direction", "ym", "via",
+                               "confidentiality", "key", "sub", "sub2", unique=True),)

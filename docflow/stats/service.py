@@ -30,6 +30,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from types import FunctionType
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -45,7 +46,7 @@ from docflow.incoming.models import IncomingDocument  # noqa: F401  (the incomin
 from docflow.outgoing.models import OutgoingDocument, Recipient
 from docflow.registry.access import OFFICE_WIDE_ROLES, visible_filter
 from docflow.registry.models import DocType, Document, Organization, Participant, Register
-from docflow.stats.models import StatCount, StatHandling
+from docflow.stats.models import StatCount, StatHandling, StatUnitCount
 
 GROUPS = ("month", "quarter", "doc_type", "issuer", "unit", "register", "medium", "channel")
 HANDLING_BY = ("unit", "person")
@@ -153,9 +154,14 @@ def _office_wide(user) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.has_role(*OFFICE_WIDE_ROLES))
 
 
-def _incoming_where(user, start: date | None = None, end: date | None = None) -> list:
-    conditions = [Document.direction == "incoming", Document.status != "cancelled",
-                  visible_filter(user, "incoming")]
+def _seeing(who):
+    """`who` is a viewer (their documents: visible_filter) or already a function of the direction giving
+    the documents to count (see _reach)."""
+    return who if isinstance(who, FunctionType) else lambda direction: visible_filter(who, direction)
+
+
+def _incoming_where(who, start: date | None = None, end: date | None = None) -> list:
+    conditions = [Document.direction == "incoming", Document.status != "cancelled", _seeing(who)("incoming")]
     if start is not None:
         conditions.append(Document.received_date >= start)
     if end is not None:
@@ -163,8 +169,8 @@ def _incoming_where(user, start: date | None = None, end: date | None = None) ->
     return conditions
 
 
-def _outgoing_where(user, start: date | None = None, end: date | None = None) -> list:
-    conditions = [Document.direction == "outgoing", Document.status == "issued", visible_filter(user, "outgoing")]
+def _outgoing_where(who, start: date | None = None, end: date | None = None) -> list:
+    conditions = [Document.direction == "outgoing", Document.status == "issued", _seeing(who)("outgoing")]
     if start is not None:
         conditions.append(Document.issued_date >= start)
     if end is not None:
@@ -222,29 +228,80 @@ USE_ROLLUP = True
 GROUP_DIMS = {"doc_type": "t", "issuer": "o", "unit": "u", "register": "g", "medium": "m", "channel": "c"}
 
 
-def _rollup_levels(user) -> tuple[str, ...] | None:
-    """The confidentiality levels whose monthly counts make this viewer's figures, or None when the
-    figures are counted from the documents. An office-wide viewer (admin, clerk, leader, archivist)
-    sees every incoming letter and every issued document within their clearance (registry/access.py:
-    both flows show these office-wide), so their figures are sums of stat_counts by confidentiality."""
+@dataclass(frozen=True)
+class _Cells:
+    """The cells a viewer's figures (or a part of them) are summed from: stat_counts, or a unit's cells
+    in stat_unit_counts (`where`: the unit and the ways it takes part), at the viewer's levels."""
+
+    model: type
+    levels: tuple[str, ...]
+    where: tuple = ()
+
+
+def _units_counted() -> bool:
+    """False while stat_unit_counts holds migration 0011's "not counted yet" row (unit_id 0)."""
+    return db.session.scalar(sa.select(StatUnitCount.id).where(StatUnitCount.unit_id == 0).limit(1)) is None
+
+
+def _reach(user) -> tuple[_Cells | None, object]:
+    """How this viewer's figures are counted: (the cells to sum or None, the documents to count from the
+    documents besides them: a function of the direction giving the condition, or None).
+
+    - An office-wide viewer (admin, clerk, leader, archivist) sees every incoming letter and every issued
+      document within their clearance (registry/access.py: both flows show these office-wide): the sums of
+      stat_counts by confidentiality, nothing else.
+    - A unit head sees the documents their unit or a person of it takes part in: their unit's cells in
+      stat_unit_counts (via a and p); a specialist (anyone else with a unit) those their unit takes part in
+      as a unit (via a). Besides these, both see the documents they take part in personally: those of them
+      outside the cells (few: usually none for a unit head) are counted from the documents, starting from
+      their own participant rows.
+    - Without a unit, with USE_ROLLUP off, or before the unit cells are counted: everything from the
+      documents, through visible_filter."""
+    visible = _seeing(user)
     if not USE_ROLLUP or user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return None
-    if not user.has_role(*OFFICE_WIDE_ROLES):
-        return None
-    return cleared_levels(user.clearance)
+        return None, visible
+    levels = cleared_levels(user.clearance)
+    if user.has_role(*OFFICE_WIDE_ROLES):
+        return _Cells(StatCount, levels), None
+    if user.unit_id is None or not _units_counted():
+        return None, visible
+    head = user.has_role("unit_head")
+    cells = _Cells(StatUnitCount, levels, (StatUnitCount.unit_id == user.unit_id,
+                                           StatUnitCount.via.in_(("a", "p") if head else ("a",))))
+    p, p2 = orm.aliased(Participant), orm.aliased(Participant)
+    counted = [p2.document_id == p.document_id, p2.unit_id == user.unit_id]
+    if not head:
+        counted.append(p2.user_id.is_(None))
+    outside = sa.select(p.document_id).where(p.user_id == user.id, ~sa.exists().where(*counted))
+    if db.session.scalar(outside.limit(1)) is None:
+        return cells, None
+    cleared = Document.confidentiality.in_(levels)
+    return cells, lambda _direction: sa.and_(cleared, Document.id.in_(outside))
+
+
+def _add(*counts: dict) -> dict:
+    """The sum of {key: count} dicts."""
+    out: dict = defaultdict(int)
+    for one in counts:
+        for k, v in one.items():
+            out[k] += v
+    return dict(out)
 
 
 def _ym(day: date) -> int:
     return day.year * 100 + day.month
 
 
-def _cell_sums(levels, dim: str, direction: str, first: date | None, last: date, *columns, where=()):
-    """SUM(n), SUM(electronic) of one dimension's cells in months first..last, grouped by `columns`."""
-    conditions = [StatCount.dim == dim, StatCount.direction == direction, StatCount.ym <= _ym(last),
-                  StatCount.confidentiality.in_(levels), *where]
+def _cell_sums(cells: _Cells, dim: str, direction: str, first: date | None, last: date, *columns, where=()):
+    """SUM(n), SUM(electronic) of one dimension's cells in months first..last, grouped by `columns` (names
+    of the cells' columns)."""
+    T = cells.model
+    conditions = [T.dim == dim, T.direction == direction, T.ym <= _ym(last), T.confidentiality.in_(cells.levels),
+                  *cells.where, *where]
     if first is not None:
-        conditions.append(StatCount.ym >= _ym(first))
-    return db.session.execute(sa.select(*columns, sa.func.sum(StatCount.n), sa.func.sum(StatCount.electronic))
+        conditions.append(T.ym >= _ym(first))
+    columns = [getattr(T, c) for c in columns]
+    return db.session.execute(sa.select(*columns, sa.func.sum(T.n), sa.func.sum(T.electronic))
                               .where(*conditions).group_by(*columns)).all()
 
 
@@ -256,12 +313,12 @@ def _text_key(key: str):
     return key or None
 
 
-def _volume_cells(levels, start: date, end: date, group_by: str) -> tuple[dict, dict]:
+def _volume_cells(cells: _Cells, start: date, end: date, group_by: str) -> tuple[dict, dict]:
     out = []
     for direction in ("incoming", "outgoing"):
         counts: dict = defaultdict(int)
         if group_by in ("month", "quarter"):
-            for ym, n, _e in _cell_sums(levels, "a", direction, start, end, StatCount.ym):
+            for ym, n, _e in _cell_sums(cells, "a", direction, start, end, "ym"):
                 counts[ym % 100 if group_by == "month" else (ym % 100 + 2) // 3] += int(n)
         else:
             dim = GROUP_DIMS[group_by]
@@ -269,98 +326,99 @@ def _volume_cells(levels, start: date, end: date, group_by: str) -> tuple[dict, 
             if (dim == "o" and direction == "outgoing") or (dim == "c" and direction == "incoming"):
                 out.append({})
                 continue
-            for key, n, _e in _cell_sums(levels, dim, direction, start, end, StatCount.key):
+            for key, n, _e in _cell_sums(cells, dim, direction, start, end, "key"):
                 if n:
                     counts[convert(key)] += int(n)
         out.append({k: v for k, v in counts.items() if v})
     return out[0], out[1]
 
 
-def _totals_cells(levels, start: date, end: date) -> dict:
+def _totals_cells(cells: _Cells, start: date, end: date) -> dict:
     totals = {}
     for direction in ("incoming", "outgoing"):
-        rows = _cell_sums(levels, "a", direction, start, end, StatCount.dim)
+        rows = _cell_sums(cells, "a", direction, start, end, "dim")
         n, e = (int(rows[0][1] or 0), int(rows[0][2] or 0)) if rows else (0, 0)
         totals[direction], totals[f"electronic_{direction}"] = n, e
     return totals
 
 
-def _handling_cells(levels, period: Period, dims: tuple[str, str, str], key: str | None = "") -> dict:
+def _handling_cells(cells: _Cells, period: Period, dims: tuple[str, str, str], key: str | None = "") -> dict:
     """{group key: ((assigned, on time, late, open, overdue open), {days: letters})} from the handling
     cells: `dims` = (classes, days, open due dates), totals (key "") or one group (`key`) or every group
     (key None: the cells' key is the group)."""
     classes, days_dim, due_dim = dims
-    filter_key = () if key is None or key == "" else (StatCount.key == key,)
+    T = cells.model
+    filter_key = () if key is None or key == "" else (T.key == key,)
     found: dict = defaultdict(lambda: [[0, 0, 0, 0, 0], {}])
 
     def slot(k):
         return "" if key is not None else k
 
-    class_col, value_col = (StatCount.key, None) if classes == "h" else (StatCount.key, StatCount.sub)
-    columns = (class_col,) if value_col is None else (class_col, value_col)
-    for row in _cell_sums(levels, classes, "incoming", period.start, period.end, *columns, where=filter_key):
-        k, cls = ("", row[0]) if value_col is None else (row[0], row[1])
+    columns = ("key",) if classes == "h" else ("key", "sub")
+    for row in _cell_sums(cells, classes, "incoming", period.start, period.end, *columns, where=filter_key):
+        k, cls = ("", row[0]) if classes == "h" else (row[0], row[1])
         n = int(row[-2] or 0)
         figures = found[slot(k)][0]
         figures[0] += n
         if cls in ("on_time", "late", "open"):
             figures[{"on_time": 1, "late": 2, "open": 3}[cls]] += n
-    columns = (StatCount.key,) if days_dim == "hd" else (StatCount.key, StatCount.sub)
-    for row in _cell_sums(levels, days_dim, "incoming", period.start, period.end, *columns, where=filter_key):
+    columns = ("key",) if days_dim == "hd" else ("key", "sub")
+    for row in _cell_sums(cells, days_dim, "incoming", period.start, period.end, *columns, where=filter_key):
         k, d = ("", row[0]) if days_dim == "hd" else (row[0], row[1])
         histogram = found[slot(k)][1]
         histogram[int(d)] = histogram.get(int(d), 0) + int(row[-2] or 0)
-    due_col = StatCount.key if due_dim == "ho" else StatCount.sub
-    columns = () if due_dim == "ho" else (StatCount.key,)
-    for row in _cell_sums(levels, due_dim, "incoming", period.start, period.end, *columns,
+    due_col = T.key if due_dim == "ho" else T.sub
+    columns = () if due_dim == "ho" else ("key",)
+    for row in _cell_sums(cells, due_dim, "incoming", period.start, period.end, *columns,
                           where=(*filter_key, due_col < today().isoformat())):
         k = "" if due_dim == "ho" else row[0]
         found[slot(k)][0][4] += int(row[-2] or 0)
     return {k: (tuple(v[0]), v[1]) for k, v in found.items()}
 
 
-def _period_cells(levels, period: Period) -> dict:
+def _period_cells(cells: _Cells, period: Period) -> dict:
     """{unit key or "*": {field: count}} of the period report from the cells pr, pd, pu."""
+    T = cells.model
     start_ym, end_ym = str(_ym(period.start)), str(_ym(period.end))
     as_of = min(period.end, today()).isoformat()
-    before = sa.func.sum(sa.case((StatCount.ym < _ym(period.start), StatCount.n), else_=0))
-    within = sa.func.sum(sa.case((StatCount.ym >= _ym(period.start), StatCount.n), else_=0))
+    before = sa.func.sum(sa.case((T.ym < _ym(period.start), T.n), else_=0))
+    within = sa.func.sum(sa.case((T.ym >= _ym(period.start), T.n), else_=0))
     out: dict = defaultdict(lambda: dict.fromkeys(PERIOD_FIELDS, 0))
     received_before: dict = defaultdict(int)
     for key, n_before, n_within in db.session.execute(
-            sa.select(StatCount.key, before, within).where(
-                StatCount.dim == "pr", StatCount.direction == "incoming", StatCount.ym <= _ym(period.end),
-                StatCount.confidentiality.in_(levels)).group_by(StatCount.key)):
+            sa.select(T.key, before, within).where(
+                T.dim == "pr", T.direction == "incoming", T.ym <= _ym(period.end),
+                T.confidentiality.in_(cells.levels), *cells.where).group_by(T.key)):
         received_before[key] = int(n_before or 0)
         out[key]["received"] = int(n_within or 0)
         out[key]["carried_over"] = int(n_before or 0)
         out[key]["in_progress"] = int(n_before or 0) + int(n_within or 0)
-    done_before = sa.func.sum(sa.case((sa.and_(StatCount.ym < _ym(period.start), StatCount.sub2 < start_ym),
-                                       StatCount.n), else_=0))
+    done_before = sa.func.sum(sa.case((sa.and_(T.ym < _ym(period.start), T.sub2 < start_ym),
+                                       T.n), else_=0))
     for key, cls, n_before, n_within, n_all in db.session.execute(
-            sa.select(StatCount.key, StatCount.sub, done_before, within, sa.func.sum(StatCount.n)).where(
-                StatCount.dim == "pd", StatCount.direction == "incoming", StatCount.ym <= _ym(period.end),
-                StatCount.sub2 <= end_ym, StatCount.confidentiality.in_(levels))
-            .group_by(StatCount.key, StatCount.sub)):
+            sa.select(T.key, T.sub, done_before, within, sa.func.sum(T.n)).where(
+                T.dim == "pd", T.direction == "incoming", T.ym <= _ym(period.end),
+                T.sub2 <= end_ym, T.confidentiality.in_(cells.levels), *cells.where)
+            .group_by(T.key, T.sub)):
         row = out[key]
         row["carried_over"] -= int(n_before or 0)
         row["completed"] += int(n_within or 0)
         row["completed_on_time" if cls == "on_time" else "completed_late"] += int(n_within or 0)
         row["in_progress"] -= int(n_all or 0)
     for key, n in db.session.execute(
-            sa.select(StatCount.key, sa.func.sum(StatCount.n)).where(
-                StatCount.dim == "pu", StatCount.direction == "incoming", StatCount.ym <= _ym(period.end),
-                StatCount.sub < as_of, StatCount.sub2 > end_ym, StatCount.confidentiality.in_(levels))
-            .group_by(StatCount.key)):
+            sa.select(T.key, sa.func.sum(T.n)).where(
+                T.dim == "pu", T.direction == "incoming", T.ym <= _ym(period.end),
+                T.sub < as_of, T.sub2 > end_ym, T.confidentiality.in_(cells.levels), *cells.where)
+            .group_by(T.key)):
         out[key]["overdue"] += int(n or 0)
     return out
 
 
 # ---- volume ------------------------------------------------------------------------------------
 
-def _volume_counts(user, start: date, end: date, group_by: str) -> tuple[dict, dict]:
+def _volume_counts(who, start: date, end: date, group_by: str) -> tuple[dict, dict]:
     """{key: incoming count}, {key: outgoing count} for one grouping."""
-    inc_where, out_where = _incoming_where(user, start, end), _outgoing_where(user, start, end)
+    inc_where, out_where = _incoming_where(who, start, end), _outgoing_where(who, start, end)
     count = sa.func.count(Document.id)
     distinct = sa.func.count(sa.distinct(Document.id))
     incoming: dict = {}
@@ -431,11 +489,13 @@ def volume(user, period: Period, group_by: str = "month", *, limit: int | None =
      "totals": {"incoming", "outgoing", "electronic_incoming", "electronic_outgoing"}}"""
     if group_by not in GROUPS:
         raise ValidationFailed({"group_by": [_("Group by one of: %(g)s.", g=", ".join(GROUPS))]})
-    levels = _rollup_levels(user)
-    if levels is not None:
-        incoming, outgoing = _volume_cells(levels, period.start, period.end, group_by)
-    else:
-        incoming, outgoing = _volume_counts(user, period.start, period.end, group_by)
+    cells, rest = _reach(user)
+    incoming, outgoing = {}, {}
+    if cells is not None:
+        incoming, outgoing = _volume_cells(cells, period.start, period.end, group_by)
+    if rest is not None:
+        more_in, more_out = _volume_counts(rest, period.start, period.end, group_by)
+        incoming, outgoing = _add(incoming, more_in), _add(outgoing, more_out)
     if group_by == "month":
         keys = period.months()
     elif group_by == "quarter":
@@ -456,16 +516,19 @@ def volume(user, period: Period, group_by: str = "month", *, limit: int | None =
 
 
 def _totals(user, start: date, end: date) -> dict:
-    levels = _rollup_levels(user)
-    if levels is not None:
-        return _totals_cells(levels, start, end)
-    electronic = sa.func.sum(sa.case((Document.medium == "electronic", 1), else_=0))
-    i, ei = db.session.execute(sa.select(sa.func.count(Document.id), electronic)
-                               .where(*_incoming_where(user, start, end))).one()
-    o, eo = db.session.execute(sa.select(sa.func.count(Document.id), electronic)
-                               .where(*_outgoing_where(user, start, end))).one()
-    return {"incoming": int(i or 0), "outgoing": int(o or 0), "electronic_incoming": int(ei or 0),
-            "electronic_outgoing": int(eo or 0)}
+    cells, rest = _reach(user)
+    totals = dict.fromkeys(("incoming", "outgoing", "electronic_incoming", "electronic_outgoing"), 0)
+    if cells is not None:
+        totals = _totals_cells(cells, start, end)
+    if rest is not None:
+        electronic = sa.func.sum(sa.case((Document.medium == "electronic", 1), else_=0))
+        i, ei = db.session.execute(sa.select(sa.func.count(Document.id), electronic)
+                                   .where(*_incoming_where(rest, start, end))).one()
+        o, eo = db.session.execute(sa.select(sa.func.count(Document.id), electronic)
+                                   .where(*_outgoing_where(rest, start, end))).one()
+        totals = _add(totals, {"incoming": int(i or 0), "outgoing": int(o or 0), "electronic_incoming": int(ei or 0),
+                               "electronic_outgoing": int(eo or 0)})
+    return totals
 
 
 def electronic_share(user, years: int = 5, *, until_year: int | None = None) -> list[dict]:
@@ -474,21 +537,25 @@ def electronic_share(user, years: int = 5, *, until_year: int | None = None) -> 
     last = until_year or today().year
     first = last - max(1, years) + 1
     electronic = sa.func.sum(sa.case((Document.medium == "electronic", 1), else_=0))
-    rows = {}
-    levels = _rollup_levels(user)
-    if levels is not None:
+    rows: dict = {}
+
+    def add(key, n, e):
+        n0, e0 = rows.get(key, (0, 0))
+        rows[key] = (n0 + int(n or 0), e0 + int(e or 0))
+
+    cells, rest = _reach(user)
+    if cells is not None:
         for direction in ("incoming", "outgoing"):
-            for ym, n, e in _cell_sums(levels, "a", direction, date(first, 1, 1), date(last, 12, 31), StatCount.ym):
-                n0, e0 = rows.get((ym // 100, direction), (0, 0))
-                rows[(ym // 100, direction)] = (n0 + int(n or 0), e0 + int(e or 0))
-    for direction, col, where in () if levels is not None else (
+            for ym, n, e in _cell_sums(cells, "a", direction, date(first, 1, 1), date(last, 12, 31), "ym"):
+                add((ym // 100, direction), n, e)
+    for direction, col, where in () if rest is None else (
             ("incoming", Document.received_date, _incoming_where),
             ("outgoing", Document.issued_date, _outgoing_where)):
         year = _year_col(col)
         for y, n, e in db.session.execute(sa.select(year, sa.func.count(Document.id), electronic)
-                                          .where(*where(user, date(first, 1, 1), date(last, 12, 31)))
+                                          .where(*where(rest, date(first, 1, 1), date(last, 12, 31)))
                                           .group_by(year)):
-            rows[(int(y), direction)] = (int(n or 0), int(e or 0))
+            add((int(y), direction), n, e)
     out = []
     for y in range(first, last + 1):
         i, ei = rows.get((y, "incoming"), (0, 0))
@@ -557,24 +624,28 @@ def handling(user, period: Period, *, unit_id: int | None = None, user_id: int |
     unit's or one person's primary handling with `unit_id` / `user_id`:
     {"assigned", "completed_on_time", "completed_late", "open", "overdue_open", "on_time_rate",
      "avg_days", "median_days"} (rate and times None when nothing was completed)."""
-    levels = _rollup_levels(user)
-    if levels is not None and (unit_id is None or user_id is None):
+    cells, rest = _reach(user)
+    if unit_id is not None and user_id is not None:  # no cells hold both
+        cells, rest = None, _seeing(user)
+    values, histogram = (0, 0, 0, 0, 0), {}
+    if cells is not None:
         if unit_id is not None:
-            rows = _handling_cells(levels, period, ("hu", "hud", "huo"), key=str(unit_id))
+            rows = _handling_cells(cells, period, ("hu", "hud", "huo"), key=str(unit_id))
         elif user_id is not None:
-            rows = _handling_cells(levels, period, ("hp", "hpd", "hpo"), key=str(user_id))
+            rows = _handling_cells(cells, period, ("hp", "hpd", "hpo"), key=str(user_id))
         else:
-            rows = _handling_cells(levels, period, ("h", "hd", "ho"))
-        values, histogram = rows.get("", ((0, 0, 0, 0, 0), {}))
-        return _handling_row(values, histogram)
-    where = _incoming_where(user, period.start, period.end)
-    base = sa.select(*_handling_columns(today())).select_from(Document).outerjoin(
-        StatHandling, StatHandling.document_id == Document.id).where(*where)
-    values = db.session.execute(_scope(base, unit_id=unit_id, user_id=user_id)).one()
-    hist = sa.select(StatHandling.working_days, sa.func.count()).select_from(Document).join(
-        StatHandling, StatHandling.document_id == Document.id).where(*where, Document.status == "completed"
-                                                                    ).group_by(StatHandling.working_days)
-    histogram = dict(db.session.execute(_scope(hist, unit_id=unit_id, user_id=user_id)).all())
+            rows = _handling_cells(cells, period, ("h", "hd", "ho"))
+        values, histogram = rows.get("", (values, histogram))
+    if rest is not None:
+        where = _incoming_where(rest, period.start, period.end)
+        base = sa.select(*_handling_columns(today())).select_from(Document).outerjoin(
+            StatHandling, StatHandling.document_id == Document.id).where(*where)
+        more = db.session.execute(_scope(base, unit_id=unit_id, user_id=user_id)).one()
+        hist = sa.select(StatHandling.working_days, sa.func.count()).select_from(Document).join(
+            StatHandling, StatHandling.document_id == Document.id).where(*where, Document.status == "completed"
+                                                                        ).group_by(StatHandling.working_days)
+        values = tuple(int(a or 0) + int(b or 0) for a, b in zip(values, more, strict=True))
+        histogram = _add(histogram, dict(db.session.execute(_scope(hist, unit_id=unit_id, user_id=user_id)).all()))
     return _handling_row(values, histogram)
 
 
@@ -584,13 +655,17 @@ def handling_by(user, period: Period, by: str = "unit") -> list[dict]:
     assigned are left out."""
     if by not in HANDLING_BY:
         raise ValidationFailed({"by": [_("One of: unit, person.")]})
-    levels = _rollup_levels(user)
-    if levels is not None:
-        cells = _handling_cells(levels, period, ("hu", "hud", "huo") if by == "unit" else ("hp", "hpd", "hpo"),
-                                key=None)
-        found = {_id_key(k): v for k, v in cells.items()}
-    else:
-        found = _handling_by_direct(user, period, by)
+    cells, rest = _reach(user)
+    found: dict = {}
+    if cells is not None:
+        counted = _handling_cells(cells, period, ("hu", "hud", "huo") if by == "unit" else ("hp", "hpd", "hpo"),
+                                  key=None)
+        found = {_id_key(k): v for k, v in counted.items()}
+    if rest is not None:
+        for k, (values, histogram) in _handling_by_direct(rest, period, by).items():
+            before, seen = found.get(k, ((0, 0, 0, 0, 0), {}))
+            found[k] = (tuple(int(a or 0) + int(b or 0) for a, b in zip(before, values, strict=True)),
+                        _add(seen, histogram))
     if by == "unit":
         names = _names(Unit, found)
         label = lambda k: names.get(k) or _("Not assigned")  # noqa: E731
@@ -604,9 +679,9 @@ def handling_by(user, period: Period, by: str = "unit") -> list[dict]:
     return out
 
 
-def _handling_by_direct(user, period: Period, by: str) -> dict:
+def _handling_by_direct(who, period: Period, by: str) -> dict:
     p, key, on = _primary_join(by)
-    where = _incoming_where(user, period.start, period.end)
+    where = _incoming_where(who, period.start, period.end)
     join = orm.outerjoin(Document, StatHandling, StatHandling.document_id == Document.id)
     join = orm.outerjoin(join, p, on) if by == "unit" else orm.join(join, p, on)
     rows = db.session.execute(sa.select(key, *_handling_columns(today())).select_from(join).where(*where)
@@ -656,20 +731,27 @@ def period_report(user, period: Period) -> list[dict]:
     assigned) and a last row with key "total" (each letter once):
     [{"key", "label", "carried_over", "received", "completed", "completed_on_time", "completed_late",
       "in_progress", "overdue"}]"""
-    levels = _rollup_levels(user)
-    if levels is not None:
-        cells = _period_cells(levels, period)
-        rows = [(_id_key(k), *(v[f] for f in PERIOD_FIELDS)) for k, v in cells.items() if k != "*"]
-        total = tuple(cells["*"][f] for f in PERIOD_FIELDS) if "*" in cells else (0,) * len(PERIOD_FIELDS)
-    else:
+    cells, rest = _reach(user)
+    found: dict = {}
+    total = (0,) * len(PERIOD_FIELDS)
+    if cells is not None:
+        counted = _period_cells(cells, period)
+        found = {_id_key(k): tuple(v[f] for f in PERIOD_FIELDS) for k, v in counted.items() if k != "*"}
+        if "*" in counted:
+            total = tuple(counted["*"][f] for f in PERIOD_FIELDS)
+    if rest is not None:
         conds = _period_conditions(period)
         columns = [sa.func.coalesce(sa.func.sum(sa.case((conds[f], 1), else_=0)), 0) for f in PERIOD_FIELDS]
-        where = [*_incoming_where(user, None, period.end), *_period_scope(period)]
+        where = [*_incoming_where(rest, None, period.end), *_period_scope(period)]
         p, col, on = _primary_join("unit")
         join = orm.outerjoin(Document, StatHandling, StatHandling.document_id == Document.id)
-        rows = db.session.execute(sa.select(col, *columns).select_from(orm.outerjoin(join, p, on))
-                                  .where(*where).group_by(col)).all()
-        total = db.session.execute(sa.select(*columns).select_from(join).where(*where)).one()
+        for key, *values in db.session.execute(sa.select(col, *columns).select_from(orm.outerjoin(join, p, on))
+                                               .where(*where).group_by(col)):
+            before = found.get(key, (0,) * len(PERIOD_FIELDS))
+            found[key] = tuple(int(a or 0) + int(b or 0) for a, b in zip(before, values, strict=True))
+        more = db.session.execute(sa.select(*columns).select_from(join).where(*where)).one()
+        total = tuple(int(a or 0) + int(b or 0) for a, b in zip(total, more, strict=True))
+    rows = [(k, *v) for k, v in found.items()]
     names = _names(Unit, [r[0] for r in rows])
     out = [{"key": r[0], "label": names.get(r[0]) or _("Not assigned"),
             **{f: int(v or 0) for f, v in zip(PERIOD_FIELDS, r[1:], strict=True)}} for r in rows
@@ -720,19 +802,22 @@ def _outgoing_by_year_type(user, years: set[int]) -> dict:
     """{(year, doc_type_id): count} of issued documents in these years."""
     if not years:
         return {}
-    levels = _rollup_levels(user)
-    if levels is not None:
-        counts: dict = defaultdict(int)
-        for ym, key, n, _e in _cell_sums(levels, "t", "outgoing", date(min(years), 1, 1), date(max(years), 12, 31),
-                                         StatCount.ym, StatCount.key):
+    cells, rest = _reach(user)
+    counts: dict = defaultdict(int)
+    if cells is not None:
+        for ym, key, n, _e in _cell_sums(cells, "t", "outgoing", date(min(years), 1, 1), date(max(years), 12, 31),
+                                         "ym", "key"):
             if ym // 100 in years and n:
                 counts[(ym // 100, _id_key(key))] += int(n)
-        return dict(counts)
-    year = _year_col(Document.issued_date)
-    rows = db.session.execute(sa.select(year, Document.doc_type_id, sa.func.count(Document.id))
-                              .where(*_outgoing_where(user, date(min(years), 1, 1), date(max(years), 12, 31)))
-                              .group_by(year, Document.doc_type_id)).all()
-    return {(int(y), t): int(n) for y, t, n in rows if int(y) in years}
+    if rest is not None:
+        year = _year_col(Document.issued_date)
+        for y, t, n in db.session.execute(
+                sa.select(year, Document.doc_type_id, sa.func.count(Document.id))
+                .where(*_outgoing_where(rest, date(min(years), 1, 1), date(max(years), 12, 31)))
+                .group_by(year, Document.doc_type_id)):
+            if int(y) in years:
+                counts[(int(y), t)] += int(n)
+    return dict(counts)
 
 
 def directive10(user, year: int) -> dict:

@@ -17,7 +17,7 @@ from docflow.incoming.models import Assignment, IncomingDocument
 from docflow.outgoing import services as outgoing
 from docflow.registry.models import DocType, Document, Participant
 from docflow.stats import counters, service
-from docflow.stats.models import StatCount, StatHandling
+from docflow.stats.models import StatCount, StatHandling, StatUnitCount
 from docflow.stats.service import Period
 from tests.fixtures.files import docx_bytes
 
@@ -54,8 +54,11 @@ def test_a_bad_period_is_a_field_error(app, args, field):
 # ---- the counts kept in step by the events -----------------------------------------------------
 
 def _cells() -> dict:
-    return {(c.dim, c.direction, c.ym, c.confidentiality, c.key, c.sub, c.sub2): (c.n, c.electronic)
-            for c in StatCount.query.all() if c.n or c.electronic}
+    """The office's cells, and the units' cells keyed ("unit", unit id, via, *cell)."""
+    return {**{(c.dim, c.direction, c.ym, c.confidentiality, c.key, c.sub, c.sub2): (c.n, c.electronic)
+               for c in StatCount.query.all() if c.n or c.electronic},
+            **{("unit", c.unit_id, c.via, c.dim, c.direction, c.ym, c.confidentiality, c.key, c.sub, c.sub2):
+               (c.n, c.electronic) for c in StatUnitCount.query.all() if c.n or c.electronic}}
 
 
 def _handled() -> dict:
@@ -100,6 +103,11 @@ def test_the_document_events_keep_the_counts_in_step(db, users, make_user):
     assert_in_step(db)
     incoming.complete(a, "Đã xử lý", actor=users["specialist"])
     cells = assert_in_step(db)
+    # a: KT takes part as a unit (its specialists see it), VX only through its specialist (its head sees it)
+    ym, kt, vx = received.year * 100 + received.month, users["unit_head"].unit_id, spec2.unit_id
+    assert cells[("unit", kt, "a", "a", "incoming", ym, "normal", "", "", "")] == (1, 1)
+    assert cells[("unit", vx, "p", "a", "incoming", ym, "normal", "", "", "")] == (1, 1)
+    assert ("unit", vx, "a", "a", "incoming", ym, "normal", "", "", "") not in cells
     assert ("hd", "incoming", received.year * 100 + received.month, "normal", str(
         db.session.get(StatHandling, a.id).working_days), "", "") in cells
     incoming.update_incoming(c, {"received_date": (TODAY - timedelta(days=1)).isoformat(), "medium": "electronic"},
@@ -138,6 +146,40 @@ def test_a_rolled_back_change_leaves_the_counts_as_they_were(db, users):
     assert _cells() != kept
     db.session.rollback()
     assert _cells() == kept
+
+
+def test_unit_heads_and_specialists_read_their_units_cells_once_counted(db, users, make_user):
+    """A unit head's and a specialist's figures are their unit's cells (a change to a cell shows), and
+    while migration 0011's "not counted yet" row is there they are counted from the documents; the
+    rebuild removes the row. A specialist's letter outside their unit's cells is added from the documents."""
+    day = TODAY - timedelta(days=20)
+    head, spec = users["unit_head"], users["specialist"]
+    other = make_user("specialist", unit="VX", username="vx_spec_cells")
+    _handled_letter(db, users, day, day + timedelta(days=5), day + timedelta(days=2))
+    _handled_letter(db, users, day, day + timedelta(days=5), None)
+    own = _handled_letter(db, users, day, day + timedelta(days=5), None, unit_id=other.unit_id)
+    db.session.add(Participant(document_id=own.id, user_id=spec.id, unit_id=spec.unit_id, role="inform"))
+    counters.rebuild()
+    db.session.commit()
+    period = Period(day.year, month=day.month)
+
+    def received(user):
+        return service.volume(user, period, "month")["totals"]["incoming"]
+
+    assert (received(head), received(spec), received(other)) == (3, 3, 1)
+    db.session.execute(sa.update(StatUnitCount).where(StatUnitCount.unit_id == head.unit_id, StatUnitCount.via == "a",
+                                                      StatUnitCount.dim == "a").values(n=StatUnitCount.n + 10))
+    # the head: KT's cells (a, and p: the letter VX handles, where KT's specialist is informed); the
+    # specialist: KT's "a" cells and that letter counted from the documents
+    assert (received(head), received(spec)) == (13, 13)
+    db.session.add(StatUnitCount(unit_id=0, via="", dim="", direction="", ym=0, confidentiality=""))
+    db.session.flush()
+    assert (received(head), received(spec)) == (3, 3)
+    assert service.handling(spec, period)["assigned"] == 3
+    counters.rebuild()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StatUnitCount).where(
+        StatUnitCount.unit_id == 0)) == 0
+    assert (received(head), received(spec)) == (3, 3)
 
 
 # ---- handling times in working days ------------------------------------------------------------
