@@ -82,8 +82,9 @@ def visible_filter(user: User, direction: str | None = None):
         flow = _flow_visible(direction)
         return cleared if flow is None else sa.and_(cleared, sa.or_(flow, mine))
     # a borrower sees the documents of a dossier lent to them, within their clearance (the office-wide
-    # roles above already see them all)
-    return sa.and_(cleared, sa.or_(mine, Document.id.in_(_lent_to(user))))
+    # roles above already see them all): one IN over both sets, so the database still starts from the
+    # user's few rows (an OR of two INs made SQLite scan the whole documents table)
+    return sa.and_(cleared, Document.id.in_(sa.union_all(_participation(user), _lent_to(user))))
 
 
 def visible_documents(user: User, direction: str | None = None):
