@@ -483,3 +483,35 @@ def test_junk_on_every_archive_page_with_real_records_is_never_a_500(app, users,
                 if response.status_code >= 500:
                     failures.append((method, path, sorted(variant)))
     assert not failures, failures
+
+
+def test_with_csrf_on_the_inline_forms_carry_their_token_and_a_post_without_it_changes_nothing(make_app, users,
+                                                                                                archive, db):
+    from docflow.archive import services
+
+    dossier = db.session.get(Dossier, archive["dossier"])
+    services.add_document(dossier, archive["docs"]["b"], actor=users["archivist"])
+    db.session.commit()
+    docs, path = archive["docs"], f"/archive/dossiers/{archive['dossier']}"
+    username = users["archivist"].username
+    db.session.rollback()  # another app (engine) writes to the same SQLite file: hold no lock meanwhile
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    token = csrf_token_from(client.get("/auth/login").get_data(as_text=True))
+    assert client.post("/auth/login", data={"username": username, "password": "Test-Passw0rd-2026",
+                                            "csrf_token": token}).status_code == 302
+    page = client.get(path).get_data(as_text=True)
+    assert "<script>" not in page and "style=" not in page
+    assert client.post(f"{path}/documents/{docs['b']}/move", data={"move-position": "1"}).status_code == 400
+    assert client.post(f"{path}/documents/{docs['b']}/remove").status_code == 400
+    assert _doc_rows(client.get(path).get_data(as_text=True))[0] == str(docs["a"])
+    token = csrf_token_from(page)
+    assert client.post(f"{path}/documents/{docs['b']}/move", data={"move-position": "1", "move-csrf_token": token}
+                       ).status_code == 302
+    assert _doc_rows(client.get(path).get_data(as_text=True))[0] == str(docs["b"])
+    assert client.post(f"{path}/documents/{docs['b']}/remove", data={"remove-csrf_token": token}).status_code == 302
+    letter = client.get(f"/incoming/{docs['b']}").get_data(as_text=True)
+    assert client.post(f"/archive/documents/{docs['b']}/file", data={"file-dossier_id": str(archive["dossier"])}
+                       ).status_code == 400
+    assert client.post(f"/archive/documents/{docs['b']}/file", data={
+        "file-dossier_id": str(archive["dossier"]), "file-csrf_token": csrf_token_from(letter)}).status_code == 302
+    assert _count(db, DossierDocument, DossierDocument.dossier_id == archive["dossier"]) == 3
