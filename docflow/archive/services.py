@@ -63,6 +63,18 @@ TRANSFER_WARNING_DAYS = 30
 
 # ---- helpers ---------------------------------------------------------------------------------------
 
+def _lock(*objs) -> None:
+    """Take the rows' locks and re-read them, so the state and version checks that follow see the
+    committed rows and concurrent changes queue (PostgreSQL: SELECT ... FOR UPDATE; SQLite's writers
+    hold the database write lock already)."""
+    for obj in objs:
+        if obj is None or obj.id is None:
+            continue
+        model = type(obj)
+        db.session.execute(sa.select(model.id).where(model.id == obj.id).with_for_update())
+        db.session.refresh(obj)
+
+
 def _require(allowed: bool, role_ok: bool, state_message: str | None = None) -> None:
     """403 when the actor's role may not do it, 409 when only the object's state refuses it."""
     if allowed:
@@ -139,6 +151,7 @@ def retention_periods(active_only: bool = True) -> list[RetentionPeriod]:
 def save_retention(data: dict, *, actor, period: RetentionPeriod | None = None) -> RetentionPeriod:
     """Add a row to the retention table, or change one (`data["version"]` checked): name, years
     (empty = permanent), categories (one per line), sort_order, is_active. Admin and archivist."""
+    _lock(period)
     _require(rules.may_edit_retention(actor), False)
     if period is not None:
         check_version(period, data.get("version"))
@@ -223,6 +236,7 @@ def create_plan(year, *, actor) -> FilePlan:
 def add_heading(plan: FilePlan, data: dict, *, actor) -> FilePlanHeading:
     """A heading of a draft plan: title, abbr, unit_id, parent_id (a major heading of the same plan),
     sort_order."""
+    _lock(plan)
     _require(rules.may_draft_plan(actor, plan), rules.may_draft_plan(actor),
              _("An approved file plan cannot be changed."))
     errors: dict = {}
@@ -287,6 +301,7 @@ def _clean_dossier(data: dict, errors: dict, *, partial: bool = False) -> dict:
 def plan_dossier(plan: FilePlan, data: dict, *, actor) -> Dossier:
     """A planned dossier in a draft plan: code, title, heading_id, unit_id, keeper_id,
     retention_years (empty = permanent) or retention_id."""
+    _lock(plan)
     _require(rules.may_draft_plan(actor, plan), rules.may_draft_plan(actor),
              _("An approved file plan cannot be changed."))
     errors: dict = {}
@@ -315,6 +330,7 @@ def plan_dossier(plan: FilePlan, data: dict, *, actor) -> Dossier:
 
 def approve_plan(plan: FilePlan, *, actor, version=None) -> FilePlan:
     """A leader approves a draft plan."""
+    _lock(plan)
     _require(rules.may_approve_plan(actor, plan), bool(actor is not None and actor.has_role("leader")),
              _("This file plan is approved already."))
     check_version(plan, version)
@@ -458,6 +474,7 @@ def create_dossier(data: dict, *, actor) -> Dossier:
 
 def open_dossier(dossier: Dossier, *, actor, version=None) -> Dossier:
     """A planned dossier of the file plan opened (start date today unless set)."""
+    _lock(dossier)
     _require(rules.may_open(actor, dossier), rules.keeps(actor, dossier) and rules.may_create_dossier(actor),
              _("Only a planned dossier can be opened."))
     check_version(dossier, version)
@@ -475,6 +492,7 @@ def open_dossier(dossier: Dossier, *, actor, version=None) -> Dossier:
 def update_dossier(dossier: Dossier, data: dict, *, actor) -> Dossier:
     """Change the metadata given in `data` (`version` checked); an archived or destroyed dossier is
     read-only."""
+    _lock(dossier)
     _require(rules.may_edit(actor, dossier), rules.keeps(actor, dossier), _("This dossier is read-only."))
     check_version(dossier, data.get("version"))
     errors: dict = {}
@@ -507,6 +525,7 @@ def _entry(dossier: Dossier, document_id: int) -> DossierDocument | None:
 def add_document(dossier: Dossier, document_id, *, actor) -> DossierDocument:
     """File a document the actor may see (404 otherwise) at the end of an open dossier; 409 if it is
     in it already."""
+    _lock(dossier)
     _require(rules.may_file(actor, dossier), rules.keeps(actor, dossier), _("Only an open dossier takes documents."))
     document = access.get_visible_or_404(actor, document_id)
     if _entry(dossier, document.id) is not None:
@@ -533,6 +552,7 @@ def _visible_entry(dossier: Dossier, document_id, actor) -> DossierDocument:
 
 def remove_document(dossier: Dossier, document_id, *, actor) -> None:
     """Take a document (that the actor may see) out of an open dossier."""
+    _lock(dossier)
     _require(rules.may_file(actor, dossier), rules.keeps(actor, dossier), _("Only an open dossier can be changed."))
     entry = _visible_entry(dossier, document_id, actor)
     doc_id, position = entry.document_id, entry.position
@@ -545,6 +565,7 @@ def remove_document(dossier: Dossier, document_id, *, actor) -> None:
 
 def move_document(dossier: Dossier, document_id, position, *, actor) -> DossierDocument:
     """Move a document to `position` (1 = first) in the dossier's order; the others follow."""
+    _lock(dossier)
     _require(rules.may_file(actor, dossier), rules.keeps(actor, dossier), _("Only an open dossier can be changed."))
     errors: dict = {}
     position = clean_int(position, "position", errors, lo=1, hi=1_000_000)
@@ -592,6 +613,7 @@ def close_dossier(dossier: Dossier, data: dict | None = None, *, actor) -> Dossi
     """Close an open dossier: end_date (default today, not before start_date), page_total (default:
     the pages of all its documents), closing_note; sets doc_total and flags drafts and duplicates."""
     data = data or {}
+    _lock(dossier)
     _require(rules.may_close(actor, dossier), rules.keeps(actor, dossier), _("Only an open dossier can be closed."))
     check_version(dossier, data.get("version"))
     errors: dict = {}
@@ -770,6 +792,7 @@ def create_transfer(dossier_ids, *, actor, note=None) -> Transfer:
     may put on it; 422 naming `dossier_ids` for one that cannot go; nothing written then."""
     ids = _ids(dossier_ids, "dossier_ids")
     dossiers = [get_dossier(actor, ident) for ident in ids]
+    _lock(*dossiers)
     for dossier in dossiers:
         _require(rules.may_put_on_transfer(actor, dossier), rules._puts_on_transfer(actor, dossier),
                  _("Dossier %(code)s is not closed or is on a transfer list already.", code=dossier.code))
@@ -797,6 +820,7 @@ def create_transfer(dossier_ids, *, actor, note=None) -> Transfer:
 def accept_transfer(transfer: Transfer, *, actor, locations: dict | None = None, version=None) -> Transfer:
     """The archivist accepts a transfer list: its dossiers become archived, paper and mixed ones with
     their box and shelf (`locations`: {dossier_id: (box, shelf)})."""
+    _lock(transfer, *transfer.dossiers)
     _require(rules.may_accept_transfer(actor, transfer), bool(actor is not None and actor.has_role("archivist")),
              _("This transfer is accepted already."))
     check_version(transfer, version)
@@ -830,6 +854,7 @@ def accept_transfer(transfer: Transfer, *, actor, locations: dict | None = None,
 
 def transfer_dossier(dossier: Dossier, *, actor, box=None, shelf=None) -> Transfer:
     """A one-dossier transfer by the archivist, accepted at once."""
+    _lock(dossier)
     _require(rules.may_transfer_now(actor, dossier), bool(actor is not None and actor.has_role("archivist")),
              _("Only a closed dossier can be transferred."))
     if dossier.transfer is not None and dossier.transfer.status == "proposed":
@@ -852,6 +877,7 @@ def keep_back_limit(dossier: Dossier) -> date:
 def request_keep_back(dossier: Dossier, *, reason, until, actor) -> KeepBack:
     """The keeper or the unit's head asks to keep a closed dossier back until `until` (after today, at
     most 2 years after the transfer deadline), with a reason."""
+    _lock(dossier)
     role_ok = bool(actor is not None and (dossier.keeper_id == actor.id or (
         actor.has_role("unit_head") and actor.unit_id is not None and actor.unit_id == dossier.unit_id)))
     _require(rules.may_request_keep_back(actor, dossier), role_ok, _("Only a closed dossier can be kept back."))
@@ -895,6 +921,7 @@ def keep_backs_for(user, *, state=None):
 
 def decide_keep_back(kb: KeepBack, *, approve: bool, actor, comment=None) -> KeepBack:
     """A leader approves (the dossier is kept back until then: no transfer warnings) or refuses."""
+    _lock(kb)
     _require(rules.may_decide_keep_back(actor, kb), bool(actor is not None and actor.has_role("leader")),
              _("This request was decided already."))
     comment = clean_text(comment, "comment", errors := {}, 1000, multiline=True)
@@ -980,6 +1007,7 @@ def _loan_step(loan: Loan, action: str, new_state: str, actor, **changes) -> Loa
 
 def approve_loan(loan: Loan, *, actor, comment=None) -> Loan:
     """The archive's head (a leader) approves a requested loan."""
+    _lock(loan)
     _require(rules.may_decide_loan(actor, loan), bool(actor is not None and actor.has_role("leader")),
              _("This request was decided already."))
     comment = clean_text(comment, "comment", errors := {}, 1000, multiline=True)
@@ -991,6 +1019,7 @@ def approve_loan(loan: Loan, *, actor, comment=None) -> Loan:
 
 def refuse_loan(loan: Loan, *, actor, comment) -> Loan:
     """The archive's head (a leader) refuses a requested loan, saying why."""
+    _lock(loan)
     _require(rules.may_decide_loan(actor, loan), bool(actor is not None and actor.has_role("leader")),
              _("This request was decided already."))
     comment = clean_text(comment, "comment", errors := {}, 1000, required=True, multiline=True)
@@ -1003,6 +1032,7 @@ def refuse_loan(loan: Loan, *, actor, comment) -> Loan:
 def lend_loan(loan: Loan, *, actor) -> Loan:
     """The archivist lends an approved loan: the borrower sees the dossier's documents (within their
     clearance) while it is lent."""
+    _lock(loan)
     _require(rules.may_lend(actor, loan), bool(actor is not None and actor.has_role("archivist")),
              _("Only an approved loan can be lent."))
     return _loan_step(loan, "loan.lend", "lent", actor, lent_by_id=actor.id, lent_at=utcnow())
@@ -1010,6 +1040,7 @@ def lend_loan(loan: Loan, *, actor) -> Loan:
 
 def return_loan(loan: Loan, *, actor) -> Loan:
     """The archivist takes a lent dossier back."""
+    _lock(loan)
     _require(rules.may_take_back(actor, loan), bool(actor is not None and actor.has_role("archivist")),
              _("Only a lent dossier can be returned."))
     return _loan_step(loan, "loan.return", "returned", actor, returned_at=utcnow())
@@ -1053,6 +1084,7 @@ def propose_disposition(dossier_ids, *, reason, actor) -> Disposition:
     errors: dict = {}
     reason = clean_text(reason, "reason", errors, 4000, required=True, multiline=True)
     dossiers = [get_dossier(actor, ident) for ident in ids]
+    _lock(*dossiers)
     permanent = [d.code for d in dossiers if d.is_permanent]
     if permanent:
         add_error(errors, "dossier_ids", _("Permanent dossiers are never destroyed: %(codes)s.",
@@ -1088,6 +1120,7 @@ def approve_disposition(disposition: Disposition, *, actor, decision=None) -> Di
     from the store (after the commit) unless the document sits in another dossier that is not destroyed
     or another live attachment holds the same content; Attachment.destroyed_at set; rows and metadata
     kept; the decision kept."""
+    _lock(disposition)
     _require(rules.may_decide_disposition(actor, disposition), bool(actor is not None and actor.has_role("leader")),
              _("This proposal was decided already."))
     decision = clean_text(decision, "decision", errors := {}, 1000, multiline=True)
@@ -1136,6 +1169,7 @@ def approve_disposition(disposition: Disposition, *, actor, decision=None) -> Di
 
 def refuse_disposition(disposition: Disposition, *, actor, decision) -> Disposition:
     """A leader refuses a destruction proposal, saying why."""
+    _lock(disposition)
     _require(rules.may_decide_disposition(actor, disposition), bool(actor is not None and actor.has_role("leader")),
              _("This proposal was decided already."))
     decision = clean_text(decision, "decision", errors := {}, 1000, required=True, multiline=True)
