@@ -1,7 +1,8 @@
 """The archivist's journey in a real browser (Vietnamese, as an office runs it): file a handled letter
 into a dossier from the letter's page, close the dossier, put it on a transfer list and accept it with
-its box and shelf, then lend it — a reader asks, a leader approves, the archivist lends — with nothing
-blocked by the CSP."""
+its box and shelf, then lend it — a reader of another unit asks, a leader approves, the archivist lends,
+and the reader then sees the dossier's documents but the confidential one — with nothing blocked by the
+CSP."""
 
 from datetime import timedelta
 
@@ -16,9 +17,10 @@ pytestmark = [pytest.mark.e2e, requires_chromium]
 
 
 @pytest.fixture
-def archive_office(db, users):
+def archive_office(db, users, make_user):
     data = build(db, users)
     data["names"] = {role: u.username for role, u in users.items()}
+    data["names"]["reader"] = make_user("specialist", unit="VX", username="reader1").username
     db.session.remove()  # the test thread keeps no transaction open (see tests/e2e/conftest.py)
     return data
 
@@ -70,10 +72,11 @@ def test_the_archivists_journey(archive_office, live_server, new_page, tmp_path)
     arch.goto(live_server + f"/archive/dossiers/{dossier_id}")
     assert "H12" in arch.locator("#dossier-location").inner_text()
 
-    # a reader asks to borrow the archived dossier
+    # a reader of another unit sees the archived dossier in the catalogue, none of its documents, and asks
     reader = new_page()
-    _login(reader, live_server, names["specialist"])
+    _login(reader, live_server, names["reader"])
     reader.goto(live_server + f"/archive/dossiers/{dossier_id}")
+    assert reader.locator("#dossier-documents tbody tr[data-id]").count() == 0
     reader.fill("#loan-reason", "Tra cứu số liệu ngân sách")
     reader.fill("#loan-due_date", (today() + timedelta(days=7)).isoformat())
     reader.click("#loan-form [type=submit]")
@@ -93,6 +96,11 @@ def test_the_archivists_journey(archive_office, live_server, new_page, tmp_path)
     assert arch.locator("#loan-table tbody tr").count() == 1
     reader.goto(live_server + "/archive/loans")
     assert reader.locator('#loan-table tr[data-state="lent"]').count() == 1
+    # while lent, the reader sees its documents within their clearance: not the confidential one
+    reader.goto(live_server + f"/archive/dossiers/{dossier_id}")
+    shown = reader.locator("#dossier-documents tbody tr[data-id]")
+    assert sorted(shown.evaluate_all("rows => rows.map(r => r.dataset.id)")) == sorted(
+        str(archive_office["docs"][k]) for k in ("a", "b"))
     arch.screenshot(path=str(tmp_path / "archive-loans.png"), full_page=True)
     for pg in (arch, reader, leader):
         assert not pg.console_errors, pg.console_errors
