@@ -13,6 +13,7 @@ from docflow.auth import services as people
 from docflow.auth.models import User
 from docflow.core import audit
 from docflow.core.models import AuditEvent, AuditHead
+from docflow.demo.archive import demo_archive
 from docflow.demo.incoming import demo_incoming
 from docflow.demo.outgoing import demo_outgoing
 from docflow.extensions import db
@@ -118,6 +119,7 @@ def load_demo(credentials_path: Path) -> bool:
 
     demo_incoming()
     demo_outgoing(120)
+    demo_archive()
     align_history()
     counters.rebuild()  # the statistics count the backdated documents as they now are
     credentials_path.parent.mkdir(parents=True, exist_ok=True)
