@@ -215,6 +215,30 @@ class DossierForm(DossierFieldsMixin, BaseForm):
         return data
 
 
+class DossierEditForm(DossierFieldsMixin, BaseForm):
+    """A dossier's metadata fixed by its keeper (title, number, retention... re-checked on closing)."""
+
+    version = HiddenField()
+    code = StringField(_l("Number and symbol"), validators=[DataRequired(), Length(max=40)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=500)])
+    unit_id = SelectField(_l("Unit"), validate_choice=False)
+    keeper_id = SelectField(_l("Keeper"), validate_choice=False)
+    retention_id = SelectField(_l("Retention"), validate_choice=False)
+    medium = SelectField(_l("Medium"), choices=medium_choices(), validate_choice=False)
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)], render_kw={"rows": 3})
+    submit = SubmitField(_l("Save"))
+
+    retention_years_of: dict = {}
+
+    def values(self) -> dict:
+        errors: dict = {}
+        data = self._common(errors)
+        data.update({"medium": self.medium.data or "electronic", "description": blank_none(self.description.data),
+                     "version": blank_none(self.version.data)})
+        raise_if(errors)
+        return data
+
+
 # ---- a dossier's documents and its life ------------------------------------------------------------
 
 class AddDocumentForm(BaseForm):

@@ -397,6 +397,17 @@ def _add_choices(form, dossier: Dossier) -> None:
         SelectChoice(str(d.id), f"{d.number_symbol or '#' + str(d.id)} – {d.subject[:120]}") for d in docs]
 
 
+def _period_of(years) -> int | None:
+    """The retention table's row of so many years (None: permanent), for a dossier saved with years only."""
+    return next((p.id for p in services.retention_periods() if p.years == years), None)
+
+
+def _edit_choices(form) -> None:
+    form.unit_id.choices = _unit_choices(_("No unit"))
+    form.keeper_id.choices = _user_choices(_("No keeper yet"))
+    _retention_choices(form)
+
+
 def _dossier_page(dossier: Dossier, status: int = 200, conflict: str | None = None, **given):
     user = current_user
     entries = services.dossier_entries(dossier, user)
@@ -409,6 +420,17 @@ def _dossier_page(dossier: Dossier, status: int = 200, conflict: str | None = No
         _add_choices(add, dossier)
         forms["add"] = add
         forms["move"] = given.get("move")
+    if rules.may_edit(user, dossier):
+        edit = given.get("edit")
+        if edit is None:
+            edit = f.DossierEditForm(prefix="edit", formdata=None, data={
+                "version": dossier.version, "code": dossier.code, "title": dossier.title,
+                "unit_id": str(dossier.unit_id or ""), "keeper_id": str(dossier.keeper_id or ""),
+                "retention_id": str(dossier.retention_id or _period_of(dossier.retention_years) or ""),
+                "medium": dossier.medium,
+                "description": dossier.description or ""})
+        _edit_choices(edit)
+        forms["edit"] = edit
     if rules.may_close(user, dossier):
         forms["close"] = given.get("close") or f.CloseForm(prefix="close", formdata=None,
                                                            data={"version": dossier.version})
@@ -467,6 +489,16 @@ def dossier_open(dossier_id: int):
     form = f.ActionForm(prefix="open")
     return _act(dossier, "open", form, lambda: services.open_dossier(dossier, actor=current_user),
                 _("The dossier was opened."))
+
+
+@bp.route("/dossiers/<int:dossier_id>/edit", methods=["POST"])
+@login_required
+def dossier_edit(dossier_id: int):
+    dossier = _dossier(dossier_id)
+    form = f.DossierEditForm(prefix="edit")
+    _retention_choices(form)
+    return _act(dossier, "edit", form, lambda: services.update_dossier(dossier, form.values(), actor=current_user),
+                _("The dossier was saved."))
 
 
 @bp.route("/dossiers/<int:dossier_id>/documents", methods=["POST"])

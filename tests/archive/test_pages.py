@@ -155,6 +155,19 @@ def test_a_dossier_from_opening_to_borrowing_through_its_pages(as_user, users, a
     _post(arch, f"{path}/documents", {"add-document_id": "99999999999999999999"}, page=path, status=200)
     assert _count(db, DossierDocument, DossierDocument.dossier_id == new_id) == 2
 
+    # the keeper fixes its title; a stale version is a 409, an empty title a field error
+    version = db.session.get(Dossier, new_id).version
+    edit = {"edit-code": "02.KT", "edit-title": "Hồ sơ thi đua khen thưởng", "edit-retention_id": str(archive["ten"]),
+            "edit-medium": "paper", "edit-unit_id": str(users["specialist"].unit_id)}
+    _post(arch, f"{path}/edit", {**edit, "edit-version": str(version + 5)}, page=path, status=409)
+    response = _post(arch, f"{path}/edit", {**edit, "edit-version": str(version), "edit-title": ""}, page=path,
+                     status=200)
+    page = response.get_data(as_text=True)
+    assert re.search(r'<details open\s+id="edit-details"', page), re.findall(r"<details[^>]*>", page)
+    _post(arch, f"{path}/edit", {**edit, "edit-version": str(version)}, page=path)
+    db.session.rollback()
+    assert db.session.get(Dossier, new_id).title == "Hồ sơ thi đua khen thưởng"
+
     # close: a stale version is a 409 that changes nothing; a future end date a field error
     version = db.session.get(Dossier, new_id).version
     response = _post(arch, f"{path}/close", {"close-version": str(version - 1), "close-end_date": ""}, page=path,
