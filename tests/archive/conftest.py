@@ -11,6 +11,8 @@ import pytest
 
 from docflow.archive import services
 from docflow.core.timeutil import today
+from docflow.incoming import services as incoming
+from docflow.outgoing import services as outgoing
 from docflow.registry import attachments, storage
 from tests.fixtures.files import docx_bytes, pdf_bytes
 
@@ -29,8 +31,6 @@ def handled_letter(people, symbol: str, subject: str, *, confidentiality: str = 
                    handler: str | None = None, with_file: bool = True, content: bytes | None = None):
     """An incoming letter registered by the clerk, assigned by the leader and completed by its handler
     (the specialist; the unit head for a confidential one), with a PDF attachment."""
-    from docflow.incoming import services as incoming
-
     handler_user = people[handler or ("specialist" if confidentiality == "normal" else "unit_head")]
     received = today() - timedelta(days=10)
     doc = incoming.register_incoming({"sender_name": "Bộ Tài chính", "number_symbol": symbol,
@@ -50,8 +50,6 @@ def handled_letter(people, symbol: str, subject: str, *, confidentiality: str = 
 def outgoing_document(people, subject: str, *, issue: bool = True, pages: int | None = 2):
     """An outgoing document drafted by the specialist with a DOCX version (an attachment), approved and
     issued by the clerk (`issue=False`: left a draft)."""
-    from docflow.outgoing import services as outgoing
-
     drafter = people["specialist"]
     doc = outgoing.create_draft({"doc_type": "CV", "subject": subject, "signer_id": people["leader"].id,
                                  "recipients": [{"name": "Sở Tài chính tỉnh Đồng Nai"}]}, actor=drafter)

@@ -18,7 +18,7 @@ from docflow.core.timeutil import today
 from docflow.incoming import services as incoming
 from docflow.registry import attachments
 from docflow.registry.models import Attachment
-from tests.archive.conftest import handled_letter, make_dossier, outgoing_document, stored
+from tests.archive.conftest import archived_dossier, handled_letter, make_dossier, outgoing_document, stored
 from tests.fixtures.files import pdf_bytes
 
 
@@ -214,8 +214,6 @@ def test_transfer_list_accepted_by_the_archivist(db, people, docs):
 
 
 def test_loans_requested_decided_lent_returned_and_overdue(db, people, docs):
-    from tests.archive.conftest import archived_dossier
-
     archivist, leader, reader = people["archivist"], people["leader"], people["reader"]
     dossier = archived_dossier(people, "01.VP", [docs["letter"]])
     still_open = make_dossier(archivist, "02.VP", years=10)
