@@ -66,6 +66,18 @@ def archive_status_label(status: str) -> str:
 
 
 @bp.app_template_global()
+def archive_roman(n: int) -> str:
+    """A major heading's number in the file plan (I, II, III...)."""
+    out = ""
+    for value, letters in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"),
+                           (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while n >= value:
+            out += letters
+            n -= value
+    return out
+
+
+@bp.app_template_global()
 def archive_medium_label(medium: str) -> str:
     return next((str(c.label) for c in f.medium_choices() if c.value == medium), medium or "")
 
@@ -776,7 +788,7 @@ def loans():
               if rules.may_decide_loan(current_user, loan)}
     actions = f.ActionForm(prefix="act", formdata=None)
     return render_template("archive/loans.html", form=form, loans=loans, sheet=sheet, decide=decide, actions=actions,
-                           labels=LOAN_STATE_LABELS, today=today(),
+                           labels=LOAN_STATE_LABELS, today=today(), limit=BOOK_ROWS,
                            xlsx_url=url_for("archive.loans_xlsx", **request.args.to_dict()))
 
 

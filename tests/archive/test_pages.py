@@ -305,7 +305,7 @@ def test_the_file_plan_pages(as_user, users, archive, db):
                                      "dossier-retention_id": str(archive["permanent"]),
                                      "dossier-keeper_id": str(users["archivist"].id)}, page=plan)
     page = _html(arch, plan)
-    assert "01.TCCB" in page and "Hồ sơ tuyển dụng" in page and "Permanent" in page
+    assert "01.TCCB" in page and "Hồ sơ tuyển dụng" in page and "Permanent" in page and "I. Tổ chức cán bộ" in page
     assert 'id="plan-approve-form"' not in page  # the archivist drafts; a leader approves
     leader = as_user(users["leader"])
     token = csrf_token_from(_html(leader, plan))
