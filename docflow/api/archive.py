@@ -555,6 +555,18 @@ def request_keep_back(body, dossier_id):
     return kb
 
 
+class KeepBackArgs(PageArgs):
+    state = fields.Str(load_default=None, validate=validate.OneOf(("proposed", "approved", "refused")))
+
+
+@blp.route("/keep-backs")
+@blp.arguments(KeepBackArgs, location="query")
+@blp.response(200, list_schema(KeepBackSchema, "KeepBackList"))
+def list_keep_backs(args):
+    """Keep-back requests of the dossiers the caller may see (`state=proposed`: awaiting a leader)."""
+    return page_of(archive.keep_backs_for(current_user, state=args["state"]), args, KeepBackSchema())
+
+
 @blp.route("/keep-backs/<int:keep_back_id>/approve", methods=["POST"])
 @blp.arguments(DecisionCommentSchema)
 @blp.response(200, KeepBackSchema)

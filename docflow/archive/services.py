@@ -728,7 +728,8 @@ def transfers_due(user, today: date | None = None) -> list[tuple[Dossier, date, 
     stmt = (sa.select(Dossier).where(rules.dossier_filter(user), Dossier.status == "closed",
                                      sa.or_(Dossier.retention_years.is_(None),
                                             Dossier.retention_years >= rules.MIN_TRANSFER_YEARS),
-                                     _ended_year() + 1 <= today.year + 1)
+                                     # due from 1/12 of the year after the end: never for a later end
+                                     _ended_year() + 1 <= today.year)
             .order_by(Dossier.end_date, Dossier.code))
     due = []
     for dossier in db.session.scalars(stmt):
@@ -913,6 +914,10 @@ def get_keep_back(user, keep_back_id) -> KeepBack:
 
 
 def keep_backs_for(user, *, state=None):
+    """select(KeepBack) of the dossiers the user may see, newest first; `state` proposed, approved or
+    refused."""
+    if state not in (None, "") and state not in ("proposed", "approved", "refused"):
+        raise ValidationFailed({"state": [_("Unknown value.")]})
     stmt = sa.select(KeepBack).join(Dossier, Dossier.id == KeepBack.dossier_id).where(rules.dossier_filter(user))
     if state not in (None, ""):
         stmt = stmt.where(KeepBack.state == state)

@@ -62,6 +62,9 @@ def test_wrong_roles_refused_at_every_step(db, people, docs, api):
     _problem(call["reader"].post(f"{base}/keep-back", json={"reason": "X", "until": until}), 404)
     kb = call["unit_head"].post(f"{base}/keep-back", json={"reason": "Còn dùng", "until": until})
     assert kb.status_code == 201, kb.get_json()
+    assert [k["id"] for k in call["leader"].get("/keep-backs?state=proposed").get_json()["items"]] == [
+        kb.get_json()["id"]]
+    assert call["reader"].get("/keep-backs").get_json()["total"] == 0
     _problem(call["archivist"].post(f"/keep-backs/{kb.get_json()['id']}/approve", json={}), 403)
     assert call["leader"].post(f"/keep-backs/{kb.get_json()['id']}/refuse", json={"comment": "Nộp lưu"}).status_code == 200
     assert _count(db, KeepBack) == 1
@@ -174,7 +177,8 @@ def test_every_archive_endpoint_is_described_with_its_schemas(client):
         "/api/v1/dossiers/{dossier_id}/documents/{document_id}": {"delete"},
         "/api/v1/dossiers/{dossier_id}/documents/{document_id}/move": {"post"},
         "/api/v1/dossiers/{dossier_id}/close": {"post"}, "/api/v1/dossiers/{dossier_id}/transfer": {"post"},
-        "/api/v1/dossiers/{dossier_id}/keep-back": {"post"}, "/api/v1/keep-backs/{keep_back_id}/approve": {"post"},
+        "/api/v1/dossiers/{dossier_id}/keep-back": {"post"}, "/api/v1/keep-backs": {"get"},
+        "/api/v1/keep-backs/{keep_back_id}/approve": {"post"},
         "/api/v1/keep-backs/{keep_back_id}/refuse": {"post"}, "/api/v1/dossiers/{dossier_id}/loans": {"post"},
         "/api/v1/loans": {"get"}, "/api/v1/loans/{loan_id}": {"get"}, "/api/v1/loans/{loan_id}/approve": {"post"},
         "/api/v1/loans/{loan_id}/refuse": {"post"}, "/api/v1/loans/{loan_id}/lend": {"post"},
