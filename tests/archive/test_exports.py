@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from docflow.archive import services
 from docflow.archive.models import Dossier, Loan
 from docflow.core.timeutil import today
 from tests.archive.test_pages import _html, build
@@ -107,8 +108,6 @@ def _text(value) -> str:
 
 
 def test_the_index_and_cover_hold_the_page_lines_and_hide_what_the_reader_may_not_see(as_user, users, archive, db):
-    from docflow.archive import services
-
     dossier = db.session.get(Dossier, archive["dossier"])
     services.add_document(dossier, archive["docs"]["b"], actor=users["archivist"])  # its subject starts with "="
     db.session.commit()
@@ -136,8 +135,6 @@ def test_the_index_and_cover_hold_the_page_lines_and_hide_what_the_reader_may_no
 
 
 def test_the_transfer_list_record_and_borrowing_book_match_their_pages(as_user, users, archive, db):
-    from docflow.archive import services
-
     t = today()
     archivist = users["archivist"]
     dossier = db.session.get(Dossier, archive["dossier"])

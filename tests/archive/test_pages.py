@@ -9,18 +9,18 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from docflow.archive import services
 from docflow.archive.models import Disposition, Dossier, DossierDocument, FilePlan, KeepBack, Loan, RetentionPeriod
 from docflow.archive.models import Transfer as TransferRow
 from docflow.core.timeutil import today
 from tests.conftest import csrf_token_from, login
 from tests.stats.office_figures import assign, complete, register
+from tests.test_no_500 import HUGE, HUGE_QUERY, JUNK_FORM, JUNK_QUERY
 
 
 def build(db, users):
     """A small archive: three handled letters (a and b handled by the specialist of KT; c confidential,
     handled by KT's head) and the archivist's open dossier of KT holding a and c. Returns ids."""
-    from docflow.archive import services
-
     services.seed_retention()
     t = today()
     day = t - timedelta(days=20)
@@ -355,8 +355,6 @@ def test_the_retention_table(as_user, users, archive, db):
 
 
 def test_transfer_lists_keep_backs_and_disposition(as_user, users, archive, db):
-    from docflow.archive import services
-
     t = today()
     archivist = users["archivist"]
     dossier = db.session.get(Dossier, archive["dossier"])
@@ -457,8 +455,6 @@ def test_the_work_queue(as_user, users, archive, db):
 def test_junk_on_every_archive_page_with_real_records_is_never_a_500(app, users, archive, db, role):
     """Every archive route, with the ids of real records (a closed dossier on a transfer list, a loan,
     a keep-back and a destruction proposal waiting), junk query strings and junk forms."""
-    from docflow.archive import services
-    from tests.test_no_500 import HUGE, HUGE_QUERY, JUNK_FORM, JUNK_QUERY
 
     t = today()
     archivist = users["archivist"]
@@ -500,8 +496,6 @@ def test_junk_on_every_archive_page_with_real_records_is_never_a_500(app, users,
 
 def test_with_csrf_on_the_inline_forms_carry_their_token_and_a_post_without_it_changes_nothing(make_app, users,
                                                                                                 archive, db):
-    from docflow.archive import services
-
     dossier = db.session.get(Dossier, archive["dossier"])
     services.add_document(dossier, archive["docs"]["b"], actor=users["archivist"])
     db.session.commit()
