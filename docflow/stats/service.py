@@ -26,6 +26,7 @@ Definitions (one place; the pages, the API, the exports and the tests read them 
   it; *overdue* — in progress with a due date before the end of the period (or today, if earlier).
 """
 
+import functools
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
@@ -238,9 +239,24 @@ class _Cells:
     where: tuple = ()
 
 
+_UNITS_PENDING = sa.select(StatUnitCount.id).where(StatUnitCount.unit_id == 0).limit(1)
+
+
 def _units_counted() -> bool:
     """False while stat_unit_counts holds migration 0011's "not counted yet" row (unit_id 0)."""
-    return db.session.scalar(sa.select(StatUnitCount.id).where(StatUnitCount.unit_id == 0).limit(1)) is None
+    return db.session.scalar(_UNITS_PENDING) is None
+
+
+@functools.cache
+def _outside_cells(head: bool):
+    """select(document_id) of the documents the person (:user_id) takes part in that are not in their
+    unit's (:unit_id) cells: no row of the unit (a unit head), or of the unit as a unit (a specialist).
+    Built once (aliasing costs more than the query)."""
+    p, p2 = orm.aliased(Participant, name="p_mine"), orm.aliased(Participant, name="p_unit")
+    counted = [p2.document_id == p.document_id, p2.unit_id == sa.bindparam("unit_id")]
+    if not head:
+        counted.append(p2.user_id.is_(None))
+    return sa.select(p.document_id).where(p.user_id == sa.bindparam("user_id"), ~sa.exists().where(*counted))
 
 
 def _reach(user) -> tuple[_Cells | None, object]:
@@ -268,11 +284,7 @@ def _reach(user) -> tuple[_Cells | None, object]:
     head = user.has_role("unit_head")
     cells = _Cells(StatUnitCount, levels, (StatUnitCount.unit_id == user.unit_id,
                                            StatUnitCount.via.in_(("a", "p") if head else ("a",))))
-    p, p2 = orm.aliased(Participant), orm.aliased(Participant)
-    counted = [p2.document_id == p.document_id, p2.unit_id == user.unit_id]
-    if not head:
-        counted.append(p2.user_id.is_(None))
-    outside = sa.select(p.document_id).where(p.user_id == user.id, ~sa.exists().where(*counted))
+    outside = _outside_cells(head).params(user_id=user.id, unit_id=user.unit_id)
     if db.session.scalar(outside.limit(1)) is None:
         return cells, None
     cleared = Document.confidentiality.in_(levels)
