@@ -105,6 +105,53 @@ def document_index(dossier, entries: list, counts: dict) -> Sheet:
         footer=[_("%(n)s documents, %(p)s pages.", n=counts["documents"], p=counts["pages"])])
 
 
+# ---- the file plan ------------------------------------------------------------------------------
+
+PLAN_COLUMNS = ("STT", "Số và ký hiệu hồ sơ", "Tên đề mục và tiêu đề hồ sơ", "Thời hạn bảo quản", "Người lập hồ sơ",
+                "Ghi chú")
+
+
+def roman(n: int) -> str:
+    """I, II, III... (the file plan's major headings)."""
+    out = ""
+    for value, letters in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"),
+                           (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while n >= value:
+            out += letters
+            n -= value
+    return out
+
+
+def file_plan(plan, dossiers: list) -> Sheet:
+    """Danh mục hồ sơ (App. V): major headings I, II..., sub-headings 1, 2..., each with its dossiers
+    (the ones the reader may see), then the dossiers under no heading. Heading lines have no number."""
+    by_heading: dict = {}
+    for d in dossiers:
+        by_heading.setdefault(d.heading_id, []).append(d)
+    rows: list[list] = []
+    n = 0
+
+    def put(items):
+        nonlocal n
+        for d in items:
+            n += 1
+            rows.append([n, d.code, d.title, retention_label(d.retention_years),
+                         d.keeper.full_name if d.keeper else "", d.description or ""])
+
+    majors = [h for h in plan.headings if h.parent_id is None]
+    for i, major in enumerate(majors, start=1):
+        rows.append(["", "", f"{roman(i)}. {major.title}", "", "", ""])
+        put(by_heading.get(major.id, []))
+        for j, sub in enumerate([h for h in plan.headings if h.parent_id == major.id], start=1):
+            rows.append(["", "", f"{j}. {sub.title}", "", "", ""])
+            put(by_heading.get(sub.id, []))
+    put(by_heading.get(None, []))
+    state = _("approved") if plan.status == "approved" else _("draft")
+    return Sheet(name=f"danh-muc-ho-so-{plan.year}", title=f"DANH MỤC HỒ SƠ NĂM {plan.year}", agency=agency_name(),
+                 subtitle=f"({state})", columns=PLAN_COLUMNS, widths=(6, 16, 60, 16, 24, 20), rows=rows,
+                 footer=[_("%(n)s dossiers.", n=n)])
+
+
 # ---- a transfer ---------------------------------------------------------------------------------
 
 TRANSFER_COLUMNS = ("STT", "Số, ký hiệu hồ sơ", "Tiêu đề hồ sơ", "Thời gian bắt đầu và kết thúc", "Thời hạn bảo quản",

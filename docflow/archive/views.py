@@ -68,13 +68,7 @@ def archive_status_label(status: str) -> str:
 @bp.app_template_global()
 def archive_roman(n: int) -> str:
     """A major heading's number in the file plan (I, II, III...)."""
-    out = ""
-    for value, letters in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"),
-                           (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
-        while n >= value:
-            out += letters
-            n -= value
-    return out
+    return exports.roman(n)
 
 
 @bp.app_template_global()
@@ -230,12 +224,21 @@ def retention():
 
 # ---- the file plan ----------------------------------------------------------------------------------
 
+def _plan_dossiers(plan) -> list[Dossier]:
+    """The plan's dossiers whose metadata the user may see (rules.dossier_filter), by code."""
+    return db.session.scalars(sa.select(Dossier).where(Dossier.plan_id == plan.id, rules.dossier_filter(current_user))
+                              .order_by(Dossier.code, Dossier.id)).all()
+
+
+def _plan_sheet(plan) -> exports.Sheet:
+    return exports.file_plan(plan, _plan_dossiers(plan))
+
+
 def _plan_page(year: int, status: int = 200, **given):
     plan = services.plan_for(year)
     dossiers = []
     if plan is not None:
-        dossiers = db.session.scalars(sa.select(Dossier).where(Dossier.plan_id == plan.id)
-                                      .order_by(Dossier.code)).all()
+        dossiers = _plan_dossiers(plan)
     may_draft = rules.may_draft_plan(current_user, plan)
     forms = {}
     if may_draft:
@@ -287,6 +290,24 @@ def _plan_action(year: int, key: str, form, call, success: str):
         flash(success, "success")
         return redirect(url_for("archive.plan", year=year))
     return _plan_page(year, outcome.status, **{key: form})
+
+
+@bp.route("/plans/<int:year>/print")
+@login_required
+def plan_print(year: int):
+    """The file plan as issued (danh mục hồ sơ): printable, and as XLSX."""
+    plan = _existing_plan(year)
+    return render_template("archive/sheet.html", sheets=[_plan_sheet(plan)],
+                           page_title=_("File plan %(year)s", year=year),
+                           xlsx_url=url_for("archive.plan_xlsx", year=year), back=url_for("archive.plan", year=year),
+                           back_label=_("Back to the file plan"))
+
+
+@bp.route("/plans/<int:year>.xlsx")
+@login_required
+def plan_xlsx(year: int):
+    sheet = _plan_sheet(_existing_plan(year))
+    return exports.xlsx_response([sheet], sheet.name)
 
 
 @bp.route("/plans/<int:year>/create", methods=["POST"])
@@ -629,9 +650,9 @@ def _index_sheet(dossier: Dossier) -> exports.Sheet:
 @login_required
 def dossier_cover(dossier_id: int):
     dossier = _dossier(dossier_id)
-    return render_template("archive/sheet.html", sheets=[_cover_sheet(dossier)], dossier=dossier,
+    return render_template("archive/sheet.html", sheets=[_cover_sheet(dossier)], page_title=dossier.code,
                            xlsx_url=url_for("archive.dossier_cover_xlsx", dossier_id=dossier.id),
-                           back=url_for("archive.dossier", dossier_id=dossier.id))
+                           back=url_for("archive.dossier", dossier_id=dossier.id), back_label=_("Back to the dossier"))
 
 
 @bp.route("/dossiers/<int:dossier_id>/cover.xlsx")
@@ -645,9 +666,9 @@ def dossier_cover_xlsx(dossier_id: int):
 @login_required
 def dossier_index(dossier_id: int):
     dossier = _dossier(dossier_id)
-    return render_template("archive/sheet.html", sheets=[_index_sheet(dossier)], dossier=dossier,
+    return render_template("archive/sheet.html", sheets=[_index_sheet(dossier)], page_title=dossier.code,
                            xlsx_url=url_for("archive.dossier_index_xlsx", dossier_id=dossier.id),
-                           back=url_for("archive.dossier", dossier_id=dossier.id))
+                           back=url_for("archive.dossier", dossier_id=dossier.id), back_label=_("Back to the dossier"))
 
 
 @bp.route("/dossiers/<int:dossier_id>/index.xlsx")

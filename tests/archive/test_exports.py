@@ -176,3 +176,29 @@ def test_the_transfer_list_record_and_borrowing_book_match_their_pages(as_user, 
         assert [[_text(v) for v in r] for r in rows] == page_rows
     header, rows = _sheet_rows(_xlsx(arch, "/archive/loans.xlsx?state=lent").active)
     assert len(rows) == 1 and rows[0][4] == "Tra cứu specialist" and rows[0][9] == "Lent"
+
+
+def test_the_file_plan_printed_and_as_xlsx(as_user, users, archive, db, make_user):
+    y = today().year + 1
+    archivist = users["archivist"]
+    plan = services.create_plan(y, actor=archivist)
+    major = services.add_heading(plan, {"title": "Kinh tế", "abbr": "KT", "unit_id": users["specialist"].unit_id},
+                                 actor=archivist)
+    sub = services.add_heading(plan, {"title": "Ngân sách", "parent_id": major.id}, actor=archivist)
+    other = services.add_heading(plan, {"title": "Văn hóa", "abbr": "VX"}, actor=archivist)
+    vx_unit = make_user("specialist", unit="VX", username="vx5").unit_id
+    for code, title, heading, unit in (("01.KT", "Kế hoạch kinh tế", major, None), ("02.KT", "Dự toán", sub, users["specialist"].unit_id),
+                                       ("01.VX", "Lễ hội", other, vx_unit)):
+        services.plan_dossier(plan, {"code": code, "title": title, "heading_id": heading.id, "retention_years": 10,
+                                     "unit_id": unit}, actor=archivist)
+    db.session.commit()
+    for user, codes in ((archivist, ["01.KT", "02.KT", "01.VX"]), (users["specialist"], ["01.KT", "02.KT"])):
+        client = as_user(user)
+        page = _tables(_html(client, f"/archive/plans/{y}/print"))["sheet-table"][1:]
+        rows = [list(r) for r in _xlsx(client, f"/archive/plans/{y}.xlsx").active.iter_rows(values_only=True)]
+        start = next(i for i, r in enumerate(rows) if r[0] == "STT")
+        body = [r for r in rows[start + 1:] if any(v not in (None, "") for v in r[1:3])]
+        assert [[_text(v) for v in r] for r in body] == page
+        assert [r[1] for r in body if r[1]] == codes  # another unit's planned dossier is not shown to the specialist
+        assert [r[2] for r in body if not r[1]][:2] == ["I. Kinh tế", "1. Ngân sách"]
+    assert as_user(archivist).get(f"/archive/plans/{y + 5}.xlsx").status_code == 404
