@@ -35,6 +35,11 @@ def test_wrong_roles_refused_at_every_step(db, people, docs, api):
     _problem(call["specialist"].post(f"/file-plans/{year}/headings", json={"title": "X"}), 403)
     _problem(call["archivist"].post(f"/file-plans/{year}/approve", json={}), 403)
     _problem(call["archivist"].get(f"/file-plans/{year - 3}"), 404)
+    planned = call["archivist"].post(f"/file-plans/{year}/dossiers", json={
+        "code": "09.KT", "title": "Hồ sơ kế hoạch", "unit_id": kt, "retention_years": 10}).get_json()
+    _problem(call["reader"].post(f"/dossiers/{planned['id']}/open", json={}), 404)  # another unit's
+    _problem(call["leader"].post(f"/dossiers/{planned['id']}/open", json={}), 403)  # sees it, may not open it
+    assert call["unit_head"].post(f"/dossiers/{planned['id']}/open", json={}).status_code == 200
     # opening: archivist, clerk, unit head, specialist; not a leader or the admin
     for name in ("leader", "admin"):
         _problem(call[name].post("/dossiers", json={"code": "9.X", "title": "X", "retention_years": 5}), 403)
@@ -71,7 +76,13 @@ def test_wrong_roles_refused_at_every_step(db, people, docs, api):
     # loans: only an archived dossier; a leader decides, the archivist lends and takes back
     due = (today() + timedelta(days=5)).isoformat()
     _problem(call["unit_head"].post(f"{base}/loans", json={"reason": "X", "due_date": due}), 409)
+    listed = call["unit_head"].post("/transfers", json={"dossier_ids": [dossier.id]})
+    assert listed.status_code == 201, listed.get_json()
+    _problem(call["unit_head"].post(f"/transfers/{listed.get_json()['id']}/accept", json={}), 403)
+    _problem(call["reader"].get(f"/transfers/{listed.get_json()['id']}"), 404)
+    # the archivist takes the one-dossier list in (with its box) through the dossier's own transfer
     assert call["archivist"].post(f"{base}/transfer", json={"box": "B1"}).status_code == 200
+    assert call["archivist"].get(f"/transfers/{listed.get_json()['id']}").get_json()["status"] == "accepted"
     loan = call["reader"].post(f"{base}/loans", json={"reason": "Tra cứu", "due_date": due}).get_json()
     _problem(call["archivist"].post(f"/loans/{loan['id']}/approve", json={}), 403)
     _problem(call["cleared_reader"].post(f"/loans/{loan['id']}/approve", json={}), 404)  # not their loan
