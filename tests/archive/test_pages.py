@@ -14,7 +14,7 @@ from docflow.archive.models import Disposition, Dossier, DossierDocument, FilePl
 from docflow.archive.models import Transfer as TransferRow
 from docflow.core.timeutil import today
 from tests.conftest import csrf_token_from, login
-from tests.stats.office_figures import assign, complete, register
+from tests.stats.office_figures import assign, complete, issue, register
 from tests.test_no_500 import HUGE, HUGE_QUERY, JUNK_FORM, JUNK_QUERY
 
 
@@ -441,8 +441,17 @@ def test_transfer_lists_keep_backs_and_disposition(as_user, users, archive, db):
     assert "QĐ số 5/QĐ-UBND" in _html(leader, "/archive/dispositions")
 
 
-def test_the_work_queue(as_user, users, archive, db):
-    page = _html(as_user(users["archivist"]), "/archive/")
+def test_the_work_queue_and_an_issued_documents_page(as_user, users, archive, db):
+    issued = issue(db, users, "Công văn trả lời Bộ Tài chính", today()).id
+    db.session.commit()
+    arch = as_user(users["archivist"])
+    page = _html(arch, "/archive/")
+    assert f'<li class="list-group-item" data-id="{issued}">' in page
+    outgoing = _html(arch, f"/outgoing/{issued}")
+    assert 'id="document-dossiers"' in outgoing and f'value="{archive["dossier"]}"' in outgoing
+    _post(arch, f"/archive/documents/{issued}/file", {"file-dossier_id": str(archive["dossier"])},
+          page=f"/outgoing/{issued}")
+    assert f'href="/archive/dossiers/{archive["dossier"]}"' in _html(arch, f"/outgoing/{issued}")
     assert f'<li class="list-group-item" data-id="{archive["docs"]["b"]}">' in page  # handled, not filed
     assert f'data-id="{archive["docs"]["a"]}"' not in page  # filed
     assert re.search(r'data-count="open">1<', page)
