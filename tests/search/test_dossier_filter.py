@@ -3,6 +3,10 @@ facet names the dossiers the matching documents sit in. Both count only what the
 confidential document filed in a dossier is neither found nor counted for an uncleared user, and a dossier
 whose metadata the user may not see is neither named nor searchable by id."""
 
+import io
+
+from openpyxl import load_workbook
+
 from docflow.archive.models import Dossier, DossierDocument
 from tests.search.helpers import draft, ids, register, search
 
@@ -66,3 +70,5 @@ def test_dossier_filter_and_facet_follow_visibility(api, db, office, users, make
     html = client.get("/search/?q=chuyen+doi+so").get_data(as_text=True)
     assert f"dossier={vx}" in html and f"dossier={kt}" in html  # the facet's links
     assert client.get("/search/?dossier=abc").status_code == 200  # a warning on the page, not a 500
+    sheet = load_workbook(io.BytesIO(client.get(f"/search/export.xlsx?dossier={kt}").data)).active
+    assert sorted(row[6].value for row in sheet.iter_rows(min_row=2)) == [d["subject"] for d in plain]
