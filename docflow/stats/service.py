@@ -34,6 +34,7 @@ from datetime import date, timedelta
 from types import FunctionType
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import orm
 
@@ -155,27 +156,48 @@ def _office_wide(user) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.has_role(*OFFICE_WIDE_ROLES))
 
 
+class _Own:
+    """The few documents a viewer takes part in personally outside their unit's cells (see _reach), at
+    their levels: `ids` selects them from their own participant rows."""
+
+    def __init__(self, levels: tuple[str, ...], ids):
+        self.levels, self.ids = levels, ids
+
+    def __call__(self, _direction: str):
+        return sa.and_(_plain(Document.confidentiality).in_(self.levels), Document.id.in_(self.ids))
+
+
+def _plain(col):
+    """The column as an expression no index serves: a count over a viewer's own few documents must start
+    from their participant rows, not walk a year of a flow's index (SQLite has no statistics to know)."""
+    return sa.func.coalesce(col, col)
+
+
 def _seeing(who):
-    """`who` is a viewer (their documents: visible_filter) or already a function of the direction giving
-    the documents to count (see _reach)."""
-    return who if isinstance(who, FunctionType) else lambda direction: visible_filter(who, direction)
+    """`who` is a viewer (their documents: visible_filter), or already the documents to count, as a
+    function of the direction giving the condition (_Own, or a function)."""
+    if isinstance(who, _Own | FunctionType):
+        return who
+    return lambda direction: visible_filter(who, direction)
 
 
 def _incoming_where(who, start: date | None = None, end: date | None = None) -> list:
-    conditions = [Document.direction == "incoming", Document.status != "cancelled", _seeing(who)("incoming")]
+    col = _plain if isinstance(who, _Own) else lambda c: c
+    conditions = [col(Document.direction) == "incoming", Document.status != "cancelled", _seeing(who)("incoming")]
     if start is not None:
-        conditions.append(Document.received_date >= start)
+        conditions.append(col(Document.received_date) >= start)
     if end is not None:
-        conditions.append(Document.received_date <= end)
+        conditions.append(col(Document.received_date) <= end)
     return conditions
 
 
 def _outgoing_where(who, start: date | None = None, end: date | None = None) -> list:
-    conditions = [Document.direction == "outgoing", Document.status == "issued", _seeing(who)("outgoing")]
+    col = _plain if isinstance(who, _Own) else lambda c: c
+    conditions = [col(Document.direction) == "outgoing", col(Document.status) == "issued", _seeing(who)("outgoing")]
     if start is not None:
-        conditions.append(Document.issued_date >= start)
+        conditions.append(col(Document.issued_date) >= start)
     if end is not None:
-        conditions.append(Document.issued_date <= end)
+        conditions.append(col(Document.issued_date) <= end)
     return conditions
 
 
@@ -253,7 +275,8 @@ def _outside_cells(head: bool):
     unit's (:unit_id) cells: no row of the unit (a unit head), or of the unit as a unit (a specialist).
     Built once (aliasing costs more than the query)."""
     p, p2 = orm.aliased(Participant, name="p_mine"), orm.aliased(Participant, name="p_unit")
-    counted = [p2.document_id == p.document_id, p2.unit_id == sa.bindparam("unit_id")]
+    # coalesce(): the unit compared as an expression, so the rows are looked up by document, not by unit
+    counted = [p2.document_id == p.document_id, sa.func.coalesce(p2.unit_id, 0) == sa.bindparam("unit_id")]
     if not head:
         counted.append(p2.user_id.is_(None))
     return sa.select(p.document_id).where(p.user_id == sa.bindparam("user_id"), ~sa.exists().where(*counted))
@@ -279,16 +302,21 @@ def _reach(user) -> tuple[_Cells | None, object]:
     levels = cleared_levels(user.clearance)
     if user.has_role(*OFFICE_WIDE_ROLES):
         return _Cells(StatCount, levels), None
-    if user.unit_id is None or not _units_counted():
+    # a page asks a dozen figures: whether the unit cells are counted, and whether the viewer has documents
+    # outside their unit's cells, are looked up once per request (kept on the request, nothing outlives it)
+    memo = vars(request._get_current_object()).setdefault("_stats_reach", {}) if has_request_context() else {}
+    if "counted" not in memo:
+        memo["counted"] = _units_counted()
+    if user.unit_id is None or not memo["counted"]:
         return None, visible
     head = user.has_role("unit_head")
+    key = (user.id, user.unit_id, head)
+    if key not in memo:
+        outside = _outside_cells(head).params(user_id=user.id, unit_id=user.unit_id)
+        memo[key] = None if db.session.scalar(outside.limit(1)) is None else outside
     cells = _Cells(StatUnitCount, levels, (StatUnitCount.unit_id == user.unit_id,
                                            StatUnitCount.via.in_(("a", "p") if head else ("a",))))
-    outside = _outside_cells(head).params(user_id=user.id, unit_id=user.unit_id)
-    if db.session.scalar(outside.limit(1)) is None:
-        return cells, None
-    cleared = Document.confidentiality.in_(levels)
-    return cells, lambda _direction: sa.and_(cleared, Document.id.in_(outside))
+    return cells, None if memo[key] is None else _Own(levels, memo[key])
 
 
 def _add(*counts: dict) -> dict:

@@ -66,6 +66,8 @@ outgoing_document = st.fixed_dictionaries({
     "drafter": st.sampled_from(("spec_kt", "spec_vx", "head_vx")),
     "channels": st.sets(st.sampled_from(("paper", "electronic", "email")), max_size=2),
     "internal": st.sampled_from((None, "KT", "VX")),
+    # an approver takes part without a unit: outside every unit's counts, counted from the documents
+    "approver": st.sampled_from((None, None, "head_vx", "spec_kt")),
     "register": st.integers(0, 1),
 })
 holiday_offsets = st.sets(st.integers(0, SPAN), max_size=25)
@@ -202,6 +204,8 @@ def _outgoing(db, plan, day, common, units, people, number: int) -> dict:
     db.session.add(Recipient(document_id=doc.id, name="Chưa gửi"))
     if plan["internal"] and issued:
         db.session.add(Participant(document_id=doc.id, unit_id=units[plan["internal"]], role="recipient"))
+    if plan.get("approver"):
+        db.session.add(Participant(document_id=doc.id, user_id=people[plan["approver"]].id, role="approver"))
     return {"id": doc.id, "direction": "outgoing", "day": day, "type": common["doc_type_id"],
             "medium": plan["medium"], "level": plan["level"], "register": common["register_id"],
             "status": "issued" if status == "issued" else status, "units": {drafter.unit_id},
@@ -430,13 +434,14 @@ def _letter(**fields) -> dict:
 def _document(**fields) -> dict:
     return {"direction": "outgoing", "day": SPAN - 60, "type": 0, "medium": "electronic", "level": "normal",
             "status": "issued", "drafter": "spec_kt", "channels": {"paper", "email"}, "internal": "VX", "register": 0,
-            **fields}
+            "approver": None, **fields}
 
 
 #: the edges, always tried: completed on its deadline, the day after, the day before; open and overdue,
 #: open and due today; completed without a measured time; a Friday-to-Monday handling over holidays; the
 #: four clearance levels; a letter handed on by its unit to a person; documents issued, cancelled after
-#: issue, drafts; a letter received last year and completed this year (carried over)
+#: issue, drafts; a letter received last year and completed this year (carried over); documents a unit
+#: head and a specialist approved outside their unit (counted from the documents beside their unit's cells)
 EDGES = [
     _letter(), _letter(done_shift=1), _letter(done_shift=-1, level="confidential"),
     _letter(status="assigned", day=SPAN - 10, due_after=2), _letter(status="assigned", day=SPAN - 3, due_after=3),
@@ -446,6 +451,8 @@ EDGES = [
     _letter(status="registered", due_after=1, day=SPAN - 30), _letter(status="cancelled"),
     _document(), _document(status="cancelled_issued"), _document(status="draft", drafter="spec_vx"),
     _document(level="secret", channels=set(), day=SPAN - 400), _document(day=SPAN - 200, type=1),
+    _document(drafter="spec_kt", internal=None, approver="head_vx", day=SPAN - 30),
+    _document(drafter="head_vx", internal=None, approver="spec_kt", type=2),
 ]
 
 
