@@ -1,6 +1,5 @@
-"""`flask docflow ...`: init, unit add, user add, demo, backup."""
+"""`flask docflow ...`: init, unit add, user add, backup (the demo command: tests/demo/test_demo_office.py)."""
 
-import re
 import sqlite3
 import subprocess
 import tarfile
@@ -125,43 +124,6 @@ def test_user_add_duplicate(run, db):
     assert "already taken" in result.output
     assert _count(db, User) == 1
 
-
-def test_demo(run, db, app, tmp_path):
-    from docflow.auth.models import Unit, User
-    from docflow.core import audit
-    from docflow.core.enums import ROLES
-    from docflow.registry.models import Organization
-    from docflow.registry.reference import ORG_CODE_RE
-
-    logins = tmp_path / "logins.txt"
-    result = run("demo", "--credentials-file", str(logins))
-    assert result.exit_code == 0, result.output
-    assert "Demo office loaded." in result.output
-
-    assert _count(db, Unit) >= 5
-    users = db.session.scalars(sa.select(User)).all()
-    assert {r for u in users for r in u.roles} == set(ROLES)
-    orgs = db.session.scalars(sa.select(Organization)).all()
-    coded = [o.code for o in orgs if o.code]
-    assert len(coded) >= 30
-    assert all(len(c) == 13 and ORG_CODE_RE.match(c) for c in coded)
-    assert len(set(coded)) == len(coded)
-
-    text = logins.read_text(encoding="utf-8")
-    assert text in result.output
-    assert oct(logins.stat().st_mode & 0o777) == "0o600"
-    found = dict(re.findall(r"^\s+(\S+)\s+(Demo-\S+)", text, re.M))
-    assert set(found) == {u.username for u in users}
-    # the printed credentials work
-    client = app.test_client()
-    assert client.post("/auth/login", data={"username": "vanthu", "password": found["vanthu"]}).status_code == 302
-
-    again = run("demo", "--credentials-file", str(logins))
-    assert again.exit_code == 0, again.output
-    assert "already present" in again.output
-    assert _count(db, User) == len(users)
-    assert logins.read_text(encoding="utf-8") == text
-    assert audit.verify().ok
 
 
 def test_backup(run, db, app, tmp_path):

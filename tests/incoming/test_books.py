@@ -1,11 +1,10 @@
 """The incoming books of App. IV (Sổ đăng ký văn bản đến, Sổ theo dõi giải quyết văn bản đến):
-pages, XLSX downloads (web and API), visibility, the period, and the demo incoming documents."""
+pages, XLSX downloads (web and API), visibility, and the period (the demo's: tests/demo/test_demo_office.py)."""
 
 import io
 from datetime import date, datetime, timedelta
 
 import pytest
-import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from docflow.core.timeutil import today
@@ -263,63 +262,6 @@ def test_api_books_xlsx(api, users, books):
     assert reversed_.status_code == 422
 
 
-# ---- the demo ----------------------------------------------------------------------------------
-
-def test_demo_incoming_fills_every_state(db, app, tmp_path, login_as, client):
-    from docflow.demo import load_demo
-    from docflow.demo.incoming import demo_incoming
-    from docflow.incoming.models import Assignment, IncomingDocument, ProgressNote
-    from docflow.registry.models import Attachment, Document, Register
-
-    assert load_demo(tmp_path / "logins.txt") is True  # the demo office loads its incoming documents
-    db.session.commit()
-    assert demo_incoming(n=80, show_progress=False) == 0  # and only once
-    statuses = dict(db.session.execute(sa.select(Document.status, sa.func.count())
-                                       .where(Document.direction == "incoming").group_by(Document.status)).all())
-    assert set(statuses) == {"registered", "submitted", "assigned", "completed", "cancelled"}, statuses
-    outgoing = set(db.session.scalars(sa.select(Document.status).where(Document.direction == "outgoing").distinct()))
-    assert outgoing == {"draft", "in_review", "returned", "rejected", "approved", "issued", "cancelled"}, outgoing
-    day = today()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Document).where(Document.received_date > day)) == 0
-    years = set(db.session.scalars(sa.select(Document.year).where(Document.direction == "incoming").distinct()))
-    assert years == {day.year, day.year - 1}
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Document)
-                             .where(Document.confidentiality != "normal")) > 0
-    roles = set(db.session.scalars(sa.select(Assignment.role).distinct()))
-    assert roles == {"primary", "coordinate", "inform"}
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)
-                             .where(Assignment.parent_id.is_not(None))) > 0  # delegated to a specialist
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)
-                             .where(Assignment.state == "open", Assignment.due_date < day)) > 0  # overdue
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Document)
-                             .where(IncomingDocument.reply_number_symbol.is_not(None))) > 0
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(ProgressNote)) > 0
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Attachment)) > 0
-    # numbers are gap-free per register, in arrival order
-    for reg_id in db.session.scalars(sa.select(Document.register_id).where(Document.direction == "incoming")
-                                     .distinct()):
-        rows = db.session.execute(sa.select(Document.number, Document.received_date)
-                                  .where(Document.register_id == reg_id).order_by(Document.number)).all()
-        assert [r.number for r in rows] == list(range(1, len(rows) + 1))
-        assert [r.received_date for r in rows] == sorted(r.received_date for r in rows)
-    assert demo_incoming(n=10, show_progress=False) == 0  # once only
-
-    from docflow.core import audit
-
-    assert audit.verify().ok
-    login_as("vanthu", password=_demo_password(tmp_path / "logins.txt", "vanthu"))
-    ws = _sheet(client.get("/books/tracking.xlsx", query_string={"from": f"{day.year - 1}-01-01"}))
-    ordinary = (sa.select(sa.func.count()).select_from(Document).join(Register, Register.id == Document.register_id)
-                .where(Register.is_confidential.is_(False), Document.direction == "incoming"))
-    assert len(_rows(ws)) == db.session.scalar(ordinary)
-
-
-def _demo_password(path, username):
-    for line in path.read_text(encoding="utf-8").splitlines():
-        parts = line.split()
-        if parts and parts[0] == username:
-            return parts[1]
-    raise AssertionError(username)
 
 
 def test_the_books_are_in_the_menu_of_who_may_open_them(client, users):
