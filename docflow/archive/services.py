@@ -535,6 +535,7 @@ def add_document(dossier: Dossier, document_id, *, actor) -> DossierDocument:
     entry = DossierDocument(dossier_id=dossier.id, document_id=document.id, position=(last or 0) + 1,
                             added_by_id=actor.id)
     db.session.add(entry)
+    _bump(dossier)  # its contents changed: a close form shown before this is stale
     db.session.flush()
     db.session.expire(dossier, ["entries"])
     audit.record("dossier.add_document", obj=dossier, actor=actor,
@@ -557,6 +558,7 @@ def remove_document(dossier: Dossier, document_id, *, actor) -> None:
     entry = _visible_entry(dossier, document_id, actor)
     doc_id, position = entry.document_id, entry.position
     db.session.delete(entry)
+    _bump(dossier)
     db.session.flush()
     db.session.expire(dossier, ["entries"])
     audit.record("dossier.remove_document", obj=dossier, actor=actor,
@@ -581,6 +583,7 @@ def move_document(dossier: Dossier, document_id, position, *, actor) -> DossierD
     ordered.insert(min(position, len(ordered) + 1) - 1, entry)
     for index, item in enumerate(ordered, start=1):
         item.position = index
+    _bump(dossier)
     db.session.flush()
     db.session.expire(dossier, ["entries"])
     audit.record("dossier.move_document", obj=dossier, actor=actor,
@@ -675,14 +678,15 @@ def dossiers_of_document(document: Document, user) -> list[Dossier]:
         .order_by(Dossier.year.desc(), Dossier.code)))
 
 
-def fileable_dossiers(user, document: Document | None = None) -> list[Dossier]:
+def fileable_dossiers(user, document: Document | None = None, *, limit: int = 200) -> list[Dossier]:
     """Open dossiers the user may file into (for the "file into dossier" form), without those already
-    holding `document`."""
+    holding `document`: the newest years first, at most `limit` (every document page asks)."""
     stmt = sa.select(Dossier).where(Dossier.status == "open", rules.dossier_filter(user))
     if document is not None:
         stmt = stmt.where(~sa.exists().where(DossierDocument.dossier_id == Dossier.id,
                                              DossierDocument.document_id == document.id))
-    return [d for d in db.session.scalars(stmt.order_by(Dossier.year.desc(), Dossier.code)) if rules.may_file(user, d)]
+    stmt = stmt.order_by(Dossier.year.desc(), Dossier.code).limit(limit)
+    return [d for d in db.session.scalars(stmt) if rules.may_file(user, d)]
 
 
 # ---- the work queue and transfer deadlines --------------------------------------------------------------

@@ -94,7 +94,7 @@ def archive_document_dossiers(doc) -> dict:
     if not current_user.is_authenticated or doc is None or doc.id is None:
         return {"dossiers": [], "form": None}
     dossiers = services.dossiers_of_document(doc, current_user)
-    candidates = services.fileable_dossiers(current_user, doc)[:CHOICES_LIMIT]
+    candidates = services.fileable_dossiers(current_user, doc, limit=CHOICES_LIMIT)
     form = None
     if candidates:
         form = f.FileForm(prefix="file", formdata=None)
