@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from docflow.archive import services
 from docflow.archive.models import Dossier, FilePlan, Loan, RetentionPeriod, Transfer
 from docflow.auth.models import Unit, User
+from docflow.core.text import fold
 from docflow.core.timeutil import today
 from docflow.extensions import db
 from docflow.registry import access
@@ -51,6 +52,12 @@ PLANNED = {
            ("Hồ sơ phối hợp tổ chức kỳ thi tốt nghiệp trung học phổ thông năm {y}", 10, "truongphongvx", False)),
     "TCD": (("Hồ sơ tiếp công dân định kỳ năm {y}", 10, "luutru", True),),
 }
+#: a document whose subject (folded) holds these words goes to this year's open dossier of that code first
+SUBJECT_DOSSIERS = (("kien nghi cua cu tri", "01.NC"), ("cai cach hanh chinh", "02.NC"),
+                    ("thu tuc hanh chinh", "02.NC"), ("tiep cong dan", "01.TCD"), ("khieu nai", "01.TCD"),
+                    ("kinh te - xa hoi", "04.VP"), ("dao tao, boi duong", "05.VP"), ("giao ban", "02.VP"),
+                    ("chuyen doi so", "02.KT"), ("dau tu cong", "01.KT"), ("van hoa, the thao", "01.VX"),
+                    ("ke hoach", "01.VP"), ("bao cao", "01.VP"))
 #: the share of this year's handled documents filed (the rest wait in the archivist's work queue)
 FILED_SHARE = 0.8
 REASON_DESTROY = ("Hồ sơ hết thời hạn bảo quản theo Bảng thời hạn bảo quản; Hội đồng xác định giá trị tài liệu "
@@ -144,22 +151,26 @@ class _Archive:
         return opened
 
     def fill(self, opened: list[Dossier]) -> None:
-        """This year's handled documents into the open dossiers of the units taking part (the Office's
-        correspondence dossier when no unit's dossier fits), a confidential one surely among them."""
+        """This year's handled documents into the open dossier their subject names (SUBJECT_DOSSIERS), else
+        one of the units taking part, else the Office's correspondence dossier; a confidential one surely
+        among them."""
         docs = self.handled(self.year)
         units = self.unit_codes(docs)
         by_unit: dict[str, list[Dossier]] = {}
         for dossier in opened:
             code = next(c for c, u in self.units.items() if u.id == dossier.unit_id)
             by_unit.setdefault(code, []).append(dossier)
-        fallback = next(d for d in opened if d.code == "03.VP")
+        by_code = {d.code: d for d in opened}
+        fallback = by_code["03.VP"]
         chosen: dict[int, list[Document]] = {}
         secret = next((d for d in docs if d.confidentiality != "normal"), None)
         for doc in docs:
             if doc is not secret and self.rng.random() > FILED_SHARE:
                 continue  # left for the work queue
+            subject = fold(doc.subject or "")
+            named = next((by_code[c] for words, c in SUBJECT_DOSSIERS if words in subject and c in by_code), None)
             fits = [d for code in sorted(units[doc.id]) for d in by_unit.get(code, [])]
-            dossier = self.rng.choice(fits) if fits else fallback
+            dossier = named or (self.rng.choice(fits) if fits else fallback)
             chosen.setdefault(dossier.id, []).append(doc)
         for dossier in opened:
             self.file(dossier, chosen.get(dossier.id, []))
