@@ -824,7 +824,7 @@ def create_transfer(dossier_ids, *, actor, note=None) -> Transfer:
 
 def accept_transfer(transfer: Transfer, *, actor, locations: dict | None = None, version=None) -> Transfer:
     """The archivist accepts a transfer list: its dossiers become archived, paper and mixed ones with
-    their box and shelf (`locations`: {dossier_id: (box, shelf)})."""
+    their box and shelf, both required (`locations`: {dossier_id: (box, shelf)})."""
     _lock(transfer, *transfer.dossiers)
     _require(rules.may_accept_transfer(actor, transfer), bool(actor is not None and actor.has_role("archivist")),
              _("This transfer is accepted already."))
@@ -836,6 +836,11 @@ def accept_transfer(transfer: Transfer, *, actor, locations: dict | None = None,
         box, shelf = (locations.get(dossier.id) or locations.get(str(dossier.id)) or (None, None))
         box = clean_text(box, f"locations.{dossier.id}.box", errors, 40)
         shelf = clean_text(shelf, f"locations.{dossier.id}.shelf", errors, 40)
+        if dossier.medium != "electronic":  # paper is found on its shelf, in its box
+            for field, value in (("box", box), ("shelf", shelf)):
+                if not value and f"locations.{dossier.id}.{field}" not in errors:
+                    add_error(errors, f"locations.{dossier.id}.{field}",
+                              _("A paper dossier needs its place in the archive (box and shelf)."))
         places[dossier.id] = (box, shelf)
         if dossier.status != "closed":
             raise Conflict(_("Dossier %(code)s is no longer closed.", code=dossier.code))

@@ -80,8 +80,11 @@ def test_wrong_roles_refused_at_every_step(db, people, docs, api):
     assert listed.status_code == 201, listed.get_json()
     _problem(call["unit_head"].post(f"/transfers/{listed.get_json()['id']}/accept", json={}), 403)
     _problem(call["reader"].get(f"/transfers/{listed.get_json()['id']}"), 404)
-    # the archivist takes the one-dossier list in (with its box) through the dossier's own transfer
-    assert call["archivist"].post(f"{base}/transfer", json={"box": "B1"}).status_code == 200
+    # the archivist takes the one-dossier list in through the dossier's own transfer: paper needs its
+    # box and shelf
+    _problem(call["archivist"].post(f"{base}/transfer", json={"box": "B1"}), 422, f"locations.{dossier.id}.shelf")
+    assert call["archivist"].get(f"/transfers/{listed.get_json()['id']}").get_json()["status"] == "proposed"
+    assert call["archivist"].post(f"{base}/transfer", json={"box": "B1", "shelf": "K2"}).status_code == 200
     assert call["archivist"].get(f"/transfers/{listed.get_json()['id']}").get_json()["status"] == "accepted"
     loan = call["reader"].post(f"{base}/loans", json={"reason": "Tra cứu", "due_date": due}).get_json()
     _problem(call["archivist"].post(f"/loans/{loan['id']}/approve", json={}), 403)

@@ -147,6 +147,11 @@ def test_a_dossier_from_opening_to_borrowing_through_its_pages(as_user, users, a
     assert _doc_rows(_html(arch, path)) == [str(doc_b), str(doc_a)]
     _post(arch, f"{path}/documents/{doc_a}/move", {"move-position": "1"}, page=path)
     assert _doc_rows(_html(arch, path)) == [str(doc_a), str(doc_b)]
+    # "search in this dossier" finds its documents and no other
+    found = _html(arch, f"/search/?dossier={new_id}")
+    assert f'href="/search/?dossier={new_id}"' in _html(arch, path)
+    assert f'/incoming/{doc_a}"' in found and f'/incoming/{doc_b}"' in found
+    assert all(f'/incoming/{other}"' not in found for key, other in archive["docs"].items() if key not in "ab")
     response = _post(arch, f"{path}/documents/{doc_a}/move", {"move-position": "zero"}, page=path, status=200)
     assert "Enter a whole number." in response.get_data(as_text=True)
     _post(arch, f"{path}/documents/{doc_b}/remove", {"remove-submit": "1"}, page=path)
