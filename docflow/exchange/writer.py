@@ -154,20 +154,26 @@ def recipient_party(recipient) -> Party:
     return Party(None, getattr(recipient, "name", None))
 
 
-def build_envelope(doc, recipient) -> bytes:
+def build_envelope(doc, recipient=None) -> bytes:
     """The edXML envelope of an issued outgoing document for one recipient (a Recipient row, or a
-    Party): From = the agency, To = the recipient, the document's fields, ResponseFor per letter it
-    answers, a TraceHeader, the manifest and the issued file as a base64 attachment."""
+    Party; None: a To for each of its external recipients): From = the agency, To = the recipient, the
+    document's fields, ResponseFor per letter it answers, a TraceHeader, the manifest and the issued
+    file as a base64 attachment."""
     from docflow.outgoing import services as outgoing
 
     sender = agency_party()
-    to = recipient if isinstance(recipient, Party) else recipient_party(recipient)
+    recipients = outgoing.recipients_of(doc)
+    if recipient is None:
+        tos = [recipient_party(r) for r in recipients if r.unit_id is None]
+    else:
+        tos = [recipient if isinstance(recipient, Party) else recipient_party(recipient)]
     root = etree.Element(_q("edXML"), nsmap=NSMAP)
     envelope = _el(root, "edXMLEnvelope")
     header = _el(envelope, "edXMLHeader")
     message = _el(header, "MessageHeader")
     _party(message, "From", sender)
-    _party(message, "To", to)
+    for to in tos:
+        _party(message, "To", to)
     _el(message, "DocumentId", document_key(sender.code, doc.issued_date, doc.number_symbol))
     _code(message, doc.number_symbol)
     promulgation = _el(message, "PromulgationInfo")
@@ -185,7 +191,6 @@ def build_envelope(doc, recipient) -> bytes:
     if doc.due_date:
         _el(message, "DueDate", edxml_date(doc.due_date))
     places = _el(message, "ToPlaces")
-    recipients = outgoing.recipients_of(doc)
     for r in recipients:
         _el(places, "Place", r.name)
     other = _el(message, "OtherInfo")
@@ -193,7 +198,8 @@ def build_envelope(doc, recipient) -> bytes:
     _el(other, "SphereOfPromulgation", "")
     _el(other, "TyperNotation", "")
     _el(other, "PromulgationAmount", doc.copies or len(recipients) or 1)
-    _el(other, "PageAmount", doc.pages or 0)
+    if doc.pages:  # unknown for most drafts: left out rather than a guess
+        _el(other, "PageAmount", doc.pages)
     for answered in outgoing.replies_of(doc):
         _response_for(message, original_of(answered))
     _el(message, "SteeringType", "0")
@@ -221,8 +227,7 @@ def build_envelope(doc, recipient) -> bytes:
         _el(item, "AttachmentName", att.filename)
         _el(item, "Description", doc.subject[:250])
         _el(item, "ContentType", att.content_type)
-        _el(item, "ContentTransferEncoded", "base64")
-        _el(item, "Value", base64.b64encode(_read(att)).decode("ascii"))
+        _el(item, "ContentTransferEncoded", base64.b64encode(_read(att)).decode("ascii"))
     return _serialize(root)
 
 
