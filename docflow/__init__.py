@@ -165,6 +165,7 @@ def _register_blueprints(app: Flask) -> None:
     from docflow.api import init_api
     from docflow.archive.views import bp as archive_bp
     from docflow.auth.views import bp as auth_bp
+    from docflow.exchange.views import bp as exchange_bp
     from docflow.incoming.report_views import bp as books_bp
     from docflow.incoming.views import bp as incoming_bp
     from docflow.main.views import bp as main_bp
@@ -185,6 +186,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(outbooks_bp)
     app.register_blueprint(stats_bp)
     app.register_blueprint(archive_bp)
+    app.register_blueprint(exchange_bp)
     init_api(app)
 
 

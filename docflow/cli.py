@@ -16,6 +16,7 @@ from docflow.core.backup import BackupError, write_backup
 from docflow.core.errors import DomainError
 from docflow.demo import load_demo
 from docflow.demo.seed import seed_documents
+from docflow.exchange.cli import exchange_cli
 from docflow.extensions import db
 from docflow.incoming.services import send_deadline_reminders
 from docflow.office import init_office
@@ -27,6 +28,7 @@ audit_cli = AppGroup("audit", help="The hash-chained audit log.")
 docflow_cli.add_command(unit_cli)
 docflow_cli.add_command(user_cli)
 docflow_cli.add_command(audit_cli)
+docflow_cli.add_command(exchange_cli)
 
 
 def _fail(exc: DomainError):

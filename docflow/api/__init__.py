@@ -4,7 +4,7 @@ from flask import request
 from flask_babel import gettext as _
 from flask_smorest import Api
 
-from docflow.api import archive, attachments, books, incoming, outgoing, people, search, stats
+from docflow.api import archive, attachments, books, exchange_in, incoming, outgoing, people, search, stats
 from docflow.api import auth as api_auth
 from docflow.core.errors import problem
 from docflow.core.text import bad_text_reason
@@ -28,7 +28,7 @@ def init_api(app) -> None:
     api_auth.install(app)
     install_text_guard(app)
     for blp in (people.blp, incoming.blp, attachments.blp, books.blp, outgoing.blp, search.blp, stats.blp,
-                archive.blp):
+                archive.blp, exchange_in.blp):
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix="/api/v1")
 

@@ -448,3 +448,32 @@ def _unzip(name: str, raw: bytes, errors: dict) -> list[EnvelopeAttachment]:
         errors.setdefault("Attachment", []).append(
             _("The zipped attachment %(name)s cannot be unpacked safely.", name=name[:100]))
         return []
+
+
+def peek(data: bytes | None) -> Reference | None:
+    """What can be read of a refused envelope to answer its sender (02): the sender's OrganId and the
+    document's Code, date and DocumentId, leniently (None when not even the sender can be read)."""
+    if not data:
+        return None
+    try:
+        root = parse_xml(data)
+        msg = descendant(root, "MessageHeader")
+    except EnvelopeError:
+        return None
+    if msg is None:
+        return None
+    errors: dict = {}
+    code = child(msg, "Code")
+    number_symbol = "/".join(filter(None, (text(code, "CodeNumber"), text(code, "CodeNotation")))) or text(code)
+    raw_date = text(msg, "PromulgationInfo", "PromulgationDate")
+    ref = Reference(organ_id=text(msg, "From", "OrganId"), number_symbol=number_symbol,
+                    issued_date=parse_date(raw_date, "PromulgationDate", errors), document_id=text(msg, "DocumentId"))
+    return ref if ref.organ_id else None
+
+
+def sender_name(data: bytes | None) -> str | None:
+    try:
+        msg = descendant(parse_xml(data), "MessageHeader") if data else None
+    except EnvelopeError:
+        return None
+    return text(msg, "From", "OrganName") if msg is not None else None

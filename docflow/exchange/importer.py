@@ -109,12 +109,14 @@ def import_envelope(data: bytes, *, actor, filename: str | None = None, force: b
         doc = incoming.register_incoming(form, actor=actor, force=force)
     except ValidationFailed as exc:
         raise EnvelopeError(_element_errors(exc)) from None
+    doc.imported_attachment_ids = []  # for the caller's text extraction after the commit (not a column)
     for att in env.attachments:
         try:
-            attachments.add_attachment(doc, io.BytesIO(att.data), actor=actor, filename=att.name)
+            stored = attachments.add_attachment(doc, io.BytesIO(att.data), actor=actor, filename=att.name)
         except ValidationFailed as exc:  # not an accepted type (415), too large (413), empty
             raise EnvelopeError({"Attachment": [f"{att.name[:100]}: {m}" for ms in exc.errors.values()
                                                 for m in ms]}) from None
+        doc.imported_attachment_ids.append(stored.id)
     message = ExchangeMessage(direction="in", kind="document", document_id=doc.id, organization_id=org.id,
                               party_code=org.code, party_name=(env.sender.name or org.name)[:250],
                               document_key=(env.document_id or "")[:200] or None,
@@ -174,3 +176,69 @@ def refuse(data: bytes | None, error: DomainError, *, actor, filename: str | Non
                  after={"filename": (filename or "")[:255] or None, "status": error.status,
                         "sha256": _digest(data) if data else None, "size": len(data) if data else None,
                         "errors": error.errors or {"envelope": [error.detail]}})
+
+
+def refusal_status(data: bytes | None, error: DomainError, *, actor, filename: str | None = None) -> bytes | None:
+    """The 02 (refused) Status message for the sender of a refused envelope, written to the outbox and
+    recorded (ExchangeMessage out/status, no document); None when the sender cannot be read. The caller
+    rolled the import back first and commits after."""
+    from docflow.exchange import outbox, writer
+
+    ref = edxml.peek(data)
+    if ref is None:
+        return None
+    why = "; ".join(f"{key}: {m}" for key, ms in (error.errors or {"envelope": [error.detail]}).items() for m in ms)
+    original = writer.Original(organ_id=ref.organ_id, organ_name=edxml.sender_name(data),
+                               number_symbol=ref.number_symbol, promulgation_date=ref.issued_date,
+                               document_id=ref.document_id)
+    body = writer.build_status(original, "02", f"Từ chối tiếp nhận: {why}"[:1000], staff=actor)
+    key = original.key()
+    name = f"{outbox.safe_name(key)}-{outbox.safe_name(ref.organ_id)}-02.edxml"
+    outbox.write_file(name, body)
+    org = db.session.scalar(sa.select(Organization).where(Organization.code == ref.organ_id))
+    message = ExchangeMessage(direction="out", kind="status", document_id=None,
+                              organization_id=org.id if org is not None else None, party_code=ref.organ_id[:13],
+                              party_name=(original.organ_name or "")[:250] or None, document_key=key[:200],
+                              status_code="02", description=why[:1000], error=why, filename=name,
+                              sha256=_digest(body), size=len(body), created_by_id=getattr(actor, "id", None))
+    db.session.add(message)
+    db.session.flush()
+    audit.record("exchange.status", object_type="exchange_messages", object_id=message.id, actor=actor,
+                 after={"direction": "out", "status_code": "02", "to": ref.organ_id, "document_key": key,
+                        "filename": name})
+    return body
+
+
+def import_and_commit(data: bytes | None, *, actor, filename: str | None = None, send_refusal: bool = False,
+                      error: DomainError | None = None) -> dict:
+    """One envelope of a batch (the upload page, the CLI) in its own transaction: imported and committed,
+    or rolled back, the refusal recorded (and with `send_refusal` its 02 status message produced) and committed.
+    `error`: the file was refused before it was read (too large). Returns the file's result."""
+    from docflow import jobs
+
+    result: dict = {"filename": filename, "ok": False}
+    try:
+        if error is not None:
+            raise error
+        kind, found = import_any(data, actor=actor, filename=filename)
+        if kind == "status":
+            result.update(ok=True, kind="status", document_id=found.document_id, status_code=found.status_code)
+            db.session.commit()
+        else:
+            result.update(ok=True, kind="document", document_id=found.id, number=found.number,
+                          number_symbol=found.number_symbol, subject=found.subject)
+            attachment_ids = list(found.imported_attachment_ids)
+            db.session.commit()
+            for attachment_id in attachment_ids:
+                jobs.enqueue("extract_attachment_text", attachment_id)
+        return result
+    except DomainError as exc:
+        db.session.rollback()
+        result.update(status=exc.status, detail=exc.detail, errors=exc.errors or {"envelope": [exc.detail]},
+                      existing_id=exc.extra.get("existing_id"))
+        if exc.status not in (403, 409):
+            if send_refusal:
+                result["status_sent"] = refusal_status(data, exc, actor=actor, filename=filename) is not None
+            refuse(data, exc, actor=actor, filename=filename)
+            db.session.commit()
+        return result
