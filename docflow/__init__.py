@@ -73,6 +73,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from docflow import stats  # the statistics wing: handling times kept by the document events, /stats pages
 
     stats.init_app(app)
+    from docflow import exchange  # the exchange wing: status messages and envelopes follow the document events
+
+    exchange.init_app(app)
 
     register_cli(app)
     return app

@@ -6,6 +6,7 @@ from flask_smorest import Api
 
 from docflow.api import archive, attachments, books, exchange_in, incoming, outgoing, people, search, stats
 from docflow.api import auth as api_auth
+from docflow.api import exchange_out as api_exchange_out
 from docflow.core.errors import problem
 from docflow.core.text import bad_text_reason
 from docflow.extensions import csrf
@@ -28,7 +29,7 @@ def init_api(app) -> None:
     api_auth.install(app)
     install_text_guard(app)
     for blp in (people.blp, incoming.blp, attachments.blp, books.blp, outgoing.blp, search.blp, stats.blp,
-                archive.blp, exchange_in.blp):
+                archive.blp, exchange_in.blp, api_exchange_out.blp):
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix="/api/v1")
 
