@@ -4,10 +4,14 @@ follow a document."""
 
 import logging
 
+import sqlalchemy as sa
 from blinker import Namespace
 from flask import Flask, current_app, has_request_context
+from sqlalchemy.orm import Session
 
+from docflow import jobs
 from docflow.extensions import db
+from docflow.incoming.models import ProgressNote
 from docflow.registry import events
 
 logger = logging.getLogger(__name__)
@@ -62,8 +66,6 @@ def _later(name: str, *args) -> None:
     """Run the job once the document's transaction has committed: a request's at its end (teardown), a
     worker's with Redis; elsewhere (CLI, jobs, tests) as soon as the committed transaction has given its
     connection back (_run_pending), in its own app context and so its own session and transaction."""
-    from docflow import jobs
-
     if has_request_context() or not jobs.is_inline():
         jobs.enqueue(name, *args)
         return
@@ -76,8 +78,6 @@ def _run_pending(session, transaction) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    from docflow import jobs
-
     for name, args in pending:
         fn = jobs.resolve(name)
         with current_app._get_current_object().app_context():
@@ -104,12 +104,9 @@ def init_app(app: Flask) -> None:
     """Connect the exchange to the document events (once per process): the status messages follow a
     letter that came by edXML, and an electronic dispatch writes its envelopes; both after the
     transaction commits (jobs), never for one that rolled back. The pages' helpers and the download."""
-    import sqlalchemy as sa
-    from sqlalchemy.orm import Session
-
-    from docflow import jobs
+    # lazy: this package is imported with its models by docflow.models (the model registry); the pages
+    # (and through them the flows' services) load with the app
     from docflow.exchange import pages
-    from docflow.incoming.models import ProgressNote
 
     jobs.register("exchange_status", "docflow.exchange.outbox:produce_status")
     jobs.register("exchange_envelopes", "docflow.exchange.outbox:send_envelopes")

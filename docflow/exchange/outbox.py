@@ -16,13 +16,16 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from docflow.auth.models import User
 from docflow.core import audit
+from docflow.core.errors import Conflict
 from docflow.core.text import fold
 from docflow.exchange import writer
 from docflow.exchange.models import ExchangeMessage
 from docflow.extensions import db
+from docflow.outgoing import services as outgoing
 from docflow.registry.models import Document
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -87,8 +90,6 @@ def envelope_name(doc, recipient) -> str:
 def send_envelopes(doc_id: int, recipient_ids=None, actor_id: int | None = None) -> list[ExchangeMessage]:
     """One envelope per electronic recipient of an issued outgoing document (those named, or all that
     were dispatched electronically) into the outbox, each with its ExchangeMessage (out, document)."""
-    from docflow.outgoing import services as outgoing
-
     doc = db.session.get(Document, doc_id)
     if doc is None or doc.direction != "outgoing" or doc.status != "issued":
         return []
@@ -161,10 +162,6 @@ def status_envelope(doc, code: str) -> bytes | None:
 def export(doc, *, actor) -> tuple[bytes, str]:
     """The envelope of an issued document as a download (To: each external recipient), audited
     `exchange.export`; the caller checked visibility. Not issued (or cancelled): Conflict."""
-    from flask_babel import gettext as _
-
-    from docflow.core.errors import Conflict
-
     if doc.direction != "outgoing" or doc.status != "issued" or not doc.number_symbol:
         raise Conflict(_("Only an issued document has an edXML envelope."))
     data = writer.build_envelope(doc)

@@ -8,10 +8,15 @@ import base64
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import sqlalchemy as sa
 from lxml import etree
 
 from docflow.core import settings
 from docflow.core.timeutil import to_local, utcnow
+from docflow.exchange.models import ExchangeMessage
+from docflow.extensions import db
+from docflow.outgoing import services as outgoing
+from docflow.registry.storage import path_for
 
 NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
 XLINK = "http://www.w3.org/1999/xlink"
@@ -124,19 +129,12 @@ def issued_file(doc):
 
 
 def _read(att) -> bytes:
-    from docflow.registry.storage import path_for
-
     return path_for(att.sha256).read_bytes()
 
 
 def original_of(incoming_doc) -> Original:
     """The ResponseFor of a letter we received: its sender's code, number-symbol, date and the
     DocumentId its envelope carried (when it came by edXML)."""
-    import sqlalchemy as sa
-
-    from docflow.exchange.models import ExchangeMessage
-    from docflow.extensions import db
-
     key = db.session.scalar(sa.select(ExchangeMessage.document_key).where(
         ExchangeMessage.document_id == incoming_doc.id, ExchangeMessage.direction == "in",
         ExchangeMessage.kind == "document").order_by(ExchangeMessage.id).limit(1))
@@ -159,8 +157,6 @@ def build_envelope(doc, recipient=None) -> bytes:
     Party; None: a To for each of its external recipients): From = the agency, To = the recipient, the
     document's fields, ResponseFor per letter it answers, a TraceHeader, the manifest and the issued
     file as a base64 attachment."""
-    from docflow.outgoing import services as outgoing
-
     sender = agency_party()
     recipients = outgoing.recipients_of(doc)
     if recipient is None:
