@@ -7,14 +7,26 @@ from flask_smorest import Api
 from docflow.api import archive, attachments, books, exchange_in, incoming, outgoing, people, search, stats
 from docflow.api import auth as api_auth
 from docflow.api import exchange_out as api_exchange_out
-from docflow.core.errors import problem
+from docflow.api.schemas import ProblemResponses, ProblemSchema
+from docflow.core.errors import PROBLEM_MEDIA_TYPE, problem
 from docflow.core.text import bad_text_reason
 from docflow.extensions import csrf
 
 
 class DocflowApi(Api):
+    ERROR_SCHEMA = ProblemSchema
+
     def _register_error_handlers(self):
         """Errors are answered by docflow.core.errors for the whole /api tree (problem+json)."""
+
+    def _register_responses(self):
+        """The error responses (`default`, and each status's) are described as problem+json `Problem`s."""
+        self.spec.components.schema("Problem", schema=ProblemSchema)
+        content_type, self.DEFAULT_RESPONSE_CONTENT_TYPE = self.DEFAULT_RESPONSE_CONTENT_TYPE, PROBLEM_MEDIA_TYPE
+        try:
+            super()._register_responses()
+        finally:
+            self.DEFAULT_RESPONSE_CONTENT_TYPE = content_type
 
 
 def init_api(app) -> None:
@@ -24,7 +36,7 @@ def init_api(app) -> None:
         "info": {"description": "docflow HTTP/JSON interface (v1). See api.md."},
         "servers": [{"url": "/"}],
     }
-    api = DocflowApi(app)
+    api = DocflowApi(app, spec_kwargs={"extra_plugins": [ProblemResponses()]})
     app.extensions["docflow_api"] = api
     api_auth.install(app)
     install_text_guard(app)

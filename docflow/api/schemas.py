@@ -1,9 +1,10 @@
 """Shared API schemas: pagination, problem details, small nested shapes."""
 
+from apispec import BasePlugin
 from flask import request, url_for
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
-from docflow.core.errors import ValidationFailed
+from docflow.core.errors import PROBLEM_MEDIA_TYPE, ValidationFailed
 from docflow.core.timeutil import iso_utc
 from docflow.core.values import MAX_ID  # an INTEGER column: a larger id is a 404 or 422, never a database error
 from docflow.extensions import db
@@ -32,11 +33,33 @@ class PageArgs(Schema):
 
 
 class ProblemSchema(Schema):
-    type = fields.Str()
-    title = fields.Str()
-    status = fields.Int()
+    """Every API error (RFC 9457 problem+json, docflow.core.errors.problem); a problem may carry more
+    members than these (a duplicate's `existing_id`, ...)."""
+
+    class Meta:
+        unknown = INCLUDE  # documented as additionalProperties: true
+
+    type = fields.Str(required=True)
+    title = fields.Str(required=True)
+    status = fields.Int(required=True)
     detail = fields.Str()
-    errors = fields.Dict(keys=fields.Str(), values=fields.List(fields.Str()))
+    errors = fields.Dict(keys=fields.Str(), values=fields.List(fields.Str()),
+                         metadata={"description": "The fields that are wrong: {field: [message]}; a field inside "
+                                                 "a list or object is named by its path (`recipients.0.name`)"})
+
+
+class ProblemResponses(BasePlugin):
+    """The OpenAPI description of the errors: every documented 4xx/5xx answer (an `alt_response` with a
+    description only) is a problem+json `Problem`, as docflow.core.errors answers it."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            if not isinstance(operation, dict):
+                continue
+            for status, response in operation.get("responses", {}).items():
+                if str(status)[0] in "45" and isinstance(response, dict) and "$ref" not in response \
+                        and "content" not in response:
+                    response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
 
 class UnitRef(Schema):

@@ -88,10 +88,20 @@ def _flatten_messages(messages: dict) -> dict:
     for location, fields in messages.items():
         if isinstance(fields, dict):
             for field, msgs in fields.items():
-                flat[field] = msgs if isinstance(msgs, list) else [msgs]
+                _flatten_field(flat, str(field), msgs)
         else:
             flat[location] = fields if isinstance(fields, list) else [fields]
     return flat
+
+
+def _flatten_field(flat: dict, path: str, msgs) -> None:
+    """A nested field's messages ({"recipients": {0: {"name": [..]}}}) under dotted names ("recipients.0.name")."""
+    for msg in msgs if isinstance(msgs, list) else [msgs]:
+        if isinstance(msg, dict):
+            for key, sub in msg.items():
+                _flatten_field(flat, f"{path}.{key}", sub)
+        else:
+            flat.setdefault(path, []).append(str(msg))
 
 
 def register_error_handlers(app):

@@ -209,7 +209,7 @@ def test_create_user_validation(api, users, office):
     caller = api(users["admin"])
     good = {"username": "someone", "password": "Quite-Long-Passw0rd", "full_name": "Ai Đó", "roles": ["clerk"],
             "unit_id": office["VX"].id}
-    for change, field in ((dict(roles=["emperor"]), "roles"), (dict(password="short"), "password"),
+    for change, field in ((dict(roles=["emperor"]), "roles.0"), (dict(password="short"), "password"),
                           (dict(unit_id=999999), "unit_id"), (dict(username="clerk1"), "username"),
                           (dict(username="bad name!"), "username"), (dict(roles=[]), "roles")):
         body = assert_problem(caller.post("/users", json={**good, **change}), 422)
