@@ -15,10 +15,11 @@ import io
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from docflow import jobs
 from docflow.core import audit
 from docflow.core.errors import DomainError, ValidationFailed
 from docflow.core.text import fold
-from docflow.exchange import edxml
+from docflow.exchange import edxml, outbox, writer
 from docflow.exchange.edxml import EnvelopeError
 from docflow.exchange.models import ExchangeMessage
 from docflow.extensions import db
@@ -182,8 +183,6 @@ def refusal_status(data: bytes | None, error: DomainError, *, actor, filename: s
     """The 02 (refused) Status message for the sender of a refused envelope, written to the outbox and
     recorded (ExchangeMessage out/status, no document); None when the sender cannot be read. The caller
     rolled the import back first and commits after."""
-    from docflow.exchange import outbox, writer
-
     ref = edxml.peek(data)
     if ref is None:
         return None
@@ -214,8 +213,6 @@ def import_and_commit(data: bytes | None, *, actor, filename: str | None = None,
     """One envelope of a batch (the upload page, the CLI) in its own transaction: imported and committed,
     or rolled back, the refusal recorded (and with `send_refusal` its 02 status message produced) and committed.
     `error`: the file was refused before it was read (too large). Returns the file's result."""
-    from docflow import jobs
-
     result: dict = {"filename": filename, "ok": False}
     try:
         if error is not None:
