@@ -17,8 +17,9 @@ bp = Blueprint("exchange_files", __name__)
 KIND_LABELS = {("in", "document"): _l("Envelope received"), ("out", "document"): _l("Envelope sent"),
                ("in", "status"): _l("Status received"), ("out", "status"): _l("Status sent")}
 #: the edXML status codes (domain.md §6.2)
-STATUS_LABELS = {"01": _l("Arrived"), "02": _l("Refused"), "03": _l("Accepted"), "04": _l("Assigned"),
-                 "05": _l("In progress"), "06": _l("Completed")}
+STATUS_LABELS = {"01": _l("Arrived at the receiver"), "02": _l("Refused by the receiver"),
+                 "03": _l("Accepted and registered"), "04": _l("Assigned to a handler"), "05": _l("Being handled"),
+                 "06": _l("Handling completed")}
 
 
 def envelope_response(data: bytes, filename: str) -> Response:
