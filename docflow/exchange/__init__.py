@@ -10,6 +10,7 @@ from flask import Flask, current_app, has_request_context
 from sqlalchemy.orm import Session
 
 from docflow import jobs
+from docflow.exchange.models import ExchangeMessage
 from docflow.extensions import db
 from docflow.incoming.models import ProgressNote
 from docflow.registry import events
@@ -31,13 +32,30 @@ def _actor_id(kwargs) -> int | None:
     return getattr(kwargs.get("actor"), "id", None)
 
 
+#: whether a letter came by edXML: its ExchangeMessage (in, document) row (ix_exchange_messages_document)
+_CAME_BY_EDXML = (sa.select(sa.literal(1)).select_from(ExchangeMessage.__table__)
+                  .where(ExchangeMessage.document_id == sa.bindparam("doc_id"), ExchangeMessage.kind == "document",
+                         ExchangeMessage.direction == "in").limit(1))
+
+
 def _due(doc, codes, kwargs) -> None:
-    if getattr(doc, "direction", None) == "incoming":
-        _status_due.send(doc.id, codes=codes, actor_id=_actor_id(kwargs))
+    """Queue the status messages for after the commit, only for a letter that came by edXML."""
+    if getattr(doc, "direction", None) != "incoming":
+        return
+    if db.session.execute(_CAME_BY_EDXML, {"doc_id": doc.id}).first() is None:
+        return
+    _status_due.send(doc.id, codes=codes, actor_id=_actor_id(kwargs))
 
 
 def _on_registered(doc, **kwargs):
     _due(doc, _CODES["registered"], kwargs)
+
+
+def _on_envelope_recorded(mapper, connection, message):
+    """The importer records the envelope just after registering its letter (document_registered came
+    before the row existed): the registration of an edXML letter, 01 and 03."""
+    if message.direction == "in" and message.kind == "document" and message.document_id is not None:
+        _status_due.send(message.document_id, codes=_CODES["registered"], actor_id=message.created_by_id)
 
 
 def _on_assigned(doc, **kwargs):
@@ -56,6 +74,8 @@ def _on_dispatched(doc, **kwargs):
 
 def _on_progress_note(mapper, connection, note):
     """A progress note or an opinion: the handling started (no document event says so)."""
+    if connection.execute(_CAME_BY_EDXML, {"doc_id": note.document_id}).first() is None:
+        return
     _status_due.send(note.document_id, codes=_CODES["progress"], actor_id=note.author_id)
 
 
@@ -118,6 +138,7 @@ def init_app(app: Flask) -> None:
         events.connect_after_commit(_status_due, _run_status)
         events.connect_after_commit(_envelopes_due, _run_envelopes)
         sa.event.listen(ProgressNote, "after_insert", _on_progress_note)
+        sa.event.listen(ExchangeMessage, "after_insert", _on_envelope_recorded)
         sa.event.listen(Session, "after_transaction_end", _run_pending)
         _connected.append(True)
     pages.init_app(app)
