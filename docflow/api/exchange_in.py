@@ -51,6 +51,7 @@ def read_envelope() -> tuple[bytes, str | None]:
         return edxml.read_limited(upload.stream, limit), upload.filename
     if request.mimetype not in XML_TYPES:
         raise UnsupportedMediaType({"envelope": [_("Send the envelope as application/xml or as a multipart file.")]})
+    request.max_content_length = limit + 1024 * 1024  # EXCHANGE_MAX_ENVELOPE_MB, not MAX_UPLOAD_MB, bounds it
     return edxml.read_limited(request.stream, limit), None
 
 

@@ -5,13 +5,14 @@ leaving no row and no stored file behind."""
 
 import base64
 import time
+from datetime import date
 
 import pytest
 from lxml import etree
 
 from docflow.exchange import edxml
 from tests.exchange.conftest import counts, stored_files
-from tests.exchange.envelopes import envelope, zipped
+from tests.exchange.envelopes import envelope, status_envelope, zipped
 
 XXE = ('<?xml version="1.0"?>\n<!DOCTYPE edXML [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n')
 LAUGHS = ('<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
@@ -71,6 +72,10 @@ def hostile_cases(files) -> list[tuple[str, bytes, int, set]]:
         ("a date in the future", envelope(issued="2999/01/01", files=[("a.pdf", pdf)]), 422, {"PromulgationDate"}),
         ("a bad OrganId", envelope(organ_id="G22"), 422, {"From"}),
         ("priority 9", envelope(priority=9), 422, {"Priority"}),
+        ("a status message about no document of ours",
+         status_envelope(about_code="1/XX", about_date=date(2025, 1, 2)), 422, {"ResponseFor"}),
+        ("a status message with no code", status_envelope(code="", about_code="1/XX", about_date=date(2025, 1, 2)),
+         422, {"StatusCode"}),
     ]
 
 
