@@ -41,6 +41,11 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _clean_name(filename: str | None) -> str | None:
+    """The uploaded file's name as a display name (no path, control character or NUL), or None."""
+    return attachments.safe_filename(filename) if filename else None
+
+
 def _element_errors(exc: ValidationFailed) -> dict:
     out: dict[str, list[str]] = {}
     for field, messages in (exc.errors or {}).items():
@@ -95,6 +100,7 @@ def import_envelope(data: bytes, *, actor, filename: str | None = None, force: b
     """Register the document an envelope carries (clerk). Raises EnvelopeError (422 naming the
     element), EnvelopeTooLarge (413), Conflict (409, `existing_id`) for a duplicate, PermissionDenied."""
     incoming.require_role(actor, "clerk")
+    filename = _clean_name(filename)
     env = edxml.parse_envelope(data)
     org = resolve_organization(env.sender, actor=actor)
     doc_type = resolve_doc_type(env.type_name)
@@ -138,6 +144,7 @@ def import_envelope(data: bytes, *, actor, filename: str | None = None, force: b
 def import_status(data: bytes, *, actor, filename: str | None = None) -> ExchangeMessage:
     """Keep a status message about one of OUR outgoing documents (clerk)."""
     incoming.require_role(actor, "clerk")
+    filename = _clean_name(filename)
     status = edxml.parse_status(data)
     doc = find_outgoing(status.response_for)
     if doc is None:
@@ -173,6 +180,7 @@ def import_any(data: bytes, *, actor, filename: str | None = None, force: bool =
 def refuse(data: bytes | None, error: DomainError, *, actor, filename: str | None = None) -> None:
     """Record a refused envelope in the audit log (after the caller rolled its work back): who, which
     file, its digest and why. Nothing else is written."""
+    filename = _clean_name(filename)
     audit.record("exchange.refuse", object_type="exchange_messages", object_id=None, actor=actor,
                  after={"filename": (filename or "")[:255] or None, "status": error.status,
                         "sha256": _digest(data) if data else None, "size": len(data) if data else None,
@@ -213,6 +221,7 @@ def import_and_commit(data: bytes | None, *, actor, filename: str | None = None,
     """One envelope of a batch (the upload page, the CLI) in its own transaction: imported and committed,
     or rolled back, the refusal recorded (and with `send_refusal` its 02 status message produced) and committed.
     `error`: the file was refused before it was read (too large). Returns the file's result."""
+    filename = _clean_name(filename)
     result: dict = {"filename": filename, "ok": False}
     try:
         if error is not None:

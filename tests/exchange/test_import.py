@@ -148,7 +148,7 @@ def test_upload_page_imports_several_files(app, db, client, login_as, clerk, use
     token = csrf_token_from(page.get_data(as_text=True))
     answer = client.post("/exchange/import", content_type="multipart/form-data", data={
         "csrf_token": token,
-        "files": [(io.BytesIO(envelope(files=[("a.pdf", files["pdf"])])), "one.edxml"),
+        "files": [(io.BytesIO(envelope(files=[("a.pdf", files["pdf"])])), "../in\x07box/o\x07ne.edxml"),
                   (io.BytesIO(envelope(number="8", date_format="dmy", prefixed=False)), "two.edxml"),
                   (io.BytesIO(b"not xml at all"), "three.edxml")]})
     html = answer.get_data(as_text=True)
@@ -157,6 +157,9 @@ def test_upload_page_imports_several_files(app, db, client, login_as, clerk, use
     assert "7816/VPCP-TTĐT" in html and "8/VPCP-TTĐT" in html and "three.edxml" in html
     numbers = db.session.scalars(sa.select(IncomingDocument.number).order_by(IncomingDocument.number)).all()
     assert numbers == [1, 2]
+    names = db.session.scalars(sa.select(ExchangeMessage.filename).where(ExchangeMessage.direction == "in")
+                               .order_by(ExchangeMessage.id)).all()
+    assert names == ["one.edxml", "two.edxml"]  # a display name: no path, no control character
     empty = client.post("/exchange/import", data={"csrf_token": token}, content_type="multipart/form-data")
     assert empty.status_code == 422
 
