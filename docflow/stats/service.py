@@ -46,6 +46,7 @@ from docflow.core.timeutil import today
 from docflow.extensions import db
 from docflow.incoming.models import IncomingDocument  # noqa: F401  (the incoming flow's mapper, for visibility)
 from docflow.outgoing.models import OutgoingDocument, Recipient
+from docflow.registry import access
 from docflow.registry.access import OFFICE_WIDE_ROLES, visible_filter
 from docflow.registry.models import DocType, Document, Organization, Participant, Register
 from docflow.stats.models import StatCount, StatHandling, StatUnitCount
@@ -157,8 +158,8 @@ def _office_wide(user) -> bool:
 
 
 class _Own:
-    """The few documents a viewer takes part in personally outside their unit's cells (see _reach), at
-    their levels: `ids` selects them from their own participant rows."""
+    """The few documents a viewer sees outside their unit's cells (see _reach), at their levels: `ids`
+    selects them from their own participant rows and loans."""
 
     def __init__(self, levels: tuple[str, ...], ids):
         self.levels, self.ids = levels, ids
@@ -270,16 +271,38 @@ def _units_counted() -> bool:
 
 
 @functools.cache
+def _in_unit_cells(head: bool):
+    """(alias, condition(document id column)): the document is in the unit's (:unit_id) cells — a row of
+    the unit (a unit head), or of the unit as a unit (a specialist). Built once (aliasing costs more than
+    the query)."""
+    p2 = orm.aliased(Participant, name="p_unit")
+
+    def condition(document_id):
+        # coalesce(): the unit compared as an expression, so the rows are looked up by document, not by unit
+        counted = [p2.document_id == document_id, sa.func.coalesce(p2.unit_id, 0) == sa.bindparam("unit_id")]
+        if not head:
+            counted.append(p2.user_id.is_(None))
+        return sa.exists().where(*counted)
+
+    return condition
+
+
+@functools.cache
 def _outside_cells(head: bool):
     """select(document_id) of the documents the person (:user_id) takes part in that are not in their
-    unit's (:unit_id) cells: no row of the unit (a unit head), or of the unit as a unit (a specialist).
-    Built once (aliasing costs more than the query)."""
-    p, p2 = orm.aliased(Participant, name="p_mine"), orm.aliased(Participant, name="p_unit")
-    # coalesce(): the unit compared as an expression, so the rows are looked up by document, not by unit
-    counted = [p2.document_id == p.document_id, sa.func.coalesce(p2.unit_id, 0) == sa.bindparam("unit_id")]
-    if not head:
-        counted.append(p2.user_id.is_(None))
-    return sa.select(p.document_id).where(p.user_id == sa.bindparam("user_id"), ~sa.exists().where(*counted))
+    unit's (:unit_id) cells."""
+    p = orm.aliased(Participant, name="p_mine")
+    return sa.select(p.document_id).where(p.user_id == sa.bindparam("user_id"), ~_in_unit_cells(head)(p.document_id))
+
+
+def _outside(user, head: bool):
+    """The documents the viewer may see outside their unit's cells: those they take part in personally,
+    and those of a dossier the archive has lent them (registry/access.py), not in the cells."""
+    params = {"user_id": user.id, "unit_id": user.unit_id}
+    lent = access._lent_to(user).subquery("lent")
+    return sa.union_all(_outside_cells(head).params(**params),
+                        sa.select(lent.c.document_id).where(~_in_unit_cells(head)(lent.c.document_id))
+                        .params(**params))
 
 
 def _reach(user) -> tuple[_Cells | None, object]:
@@ -291,9 +314,9 @@ def _reach(user) -> tuple[_Cells | None, object]:
       stat_counts by confidentiality, nothing else.
     - A unit head sees the documents their unit or a person of it takes part in: their unit's cells in
       stat_unit_counts (via a and p); a specialist (anyone else with a unit) those their unit takes part in
-      as a unit (via a). Besides these, both see the documents they take part in personally: those of them
-      outside the cells (few: usually none for a unit head) are counted from the documents, starting from
-      their own participant rows.
+      as a unit (via a). Besides these, both see the documents they take part in personally and those of a
+      dossier the archive has lent them: those of them outside the cells (few) are counted from the
+      documents, starting from their own participant rows (and loans), and added.
     - Without a unit, with USE_ROLLUP off, or before the unit cells are counted: everything from the
       documents, through visible_filter."""
     visible = _seeing(user)
@@ -312,7 +335,7 @@ def _reach(user) -> tuple[_Cells | None, object]:
     head = user.has_role("unit_head")
     key = (user.id, user.unit_id, head)
     if key not in memo:
-        outside = _outside_cells(head).params(user_id=user.id, unit_id=user.unit_id)
+        outside = _outside(user, head)
         memo[key] = None if db.session.scalar(outside.limit(1)) is None else outside
     cells = _Cells(StatUnitCount, levels, (StatUnitCount.unit_id == user.unit_id,
                                            StatUnitCount.via.in_(("a", "p") if head else ("a",))))

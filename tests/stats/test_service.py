@@ -180,6 +180,24 @@ def test_unit_heads_and_specialists_read_their_units_cells_once_counted(db, user
     assert db.session.scalar(sa.select(sa.func.count()).select_from(StatUnitCount).where(
         StatUnitCount.unit_id == 0)) == 0
     assert (received(head), received(spec)) == (3, 3)
+    # a dossier the archive lends them: its documents join what they see (registry/access.py), counted
+    # from the documents beside the cells, each once (the KT letter in it is already in their cells)
+    from docflow.archive.models import Dossier, DossierDocument, Loan
+
+    elsewhere = _handled_letter(db, users, day, day + timedelta(days=5), None, unit_id=other.unit_id)
+    kt_letter = db.session.scalar(sa.select(Participant.document_id).where(Participant.unit_id == head.unit_id,
+                                                                           Participant.role == "primary"))
+    dossier = Dossier(year=day.year, code="01", title="Hồ sơ cho mượn")
+    db.session.add(dossier)
+    db.session.flush()
+    db.session.add_all([DossierDocument(dossier_id=dossier.id, document_id=elsewhere.id),
+                        DossierDocument(dossier_id=dossier.id, document_id=kt_letter)])
+    for borrower in (head, spec):
+        db.session.add(Loan(dossier_id=dossier.id, borrower_id=borrower.id, reason="Tra cứu", due_date=TODAY,
+                            state="lent"))
+    counters.rebuild()
+    assert (received(head), received(spec), received(other)) == (4, 4, 2)
+    assert service.handling(spec, period)["open"] == 3
 
 
 # ---- handling times in working days ------------------------------------------------------------
