@@ -14,11 +14,13 @@ from lxml import etree
 from docflow.core import settings
 from docflow.core.models import AuditEvent
 from docflow.core.timeutil import today
+from docflow.exchange import importer
 from docflow.exchange.models import ExchangeMessage
 from docflow.incoming import services as incoming
 from docflow.outgoing import services as outgoing
 from docflow.registry import reference
 from tests.conftest import login
+from tests.exchange import envelopes
 from tests.fixtures.files import docx_bytes
 
 NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
@@ -122,8 +124,6 @@ def test_the_envelope_read_with_a_plain_parser_matches_the_issued_document(db, u
 
 
 def test_export_then_import_into_another_office_gives_back_the_document(db, users, issued, api):
-    from docflow.exchange import importer
-
     doc = issued["doc"]
     data = api(users["clerk"]).get(f"/outgoing/{doc.id}/edxml").data
     expected = {"number_symbol": doc.number_symbol, "issued_date": doc.issued_date, "subject": doc.subject,
@@ -177,6 +177,12 @@ def test_electronic_dispatch_writes_one_envelope_per_electronic_recipient(app, d
     client = login_as(users["clerk"])
     page = client.get(f"/outgoing/{doc.id}").get_data(as_text=True)
     assert 'id="edxml-download"' in page and page.count("exchange-out-document") == 2
+    # a status message the receiver sent back shows on the document too
+    importer.import_status(envelopes.status_envelope(code="04", about_code=doc.number_symbol,
+                                                     about_date=doc.issued_date), actor=users["clerk"])
+    db.session.commit()
+    page = client.get(f"/outgoing/{doc.id}").get_data(as_text=True)
+    assert page.count("exchange-in-status") == 1 and "04 –" in page
     download = client.get(f"/exchange/outgoing/{doc.id}.edxml")
     assert download.status_code == 200 and download.mimetype == "application/xml"
     assert etree.fromstring(download.data).findtext(".//e:Subject", namespaces=E) == doc.subject
