@@ -82,7 +82,8 @@ def test_no_route_answers_500_to_junk(app, users, documents, token_for, role):
                                 {"data": b"{not json", "content_type": "application/json"}]
                 else:
                     variants = [{"data": JUNK_FORM}, {"data": {key: HUGE for key in JUNK_FORM}}, {}]
-                for variant in variants:
+                # an unknown id is refused before the input is read (404): one junk variant is enough there
+                for variant in variants[:1] if unknown else variants:
                     response = client.open(path, method=method, **kwargs, **variant)
                     response.close()
                     if response.status_code >= 500:
