@@ -1,12 +1,12 @@
 """The outbox: edXML files written for the transport (a hub client, a shared folder) to pick up.
 
-`EXCHANGE_OUTBOX` (DOCFLOW_EXCHANGE_OUTBOX; default instance/outbox) holds one file per envelope:
-`<DocumentId-safe>-<recipient code>.edxml` for a document, `<DocumentId-safe>-status<NN>.edxml` for a
-status message about a letter we received. Files are written atomically (a temporary file in the same
-folder, then renamed), so a reader never sees half a file. Every file has its ExchangeMessage (out) row
-and its audit event, in the caller's transaction: these functions flush, the caller commits. They run
-after the document's own transaction committed (the subscribers in docflow/exchange/__init__.py queue
-them as jobs), so a rolled-back change produces nothing."""
+`EXCHANGE_OUTBOX` (DOCFLOW_EXCHANGE_OUTBOX; default `outbox` beside STORAGE_DIR: instance/outbox) holds
+one file per envelope: `<DocumentId-safe>-<recipient code>.edxml` for a document,
+`<DocumentId-safe>-status<NN>.edxml` for a status message about a letter we received. Files are written
+atomically (a temporary file in the same folder, then renamed), so a reader never sees half a file.
+Every file has its ExchangeMessage (out) row and its audit event, in the caller's transaction: these
+functions flush, the caller commits. They run after the document's own transaction committed (the
+subscribers in docflow/exchange/__init__.py queue them as jobs), so a rolled-back change produces nothing."""
 
 import hashlib
 import os
@@ -32,8 +32,15 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def outbox_dir() -> Path:
+    """EXCHANGE_OUTBOX, else `outbox` beside the file store (STORAGE_DIR, by default instance/files: so
+    instance/outbox), so that an office that moves its files moves its outbox with them."""
     configured = current_app.config.get("EXCHANGE_OUTBOX")
-    path = Path(configured) if configured else Path(current_app.instance_path) / "outbox"
+    if configured:
+        path = Path(configured)
+    elif current_app.config.get("STORAGE_DIR"):
+        path = Path(current_app.config["STORAGE_DIR"]).parent / "outbox"
+    else:
+        path = Path(current_app.instance_path) / "outbox"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
