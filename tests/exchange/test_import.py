@@ -141,8 +141,10 @@ def test_api_imports_refuses_and_answers_the_sender(app, db, api, users, clerk, 
 def test_upload_page_imports_several_files(app, db, client, login_as, clerk, users, files):
     login_as(users["specialist"])
     assert client.get("/exchange/import").status_code == 403
+    assert 'id="nav-edxml-import"' not in client.get("/dashboard").get_data(as_text=True)
     client.post("/auth/logout")
     login_as(clerk)
+    assert 'href="/exchange/import" id="nav-edxml-import"' in client.get("/dashboard").get_data(as_text=True)
     page = client.get("/exchange/import")
     assert page.status_code == 200
     token = csrf_token_from(page.get_data(as_text=True))
