@@ -56,6 +56,12 @@ def _import(db, users, pdf, **shape):
 
 def test_status_messages_follow_a_letter_through_assign_progress_complete(db, users, pdf, outbox_dir, api,
                                                                           login_as):
+    # an import that rolls back answers nothing
+    importer.import_envelope(envelopes.envelope(files=[("cong-van.pdf", pdf)]), actor=users["clerk"])
+    db.session.rollback()
+    assert not _files(outbox_dir)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ExchangeMessage)) == 0
+
     doc = _import(db, users, pdf)
     doc_id = doc.id
     assert _codes(db, doc_id) == ["01", "03"]
