@@ -47,13 +47,10 @@ def _due(doc, codes, kwargs) -> None:
     _status_due.send(doc.id, codes=codes, actor_id=_actor_id(kwargs))
 
 
-def _on_registered(doc, **kwargs):
-    _due(doc, _CODES["registered"], kwargs)
-
-
 def _on_envelope_recorded(mapper, connection, message):
-    """The importer records the envelope just after registering its letter (document_registered came
-    before the row existed): the registration of an edXML letter, 01 and 03."""
+    """The registration of an edXML letter, 01 and 03: the importer records the envelope just after it
+    registered the letter, in the same transaction (document_registered comes before the row exists,
+    and listening to it would cost every registration by hand a query)."""
     if message.direction == "in" and message.kind == "document" and message.document_id is not None:
         _status_due.send(message.document_id, codes=_CODES["registered"], actor_id=message.created_by_id)
 
@@ -131,7 +128,6 @@ def init_app(app: Flask) -> None:
     jobs.register("exchange_status", "docflow.exchange.outbox:produce_status")
     jobs.register("exchange_envelopes", "docflow.exchange.outbox:send_envelopes")
     if not _connected:
-        events.document_registered.connect(_on_registered)
         events.document_assigned.connect(_on_assigned)
         events.document_completed.connect(_on_completed)
         events.document_dispatched.connect(_on_dispatched)
