@@ -56,4 +56,8 @@ class ExchangeMessage(db.Model):
         sa.CheckConstraint(sa.text("kind IN ('document','status')"), name="kind"),
         sa.Index("ix_exchange_messages_document", "document_id", "kind", "direction"),
         sa.Index("ix_exchange_messages_key", "document_key"),
+        # each status code is produced once per letter, even by two jobs at the same moment
+        sa.Index("ux_exchange_messages_status_once", "document_id", "status_code", unique=True,
+                 sqlite_where=sa.text("direction = 'out' AND kind = 'status'"),
+                 postgresql_where=sa.text("direction = 'out' AND kind = 'status'")),
     )

@@ -150,3 +150,20 @@ def test_completion_without_a_note_starts_and_ends_handling_and_a_letter_by_hand
     assert len(_files(outbox_dir)) == 5
     listed = api(users["clerk"]).get(f"/incoming/{hand_id}/edxml-status")
     assert listed.status_code == 200 and listed.get_json()["items"] == []
+
+
+def test_a_status_code_is_kept_once_per_letter_by_the_database(db, users, pdf, outbox_dir):
+    """Two jobs producing the same code at the same moment cannot both record it (unique index on the
+    produced status rows); statuses received about our documents may repeat (one per recipient)."""
+    doc = _import(db, users, pdf)
+    produced = db.session.scalar(sa.select(ExchangeMessage).where(ExchangeMessage.document_id == doc.id,
+                                                                  ExchangeMessage.status_code == "03"))
+    assert produced is not None and produced.direction == "out"
+    db.session.add(ExchangeMessage(direction="out", kind="status", document_id=doc.id, status_code="03"))
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+    for _ in range(2):
+        db.session.add(ExchangeMessage(direction="in", kind="status", document_id=doc.id, status_code="03"))
+    db.session.flush()
+    db.session.rollback()
