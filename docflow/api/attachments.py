@@ -44,9 +44,9 @@ def upload(files, doc_id):
 
 
 @blp.route("/attachments/<int:attachment_id>")
-@blp.doc(responses={"200": {"description": "The file's bytes, as a download",
-                            "content": {"application/octet-stream": {"schema": {"type": "string",
-                                                                                "format": "binary"}}}},
+@blp.doc(responses={"200": {"description": "The file's bytes, as a download, with the type its content has",
+                            "content": {mime: {"schema": {"type": "string", "format": "binary"}}
+                                        for mime in service.ALLOWED}},
                     "404": {"description": "No such file, or its document is not visible to you"},
                     "410": {"description": "The file was destroyed under an approved disposition (its record "
                                            "is kept)"}})
