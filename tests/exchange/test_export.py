@@ -1,5 +1,5 @@
 """Writing edXML (domain.md §6.1): the envelope of an issued outgoing document, read back with a plain
-XML parser field by field and through the importer into another office; electronic dispatch writes one
+XML parser field by field and through the importer into another office's fresh database; electronic dispatch writes one
 envelope per electronic recipient into the outbox; the download on the document's page."""
 
 import base64
@@ -9,16 +9,18 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_migrate import upgrade
 from lxml import etree
 
-from docflow.core import settings
+from docflow.auth import services as people
 from docflow.core.models import AuditEvent
 from docflow.core.timeutil import today
 from docflow.exchange import importer
 from docflow.exchange.models import ExchangeMessage
 from docflow.incoming import services as incoming
+from docflow.office import init_office
 from docflow.outgoing import services as outgoing
-from docflow.registry import reference
+from docflow.registry import reference, storage
 from tests.conftest import login
 from tests.exchange import envelopes
 from tests.fixtures.files import docx_bytes
@@ -123,21 +125,57 @@ def test_the_envelope_read_with_a_plain_parser_matches_the_issued_document(db, u
     assert api(users["clerk"]).get("/outgoing/999999/edxml").status_code == 404
 
 
-def test_export_then_import_into_another_office_gives_back_the_document(db, users, issued, api):
+@pytest.fixture
+def fresh_database(database_url, tmp_path):
+    """An empty database of the same engine beside the test's own: the receiving office's."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path}/receiver.db"
+        return
+    base, name = database_url.rsplit("/", 1)
+    admin = sa.create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+
+    def drop_and(create: bool) -> None:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}_receiver" WITH (FORCE)')
+            if create:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}_receiver"')
+
+    drop_and(create=True)
+    yield f"{base}/{name}_receiver"
+    drop_and(create=False)
+    admin.dispose()
+
+
+def test_export_then_import_into_a_fresh_database_gives_back_the_document(db, users, issued, api, make_app,
+                                                                          fresh_database, tmp_path):
     doc = issued["doc"]
     data = api(users["clerk"]).get(f"/outgoing/{doc.id}/edxml").data
     expected = {"number_symbol": doc.number_symbol, "issued_date": doc.issued_date, "subject": doc.subject,
-                "signer": doc.signer}
-    # the receiving office: another agency (the sender, H19, is now someone else)
-    settings.put("agency", {"name": "Văn phòng Chính phủ", "abbr": "VPCP", "code": "000.00.00.G22"})
-    db.session.commit()
-    received = importer.import_envelope(data, actor=users["clerk"], filename="export.edxml")
-    db.session.commit()
-    assert {k: getattr(received, k) for k in expected} == expected
-    assert received.direction == "incoming" and received.medium == "electronic"
-    assert received.sender_org.code == AGENCY_CODE and received.sender_name == "Ủy ban nhân dân tỉnh Đồng Nai"
-    assert received.urgency == "urgent" and received.pages == 3
-    assert [(a.filename, a.sha256) for a in received.attachments] == [("bao-cao.docx", doc.issued_sha256)]
+                "signer": doc.signer, "urgency": "urgent", "pages": 3}
+    issued_sha = doc.issued_sha256
+    db.session.remove()
+    # the receiving office: another agency on its own, empty database and file store
+    receiver = make_app(SQLALCHEMY_DATABASE_URI=fresh_database,
+                        STORAGE_DIR=str(tmp_path / "receiver-files"))
+    with receiver.app_context():
+        upgrade()
+        init_office("Văn phòng Chính phủ", "VPCP", "000.00.00.G22")
+        people.create_unit({"code": "VT", "name": "Phòng Văn thư"})
+        clerk = people.create_user({"username": "vanthu", "password": "Receiver-Passw0rd-2026", "roles": ["clerk"],
+                                    "unit_code": "VT", "full_name": "Văn thư VPCP"})
+        db.session.commit()
+        received = importer.import_envelope(data, actor=clerk, filename="export.edxml")
+        db.session.commit()
+        assert {k: getattr(received, k) for k in expected} == expected
+        assert received.direction == "incoming" and received.medium == "electronic" and received.number == 1
+        assert received.sender_org.code == AGENCY_CODE and received.sender_name == "Ủy ban nhân dân tỉnh Đồng Nai"
+        [attachment] = received.attachments
+        assert (attachment.filename, attachment.sha256) == ("bao-cao.docx", issued_sha)
+        stored = storage.path_for(attachment.sha256)
+        assert str(stored).startswith(str(tmp_path / "receiver-files"))
+        assert hashlib.sha256(stored.read_bytes()).hexdigest() == issued_sha
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_electronic_dispatch_writes_one_envelope_per_electronic_recipient(app, db, users, issued, outbox_dir, api,
