@@ -701,7 +701,7 @@ def tasks(user: User, state: str = "open"):
     """select(Assignment) of the user's inbox: open, due_soon, overdue or done; only visible documents."""
     day = today()
     stmt = (sa.select(Assignment).join(Document, Document.id == Assignment.document_id)
-            .where(task_filter(user), access.visible_filter(user)))
+            .where(task_filter(user), access.visible_filter(user, probe=True)))  # from the user's few assignments
     if state == "done":
         stmt = stmt.where(Assignment.state == "done").order_by(Assignment.done_at.desc())
     else:

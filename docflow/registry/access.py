@@ -39,14 +39,19 @@ def _office_wide():
     return sa.or_(*conditions)
 
 
-def _participation(user: User):
-    """Documents where the user takes part personally, or through their unit."""
+def _takes_part(user: User):
+    """The participant rows through which the user takes part: personally, or through their unit."""
     conditions = [Participant.user_id == user.id]
     if user.unit_id is not None:
         if user.has_role("unit_head"):
             conditions.append(Participant.unit_id == user.unit_id)
         conditions.append(sa.and_(Participant.unit_id == user.unit_id, Participant.user_id.is_(None)))
-    return sa.select(Participant.document_id).where(sa.or_(*conditions))
+    return sa.or_(*conditions)
+
+
+def _participation(user: User):
+    """Documents where the user takes part personally, or through their unit."""
+    return sa.select(Participant.document_id).where(_takes_part(user))
 
 
 #: the archive's tables, named here without importing the archive (a wing above the registry)
@@ -60,6 +65,17 @@ def _lent_to(user: User):
             .where(_LOANS.c.borrower_id == user.id, _LOANS.c.state == "lent"))
 
 
+def _probes(user: User, *, lent: bool):
+    """The same sets as `_participation` (and `_lent_to`), asked of each document in turn: EXISTS on the
+    document's own participant (and filed) rows, by the indexes on document_id."""
+    part = sa.exists().where(Participant.document_id == Document.id, _takes_part(user))
+    if not lent:
+        return part
+    borrowed = sa.exists().where(_FILED.c.document_id == Document.id, _LOANS.c.dossier_id == _FILED.c.dossier_id,
+                                 _LOANS.c.borrower_id == user.id, _LOANS.c.state == "lent")
+    return sa.or_(part, borrowed)
+
+
 def _flow_visible(direction: str):
     """One flow's office-wide condition; None when the flow shows every document office-wide."""
     mapper = Document.__mapper__.polymorphic_map.get(direction)
@@ -67,15 +83,21 @@ def _flow_visible(direction: str):
     return None if condition is None or isinstance(condition, sa.sql.elements.True_) else condition
 
 
-def visible_filter(user: User, direction: str | None = None):
+def visible_filter(user: User, direction: str | None = None, *, probe: bool = False):
     """The rule as SQL. With `direction`, the caller's statement is already restricted to that flow
     (`Document.direction == direction`), and the condition is the same rule said for that flow only:
     no OR over the flows, and for a flow seen whole office-wide (incoming) nothing but the clearance,
-    so the database walks the list's index in order and stops after the page (decision 12)."""
+    so the database walks the list's index in order and stops after the page (decision 12).
+
+    With `probe`, the same rule is written for a statement that starts from a few documents (a user's
+    assignments): each document's own participant rows are probed (EXISTS) instead of gathering every
+    document the user takes part in first (IN), which for a unit head is the unit's whole history."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return sa.false()
     cleared = Document.confidentiality.in_(cleared_levels(user.clearance))
-    mine = Document.id.in_(_participation(user))
+    if probe and not user.has_role(*OFFICE_WIDE_ROLES):
+        return sa.and_(cleared, _probes(user, lent=True))
+    mine = _probes(user, lent=False) if probe else Document.id.in_(_participation(user))
     if user.has_role(*OFFICE_WIDE_ROLES):
         if direction is None:
             return sa.and_(cleared, sa.or_(_office_wide(), mine))

@@ -21,7 +21,12 @@ def download_status(caller, attachment_id) -> int:
 
 def _visible(db, user, doc_ids) -> set[int]:
     stmt = access.visible_documents(user).where(sa.literal_column("documents.id").in_(doc_ids))
-    return {d.id for d in db.session.scalars(stmt)}
+    seen = {d.id for d in db.session.scalars(stmt)}
+    # the same rule written as a probe of each document (registry/access.py `probe`) says the same
+    probed = sa.select(sa.literal_column("documents.id")).select_from(access.Document).where(
+        access.visible_filter(user, probe=True), sa.literal_column("documents.id").in_(doc_ids))
+    assert set(db.session.scalars(probed)) == seen
+    return seen
 
 
 def test_dossier_metadata_by_role_and_contents_by_clearance(db, people, docs, api):

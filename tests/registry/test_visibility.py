@@ -114,6 +114,9 @@ def test_visibility_through_the_service(world, db):
         assert count == len(expected), name
         for label, doc_id in ids.items():
             assert access.can_view(user, db.session.get(Document, doc_id)) == (label in expected), (name, label)
+        # the rule written as a probe of each document (for statements starting from a few) says the same
+        probed = db.session.scalars(sa.select(Document.id).where(access.visible_filter(user, probe=True)))
+        assert _labels(ids, probed) == expected, name
         tasks = {a.document_id for a in db.session.scalars(services.tasks(user, "open"))}
         assert _labels(ids, tasks) == EXPECTED_TASKS[name], name
 
