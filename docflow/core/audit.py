@@ -25,6 +25,7 @@ from flask import current_app, has_request_context, request
 from flask_login import current_user
 
 from docflow.core import keys
+from docflow.core.direct import Direct
 from docflow.core.models import AuditEvent, AuditHead
 from docflow.core.timeutil import iso_utc, utcnow
 from docflow.extensions import db
@@ -142,8 +143,8 @@ def record(
     )
     ev.hash = compute_hash(prev_hash, ev, KEYED)
     values = {c: getattr(ev, c) for c in _EVENT_COLUMNS}
-    ev.id = db.session.execute(_INSERT_EVENT, values).scalar_one()
-    db.session.execute(_SET_HEAD_HASH, {"hash": ev.hash})
+    ev.id = _INSERT_EVENT.scalar(values)
+    _SET_HEAD_HASH.run({"hash": ev.hash})
     _expire_loaded_head()
     return ev  # as written, not in the session (an append-only row: nothing to flush later)
 
@@ -153,19 +154,20 @@ _EVENT_COLUMNS = ("seq", "created_at", "actor_id", "actor_name", "action", "obje
 _HEAD = AuditHead.__table__
 #: the chain's head taken (PostgreSQL: its row lock, held to the commit; SQLite: the writer holds the
 #: database) and advanced in one statement; `hash` is still the previous event's MAC
-_TAKE_HEAD = (sa.update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1)
-              .returning(_HEAD.c.seq, _HEAD.c.hash))
-_SET_HEAD_HASH = sa.update(_HEAD).where(_HEAD.c.id == 1).values(hash=sa.bindparam("hash"))
-_INSERT_EVENT = sa.insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id)
+#: (run on the session's cursor: core/direct.py)
+_TAKE_HEAD = Direct(sa.update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1)
+                    .returning(_HEAD.c.seq, _HEAD.c.hash))
+_SET_HEAD_HASH = Direct(sa.update(_HEAD).where(_HEAD.c.id == 1).values(hash=sa.bindparam("hash")))
+_INSERT_EVENT = Direct(sa.insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id))
 
 
 def _advance_head() -> tuple[int, str]:
     """Lock the head and move it one event on: (the new event's seq, the previous event's MAC)."""
-    row = db.session.execute(_TAKE_HEAD).one_or_none()
+    row = _TAKE_HEAD.one()
     if row is None:  # the migration creates the head; this covers a database made by other means
         _lock_head()
-        row = db.session.execute(_TAKE_HEAD).one()
-    return row.seq, row.hash
+        row = _TAKE_HEAD.one()
+    return row[0], row[1]
 
 
 def _expire_loaded_head() -> None:

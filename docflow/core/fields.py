@@ -26,7 +26,7 @@ def clean_text(value, field: str, errors: dict, max_len: int, *, required: bool 
         text = nfc(value if isinstance(value, str) else str(value))
         text = text.strip() if multiline else " ".join(text.split())
     if required and not text:
-        add_error(errors, field, label or _("This field is required."))
+        add_error(errors, field, str(label) if label is not None else _("This field is required."))
     elif text and len(text) > max_len:
         add_error(errors, field, _("At most %(n)d characters.", n=max_len))
     return text or None

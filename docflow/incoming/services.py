@@ -5,11 +5,13 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l  # labels: translated only when shown (a registration has two)
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from docflow.auth import people
 from docflow.auth.models import Unit, User
 from docflow.core import audit, calendar, tx
+from docflow.core.direct import Direct
 from docflow.core.enums import CLEARANCES, MEDIA, URGENCIES
 from docflow.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from docflow.core.fields import check_version, clean_date, clean_int, clean_text, one_text
@@ -74,7 +76,7 @@ def _clean_incoming(data: dict, existing: Document | None = None) -> dict:
         clean["sender_name"] = org.name if org else name
     if has("number_symbol"):
         clean["number_symbol"] = clean_text(data.get("number_symbol"), "number_symbol", errors, 60, required=True,
-                                       label=_("Enter the document's number and symbol."))
+                                       label=_l("Enter the document's number and symbol."))
     if has("issued_date"):
         clean["issued_date"] = clean_date(data.get("issued_date"), "issued_date", errors)
         if clean["issued_date"] is None and "issued_date" not in errors:
@@ -94,13 +96,13 @@ def _clean_incoming(data: dict, existing: Document | None = None) -> dict:
         errors.setdefault("issued_date", []).append(_("The document's date cannot be after its arrival date."))
     if has("doc_type"):
         code = (data.get("doc_type") or "CV").strip() if isinstance(data.get("doc_type") or "CV", str) else ""
-        doc_type = db.session.scalar(_ACTIVE_DOC_TYPE, {"code": code})
+        doc_type = next(iter(_ACTIVE_DOC_TYPE.instances(DocType, {"code": code, "active": True})), None)
         if doc_type is None:
             errors["doc_type"] = [_("Unknown document type.")]
         clean["doc_type"] = doc_type
     if has("subject"):
         clean["subject"] = clean_text(data.get("subject"), "subject", errors, 1000, required=True,
-                                 label=_("Enter the subject (trích yếu)."))
+                                 label=_l("Enter the subject (trích yếu)."))
     if has("signer"):
         clean["signer"] = clean_text(data.get("signer"), "signer", errors, 120)
     for field, allowed, default in (("urgency", URGENCIES, "normal"), ("confidentiality", CLEARANCES, "normal"),
@@ -178,7 +180,9 @@ def may_attach(user: User, doc: Document) -> bool:
 
 
 #: statements of every registration, built once (building them per call cost more than running them)
-_ACTIVE_DOC_TYPE = sa.select(DocType).where(DocType.code == sa.bindparam("code"), DocType.is_active.is_(True))
+#: on the session's cursor (core/direct.py): every registration asks
+_ACTIVE_DOC_TYPE = Direct(sa.select(*DocType.__table__.columns).where(
+    DocType.__table__.c.code == sa.bindparam("code"), DocType.__table__.c.is_active == sa.bindparam("active")))
 
 
 # ---- registration ------------------------------------------------------------------------------
@@ -194,9 +198,9 @@ def find_duplicate(sender_name, number_symbol, issued_date, exclude_id=None) -> 
     # ix_documents_direction, every incoming document, instead of ix_documents_dup_key. The direction
     # is checked on the few rows found.
     if exclude_id:
-        found = db.session.execute(_DUPLICATES_BUT, {"key": key, "exclude_id": exclude_id})
+        found = _DUPLICATES_BUT.all({"key": key, "exclude_id": exclude_id})
     else:
-        found = db.session.execute(_DUPLICATES, {"key": key})
+        found = _DUPLICATES.all({"key": key})
     for doc_id, direction in found:
         if direction == "incoming":
             return db.session.get(IncomingDocument, doc_id)
@@ -204,9 +208,10 @@ def find_duplicate(sender_name, number_symbol, issued_date, exclude_id=None) -> 
 
 
 _t = IncomingDocument.__table__  # the table's columns: the ORM would add the direction criterion
-_DUPLICATES = (sa.select(_t.c.id, _t.c.direction).where(_t.c.dup_key == sa.bindparam("key"), _t.c.status != "cancelled")
+_duplicates = (sa.select(_t.c.id, _t.c.direction).where(_t.c.dup_key == sa.bindparam("key"), _t.c.status != "cancelled")
                .order_by(_t.c.id))
-_DUPLICATES_BUT = _DUPLICATES.where(_t.c.id != sa.bindparam("exclude_id"))
+_DUPLICATES = Direct(_duplicates)
+_DUPLICATES_BUT = Direct(_duplicates.where(_t.c.id != sa.bindparam("exclude_id")))
 
 
 def _register_for(data: dict, confidentiality: str, year: int, errors_field="register_id") -> Register:
@@ -288,14 +293,14 @@ def _insert_new(doc: IncomingDocument) -> None:
                 value = default.arg
             setattr(doc, column.key, value)
         values[column.key] = state[column.key]
-    doc.id = db.session.execute(_INSERT_DOCUMENT, values).scalar_one()
+    doc.id = _INSERT_DOCUMENT.scalar(values)
     make_transient_to_detached(doc)
     db.session.add(doc)
     db.session.info.setdefault(_INSERTED, []).append(doc)
 
 
 _DOCUMENT_COLUMNS = [c for c in IncomingDocument.__table__.columns if c.key != "id"]
-_INSERT_DOCUMENT = sa.insert(IncomingDocument.__table__).returning(IncomingDocument.__table__.c.id)
+_INSERT_DOCUMENT = Direct(sa.insert(IncomingDocument.__table__).returning(IncomingDocument.__table__.c.id))
 #: documents _insert_new() put in the session in its current transaction: a rollback takes them out again,
 #: as it does the ORM's own inserts (their ids may be given again)
 _INSERTED = "docflow_inserted_documents"

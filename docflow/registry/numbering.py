@@ -8,17 +8,20 @@ inserted in the same transaction, so a failure rolls the number back: no gaps, n
 
 import sqlalchemy as sa
 
+from docflow.core.direct import Direct
 from docflow.extensions import db
 from docflow.registry.models import Register
 
 _REGISTERS = Register.__table__
-#: a Core statement, built once: the ORM's UPDATE machinery (synchronize_session, entity lookup) costs
-#: more than the statement itself
-_DRAW = (sa.update(_REGISTERS).where(_REGISTERS.c.id == sa.bindparam("register_id"))
-         .values(last_number=_REGISTERS.c.last_number + 1).returning(_REGISTERS.c.last_number))
+#: a Core statement, built once and run on the session's cursor (core/direct.py): the ORM's UPDATE
+#: machinery (synchronize_session, entity lookup) costs more than the statement itself
+_DRAW = Direct(sa.update(_REGISTERS).where(_REGISTERS.c.id == sa.bindparam("register_id"))
+               .values(last_number=_REGISTERS.c.last_number + 1).returning(_REGISTERS.c.last_number))
 
 
 def draw_number(register: Register) -> int:
-    number = db.session.execute(_DRAW, {"register_id": register.id}).scalar_one()
+    number = _DRAW.scalar({"register_id": register.id})
+    if number is None:
+        raise LookupError(f"register {register.id} is gone")
     db.session.expire(register, ["last_number"])
     return number

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from docflow.core import audit, settings
+from docflow.core.direct import Direct
 from docflow.core.errors import NotFound, ValidationFailed
 from docflow.core.text import fold, like_escape
 from docflow.core.timeutil import today
@@ -151,17 +152,20 @@ def ensure_default_registers(year: int | None = None) -> list[Register]:
     return out
 
 
-_DEFAULT_REGISTER = sa.select(Register).where(Register.direction == sa.bindparam("direction"),
-                                              Register.year == sa.bindparam("year"),
-                                              Register.is_confidential == sa.bindparam("confidential"),
-                                              Register.is_default.is_(True))  # built once: every registration asks
+_r = Register.__table__
+#: built once and run on the session's cursor (core/direct.py): every registration asks
+_DEFAULT_REGISTER = Direct(sa.select(*_r.columns).where(_r.c.direction == sa.bindparam("direction"),
+                                                        _r.c.year == sa.bindparam("year"),
+                                                        _r.c.is_confidential == sa.bindparam("confidential"),
+                                                        _r.c.is_default == sa.bindparam("default")))
 
 
 def default_register(direction: str, confidential: bool, year: int) -> Register:
     """The year's default register for a direction and secrecy, created on first use."""
-    reg = db.session.scalar(_DEFAULT_REGISTER, {"direction": direction, "year": year, "confidential": confidential})
-    if reg is not None:
-        return reg
+    found = _DEFAULT_REGISTER.instances(Register, {"direction": direction, "year": year,
+                                                    "confidential": confidential, "default": True})
+    if found:
+        return found[0]
     for reg in ensure_default_registers(year):
         if reg.direction == direction and reg.is_confidential == confidential:
             return reg

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from docflow.core.direct import Direct
 from docflow.core.text import fold
 from docflow.extensions import db
 from docflow.incoming.models import Assignment
@@ -46,7 +47,7 @@ def _upsert(rows: list[dict], columns: Iterable[str]):
 
 #: one document's upsert per (dialect, updated columns), built once: the row goes in as parameters, so the
 #: statement is compiled once too (building `excluded` and the ON CONFLICT clause per call cost ~0.5 ms)
-_ONE_ROW_UPSERTS: dict[tuple[str, tuple[str, ...]], sa.Executable] = {}
+_ONE_ROW_UPSERTS: dict[tuple[str, tuple[str, ...]], Direct] = {}
 
 
 def _write_one(row: dict, columns: tuple[str, ...]) -> None:
@@ -55,9 +56,9 @@ def _write_one(row: dict, columns: tuple[str, ...]) -> None:
     if stmt is None:
         insert = pg_insert if key[0] == "postgresql" else sqlite_insert
         base = insert(SearchIndex.__table__)
-        stmt = _ONE_ROW_UPSERTS[key] = base.on_conflict_do_update(
-            index_elements=["document_id"], set_={c: getattr(base.excluded, c) for c in columns})
-    db.session.execute(stmt, row)
+        stmt = _ONE_ROW_UPSERTS[key] = Direct(base.on_conflict_do_update(
+            index_elements=["document_id"], set_={c: getattr(base.excluded, c) for c in columns}))
+    stmt.run(row)
 
 
 # ---- one document (in the sender's transaction) ------------------------------------------------------

@@ -39,6 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from docflow.core import calendar
+from docflow.core.direct import Direct
 from docflow.core.timeutil import to_local
 from docflow.extensions import db
 from docflow.incoming.models import IncomingDocument
@@ -208,13 +209,15 @@ def _signatures(rows) -> dict[int, dict | None]:
 _UPSERTS: dict = {}
 
 
-def _upsert_statement(dialect: str, model=StatCount, columns=CELL):
-    """The cells' UPSERT, built once per dialect and table (building it cost more than running it)."""
+def _upsert_statement(dialect: str, model=StatCount, columns=CELL) -> Direct:
+    """The cells' UPSERT, built once per dialect and table (building it cost more than running it), on the
+    table (the ORM's bulk-insert path cost more than the statement) and run on the session's cursor."""
     stmt = _UPSERTS.get((dialect, model))
     if stmt is None:
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-        stmt = _UPSERTS[(dialect, model)] = insert.on_conflict_do_update(index_elements=list(columns), set_={
-            "n": model.n + insert.excluded.n, "electronic": model.electronic + insert.excluded.electronic})
+        table = model.__table__
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        stmt = _UPSERTS[(dialect, model)] = Direct(insert.on_conflict_do_update(index_elements=list(columns), set_={
+            "n": table.c.n + insert.excluded.n, "electronic": table.c.electronic + insert.excluded.electronic}))
     return stmt
 
 
@@ -229,7 +232,7 @@ def _upsert(deltas: dict[tuple, tuple[int, int]]) -> None:
             continue
         stmt = _upsert_statement(dialect, model, columns)
         for start in range(0, len(values), BATCH):
-            db.session.execute(stmt, values[start:start + BATCH])
+            stmt.many(values[start:start + BATCH])
 
 
 def _deltas(old: dict | None, new: dict | None, deltas: dict) -> None:
@@ -273,7 +276,7 @@ def on_event(doc, **kwargs) -> None:
     refresh(doc.id)
 
 
-_INSERT_SIGNATURE = sa.insert(StatDocument)
+_INSERT_SIGNATURE = Direct(sa.insert(StatDocument.__table__))
 
 
 def on_registered(doc, **kwargs) -> None:
@@ -288,7 +291,7 @@ def on_registered(doc, **kwargs) -> None:
     deltas: dict = {}
     _deltas(None, sig, deltas)
     _upsert(deltas)
-    db.session.execute(_INSERT_SIGNATURE, {"document_id": doc.id, "signature": json.dumps(sig, separators=(",", ":"))})
+    _INSERT_SIGNATURE.run({"document_id": doc.id, "signature": json.dumps(sig, separators=(",", ":"))})
 
 
 def on_completed(doc, **kwargs) -> None:
