@@ -5,9 +5,10 @@ visibility rule inside the SQL.
 Query language: words (all must match), "exact phrase", prefix*, -excluded (a word or a "phrase").
 A query that looks like a number-symbol (15/QĐ-UBND) also matches it exactly through symbol_norm.
 
-Cost (engineering-notes §1c): the matching rows' filter columns are read once, capped at CAP + 1 rows;
-they give the total (exact up to CAP) and the facets. Relevance ranking (bm25 / ts_rank) runs only when
-the whole result set is within CAP; a larger one is shown newest first.
+Cost (engineering-notes §1c): the matching rows' filter columns are read once, capped at CAP + 1 rows
+(RESTRICTED_CAP + 1 for a viewer who sees only what they take part in); they give the total (exact up to
+the cap) and the facets. Relevance ranking (bm25 / ts_rank) runs only when the whole result set is within
+the cap; a larger one is shown newest first.
 """
 
 import html
@@ -30,7 +31,7 @@ from docflow.core.errors import ValidationFailed
 from docflow.core.text import bad_text_reason, fold, like_escape
 from docflow.core.values import MAX_ID
 from docflow.extensions import db
-from docflow.registry.access import visible_filter
+from docflow.registry.access import OFFICE_WIDE_ROLES, visible_filter
 from docflow.registry.models import DocType, Document, Participant
 from docflow.search.indexer import symbol_norm
 from docflow.search.models import SearchIndex
@@ -40,8 +41,15 @@ DATE_INDEX = "ix_documents_search_date"
 #: a date-ordered page of at least WALK_MIN hits walks the date index if it should find the page within
 #: WALK_ROWS rows of it (query._walk_date_index)
 WALK_MIN, WALK_ROWS = 2_000, 5_000
+#: the prefix lengths search_fts indexes (migration 0014: FTS5 `prefix='2 3 4'`); a longer prefix is
+#: answered by merging the doclists of the words it starts
+FTS5_PREFIXES = (2, 3, 4)
 #: rows read to count and facet a result set; beyond it the total says "more than CAP"
 CAP = 10_000
+#: the same for a viewer who sees only what they (or their unit) take part in: their visible hits are a few
+#: among many (a specialist sees ~1 in 10), so counting 10,001 of them reads ~100k hits (~200 ms at 1M);
+#: their counts and facets are exact up to RESTRICTED_CAP, then "more than RESTRICTED_CAP"
+RESTRICTED_CAP = 1_000
 #: the dossier facet lists the dossiers holding most of the (first CAP + 1) matching documents
 DOSSIER_FACET = 20
 MAX_QUERY = 500
@@ -336,6 +344,47 @@ def _between(column, low: date | None, high: date | None) -> list:
     return ([column >= low] if low else []) + ([column <= high] if high else [])
 
 
+def _sender_term(sender: str) -> Term | None:
+    """The words every sender_key `LIKE '%<sender>%'` (folded) must hold, as an engine term: the whole words
+    of the pattern side by side, the last one a prefix when the pattern may end inside a word (on SQLite cut
+    to an indexed prefix length). Its first
+    word may be the end of a longer word, so it is left out unless the pattern starts between words; a
+    one-letter prefix (every word with that letter) is not worth asking. None: nothing to ask."""
+    folded = fold(sender).strip()
+    spans = [(m.start(), m.end()) for m in _PIECE.finditer(folded)]
+    if spans and spans[0][0] == 0:
+        spans = spans[1:]  # may be the end of a word
+    kind = "phrase"
+    if spans and spans[-1][1] == len(folded):
+        if spans[-1][1] - spans[-1][0] >= 2:
+            kind = "prefix"  # may be the start of a word
+        else:
+            spans = spans[:-1]
+    pieces = tuple(folded[a:b] for a, b in spans)
+    if not pieces:
+        return None
+    if kind == "prefix" and _dialect() == "sqlite" and len(pieces[-1]) > max(FTS5_PREFIXES):
+        # a longer prefix merges its words' doclists (per row, when the date index is walked); the indexed
+        # prefix of it is as necessary, and the LIKE decides
+        pieces = (*pieces[:-1], pieces[-1][:max(FTS5_PREFIXES)])
+    return Term(" ".join(pieces), pieces, kind if kind == "prefix" or len(pieces) > 1 else "word")
+
+
+def engine_query(parsed: Parsed, args: dict) -> Parsed:
+    """What the engine is asked: the parsed query, and the sender filter's words (`_sender_term`) when the
+    filter is text. The sender's words are in the indexed body, so every document the filter keeps holds
+    them: the engine narrows the rows (an AND of two doclists) that the filter's LIKE then checks one by
+    one, instead of a LIKE over every row's sender_key (1.5 s at 1M). Without words to search the engine
+    drives the statement by the sender's words alone. The symbol look-up is left as it is."""
+    sender = (args.get("sender") or "").strip()
+    if not sender or (sender.isdigit() and int(sender) <= MAX_ID):
+        return parsed
+    term = _sender_term(sender)
+    if term is None or term in parsed.terms:
+        return parsed
+    return Parsed(terms=[*parsed.terms, term], symbol=parsed.symbol)
+
+
 def filters(args: dict, user=None) -> list:
     """The filters' conditions on Document. `dossier`: the documents filed in that dossier, a semi-join on
     dossier_documents (its primary key starts with dossier_id); with a `user`, only a dossier whose
@@ -349,9 +398,11 @@ def filters(args: dict, user=None) -> list:
     if sender.isdigit() and int(sender) <= MAX_ID:
         conds.append(Document.sender_org_id == int(sender))
     elif fold(sender):
+        # asked of each row (its search_index row by key): the statement is driven by the engine's hits,
+        # narrowed by the sender's words (engine_query), not by a scan of every row's sender_key
         pattern = f"%{like_escape(fold(sender))}%"
-        conds.append(Document.id.in_(sa.select(SearchIndex.document_id).where(
-            SearchIndex.sender_key.like(pattern, escape="\\"))))
+        conds.append(sa.exists().where(SearchIndex.document_id == Document.id,
+                                       SearchIndex.sender_key.like(pattern, escape="\\")))
     conds += _between(doc_date(), args.get("from_"), args.get("to"))
     conds += _between(Document.received_date, args.get("received_from"), args.get("received_to"))
     conds += _between(Document.issued_date, args.get("issued_from"), args.get("issued_to"))
@@ -380,7 +431,8 @@ class Result:
     total: int
     total_exact: bool
     facets: dict
-    #: False: more than CAP documents match and the facets count the first CAP + 1 of them
+    #: False: more than the cap (CAP, RESTRICTED_CAP for a restricted viewer) match and the facets count the
+    #: first cap + 1 of them
     facets_exact: bool
     page: int
     per_page: int
@@ -388,21 +440,41 @@ class Result:
     parsed: Parsed
 
 
+def restricted(user) -> bool:
+    """A viewer who sees only what they (or their unit) take part in, or borrow: not an office-wide role."""
+    return user is None or not getattr(user, "is_authenticated", False) or not user.has_role(*OFFICE_WIDE_ROLES)
+
+
+def cap_for(user) -> int:
+    """The rows counted and faceted before the total says "more than": CAP, or RESTRICTED_CAP for a
+    restricted viewer."""
+    return RESTRICTED_CAP if restricted(user) else CAP
+
+
+def _visible(user, parsed: Parsed):
+    """The visibility rule in the shape the statement needs. A restricted viewer's search with text starts
+    from the engine's hits (or walks the date index): each row's own participant rows are probed
+    (`probe=True`) rather than gathering every document the user's unit takes part in first (a unit's
+    120k participant rows at 1M: ~65 ms of CPU before the first hit is read)."""
+    return visible_filter(user, probe=bool(parsed) and restricted(user))
+
+
 def _statement(user, parsed: Parsed, args: dict, columns, ranked: bool):
     stmt = sa.select(*columns).select_from(Document)
     hits = None
+    parsed = engine_query(parsed, args)
     if parsed:
         hits = _matches(parsed, ranked)
         stmt = stmt.join(hits, hits.c.id == Document.id)
-    return stmt.where(visible_filter(user), *filters(args, user)), hits
+    return stmt.where(_visible(user, parsed), *filters(args, user)), hits
 
 
-def _counted(user, stmt):
-    """The count and the facets in one statement, over at most CAP + 1 matching rows (a CTE read twice, so
+def _counted(user, stmt, cap: int = CAP):
+    """The count and the facets in one statement, over at most cap + 1 matching rows (a CTE read twice, so
     materialized once by both engines): rows (doc_type_id, direction, year, status, None, n) grouped by the
     filter columns, and (None, None, None, None, dossier_id, n) for each dossier (one the user may see) the
     capped rows are filed in, through the index (document_id, dossier_id) of dossier_documents."""
-    capped = stmt.limit(CAP + 1).cte("capped")
+    capped = stmt.limit(cap + 1).cte("capped")
     cols = [capped.c.doc_type_id, capped.c.direction, capped.c.year, capped.c.status]
     counts = sa.select(*cols, sa.cast(sa.null(), sa.Integer).label("dossier_id"), sa.func.count()).group_by(*cols)
     filed = (sa.select(sa.null(), sa.null(), sa.null(), sa.null(), DossierDocument.dossier_id, sa.func.count())
@@ -451,16 +523,17 @@ def _facets(rows, filed: dict | None = None) -> dict:
 def ordered(user, parsed: Parsed, args: dict, ranked: bool, large: bool = False):
     """select(Document) of the result set in its display order.
 
-    `large`: more than CAP documents match (known from the capped count). Then the page is read by walking
+    `large`: more than the cap match (known from the capped count). Then the page is read by walking
     the documents' date index (ix_documents_search_date, newest first) and asking the engine about each
     row (`_match_probe`), stopping after the page: a common word is found within a few rows, whatever the
-    size of the result set. A smaller result set is fetched whole and sorted (at most CAP rows)."""
+    size of the result set. A smaller result set is fetched whole and sorted (at most cap rows)."""
     order = [doc_date().desc().nulls_last(), Document.id.desc()]
     if large:
+        parsed = engine_query(parsed, args)
         # SQLite would rather start from a small IN list (a specialist's documents) and probe the engine for
         # each of them: INDEXED BY makes it walk the date order (ORDER BY satisfied, stopped by the LIMIT)
         text = [_match_probe(parsed)] if parsed else []
-        return (sa.select(Document).where(visible_filter(user), *filters(args, user), *text)
+        return (sa.select(Document).where(_visible(user, parsed), *filters(args, user), *text)
                 .with_hint(Document, f"INDEXED BY {DATE_INDEX}", "sqlite").order_by(*order))
     stmt, hits = _statement(user, parsed, args, [Document], ranked)
     if ranked and hits is not None:
@@ -477,8 +550,9 @@ def _walk_date_index(parsed: Parsed, total: int, exact: bool, end: int) -> bool:
         return True
     if total < WALK_MIN:
         return False
-    if _dialect() == "sqlite" and any(t.kind == "prefix" for t in parsed.positive):
-        return False  # an FTS5 prefix probe expands the prefix per row (~0.2 ms): the sort is as cheap here
+    if _dialect() == "sqlite" and any(t.kind == "prefix" and len(t.pieces[-1]) not in FTS5_PREFIXES
+                                      for t in parsed.positive):
+        return False  # an unindexed FTS5 prefix probe merges the prefix's words per row: the sort is cheaper
     documents = db.session.scalar(sa.select(sa.func.max(Document.id))) or 0
     return end * documents <= WALK_ROWS * total
 
@@ -488,14 +562,16 @@ def search(user, args: dict) -> Result:
     page, per_page = args.get("page", 1), args.get("per_page", 20)
     stmt, _hits = _statement(user, parsed, args, [Document.id, Document.doc_type_id, Document.direction,
                                                    Document.year, Document.status], ranked=False)
-    rows, filed = _counted(user, stmt)
+    cap = cap_for(user)
+    rows, filed = _counted(user, stmt, cap)
     found = sum(row[-1] for row in rows)
-    exact = found <= CAP
-    total = min(found, CAP)
+    exact = found <= cap
+    total = min(found, cap)
     ranked = bool(parsed) and args.get("sort", "relevance") == "relevance" and exact
     items = []
     if (page - 1) * per_page < total:
-        large = not ranked and (not exact if not parsed else _walk_date_index(parsed, total, exact, page * per_page))
+        engine = engine_query(parsed, args)
+        large = not ranked and (not exact if not engine else _walk_date_index(engine, total, exact, page * per_page))
         items = list(db.session.scalars(ordered(user, parsed, args, ranked, large=large)
                                         .offset((page - 1) * per_page).limit(per_page)).unique())
     return Result(items=items, snippets=snippets(parsed, items), total=total, total_exact=exact,

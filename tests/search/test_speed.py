@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from docflow.auth.models import User
 from docflow.search import query
-from tests.search.helpers import draft, register, search
+from tests.search.helpers import draft, ids, register, search
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def _page(app, username, args, monkeypatch, **settings):
                                   {"q": "quy hoach -vung", "sort": "date"}, {"q": "", "sort": "date"}])
 def test_large_result_walks_the_date_index_newest_visible_first(app, users, many, monkeypatch, who, args):
     username = users[who].username
-    result, walked, sorted_, dates = _page(app, username, args, monkeypatch, CAP=2)
+    result, walked, sorted_, dates = _page(app, username, args, monkeypatch, CAP=2, RESTRICTED_CAP=2)
     if (result.page - 1) * result.per_page >= result.total:
         assert walked == []  # beyond the (capped) total: no page, as before
         return
@@ -90,6 +90,28 @@ def test_facets_flagged_when_capped(api, users, many, monkeypatch):
     assert answer["sort"] == "date" and len(answer["items"]) == 9  # the page: newest first, walked
 
 
+def test_restricted_viewer_counts_up_to_the_smaller_cap(app, api, users, many, monkeypatch):
+    """A specialist (who sees only what they take part in) is counted up to RESTRICTED_CAP, an office-wide
+    role up to CAP; beyond it the total says "more than" and the page is walked, newest first."""
+    for n in range(4):
+        draft(api, users["specialist"], f"Quy hoạch bổ sung {n}")
+    whole = search(api, users["specialist"], q="quy hoach", per_page=200, sort="date")
+    seen = whole["total"]
+    assert whole["total_exact"] and seen >= 5 and seen == len(whole["items"])
+    monkeypatch.setattr(query, "RESTRICTED_CAP", seen - 2)
+    answer = search(api, users["specialist"], q="quy hoach", per_page=200)
+    assert answer["total"] == seen - 2 and not answer["total_exact"] and not answer["facets_exact"]
+    assert sum(f["count"] for f in answer["facets"]["direction"]) == seen - 1  # the first cap + 1 visible rows
+    assert answer["sort"] == "date" and answer["items"] == whole["items"]  # walked: the same page, newest first
+    leader = search(api, users["leader"], q="quy hoach")
+    assert leader["total_exact"] and leader["total"] > seen - 2  # the leader's cap is CAP
+    with app.test_request_context():
+        for who, cap in (("specialist", seen - 2), ("unit_head", seen - 2), ("leader", query.CAP),
+                         ("archivist", query.CAP)):
+            user = query.db.session.scalar(sa.select(User).where(User.username == users[who].username))
+            assert query.cap_for(user) == cap, who
+
+
 def test_exact_number_symbol_preferred(api, users, db):
     clerk = users["clerk"]
     one = register(api, clerk, "Báo cáo tháng", number_symbol="1/BC-CAT")
@@ -98,3 +120,26 @@ def test_exact_number_symbol_preferred(api, users, db):
     assert {i["id"] for i in search(api, users["leader"], q="11/BC-CAT")["items"]} == {eleven["id"]}
     if db.engine.dialect.name == "postgresql":  # no exact key: the symbol quoted in part (pg_trgm)
         assert {i["id"] for i in search(api, users["leader"], q="1/BC-CA")["items"]} == {one["id"], eleven["id"]}
+
+
+SENDERS = ("Sở Tài nguyên và Môi trường", "Sở Tài nguyên và Môi trường tỉnh Đồng Nai", "UBND huyện Nhơn Trạch",
+           "Công ty TNHH Tài Nguyên-Xanh", "Ban Quản lý dự án", "Bộ Y tế")
+
+
+@pytest.mark.parametrize("sender", ["Sở Tài nguyên", "tai nguyen", "ài nguyên và", "nguyên", "n", " y t", "y tế",
+                                    "Tài Nguyên-Xanh", "quản lý dự", "UBND", "huyện Nhơn Trạc", "tài nguyên và môi",
+                                    "ở tài", "ên và mô", " bộ y", "- xanh"])
+def test_sender_filter_words_keep_what_the_like_keeps(api, users, sender):
+    """The sender filter's words asked of the engine (query.engine_query) only narrow the rows its LIKE
+    checks: the same documents as the LIKE alone, with or without words to search."""
+    clerk, leader = users["clerk"], users["leader"]
+    made = {name: register(api, clerk, f"Về việc thực hiện kế hoạch {i}", sender_name=name)["id"]
+            for i, name in enumerate(SENDERS)}
+    folded = query.fold(sender)
+    expected = {doc_id for name, doc_id in made.items() if folded in query.fold(name)}
+    assert ids(api, leader, sender=sender) == expected
+    assert ids(api, leader, q="thực hiện", sender=sender) == expected
+    assert ids(api, leader, q="thực hiện", sender=sender, sort="date") == expected
+    term = query._sender_term(sender)
+    if term is not None:  # the words are whole words of the sender (but a last one cut short: a prefix)
+        assert all(p in query.fold(sender) for p in term.pieces)
