@@ -36,10 +36,12 @@ class SearchItemSchema(Schema):
 class SearchAnswerSchema(Schema):
     items = fields.List(fields.Nested(SearchItemSchema))
     total = fields.Int()
-    total_exact = fields.Bool(metadata={"description": f"false: more than {query.CAP} documents match"})
+    total_exact = fields.Bool(metadata={"description": f"false: more than `total` documents match (`total` is then "
+                                                       f"{query.CAP}, or {query.RESTRICTED_CAP} for a user who sees "
+                                                       f"only what they or their unit take part in)"})
     sort = fields.Str()
-    facets_exact = fields.Bool(metadata={"description": f"false: more than {query.CAP} documents match and the "
-                                                        f"facets count the first {query.CAP + 1} of them"})
+    facets_exact = fields.Bool(metadata={"description": "false: more than `total` documents match and the "
+                                                        "facets count the first `total` + 1 of them"})
     facets = fields.Dict(keys=fields.Str(), values=fields.List(fields.Nested(FacetSchema)))
     page = fields.Int()
     per_page = fields.Int()
