@@ -51,7 +51,11 @@ class StatCount(db.Model):
     electronic: Mapped[int] = mapped_column(sa.Integer, default=0)
 
     __table_args__ = (sa.Index("ux_stat_counts_cell", "dim", "direction", "ym", "confidentiality", "key", "sub",
-                               "sub2", unique=True),)
+                               "sub2", unique=True),
+                      # the period report's overdue cells (pu) by completion month: those not completed by the
+                      # end of the period are a few, where ym <= end reads the whole history (covering: n)
+                      sa.Index("ix_stat_counts_open", "dim", "direction", "sub2", "sub", "ym", "confidentiality",
+                               "key", "n"))
 
 
 class StatDocument(db.Model):
@@ -93,4 +97,6 @@ class StatUnitCount(db.Model):
     electronic: Mapped[int] = mapped_column(sa.Integer, default=0)
 
     __table_args__ = (sa.Index("ux_stat_unit_counts_cell", "unit_id", "dim", "direction", "ym", "via",
-                               "confidentiality", "key", "sub", "sub2", unique=True),)
+                               "confidentiality", "key", "sub", "sub2", unique=True),
+                      sa.Index("ix_stat_unit_counts_open", "unit_id", "dim", "direction", "sub2", "sub", "via", "ym",
+                               "confidentiality", "key", "n"))
