@@ -10,13 +10,16 @@ presentation attributes, never `style=` (the CSP allows no inline styles). Every
 The pages always show the same figures in a table beside the chart.
 """
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from babel import Locale
+from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
 from flask import has_request_context
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 from markupsafe import Markup, escape
 
 #: Bootstrap's palette (blue, orange, green, purple, pink, teal, grey): distinct in print and for the
@@ -42,9 +45,28 @@ def number(value, digits: int = 1) -> str:
         value = round(value, digits)
     elif isinstance(value, float):
         value = int(value)
-    if has_request_context():
-        return format_decimal(value)
-    return f"{value:,}"
+    if not has_request_context():
+        return f"{value:,}"
+    symbols = _symbols(get_locale())
+    if symbols is not None and type(value) in (int, float) and 0 <= digits <= 3:
+        # a page shows hundreds of figures: Babel's own formatting is ~0.3 ms each
+        text = f"{abs(value):,}"
+        if "e" not in text and "n" not in text:  # not 1e+16, inf or nan
+            text = text.replace(",", "\0").replace(".", symbols[1]).replace("\0", symbols[0])
+            return symbols[2] + text if value < 0 else text
+    return format_decimal(value)
+
+
+@functools.lru_cache(maxsize=32)
+def _symbols(locale: Locale | None) -> tuple[str, str, str] | None:
+    """(group, decimal, minus) of a locale whose decimal pattern is the plain "#,##0.###" (then a number
+    reads as Python's f"{value:,}" with these symbols: the same text as Babel's), else None."""
+    if locale is None:
+        return None
+    pattern = locale.decimal_formats.get(None)
+    if pattern is None or pattern.pattern != "#,##0.###":
+        return None
+    return get_group_symbol(locale), get_decimal_symbol(locale), get_minus_sign_symbol(locale)
 
 
 def nice_scale(top: float, ticks: int = 4) -> tuple[float, float]:
