@@ -3,21 +3,23 @@
 Run from the project directory:
 
     .venv/bin/python bench/register.py [--db sqlite|postgresql|both] [--requests 2000] [--seconds 20]
-                                       [--clients 8] [--workers 2]
+                                       [--clients 8] [--workers 2] [--rounds 3]
 
 For each database (SQLite: a file in a temporary directory; PostgreSQL: a temporary database on
 127.0.0.1:5432, user postgres, trust auth, dropped afterwards) it:
 
 1. builds the docflow schema and reference data with the CLI: `flask db upgrade`,
    `flask docflow init`, `flask docflow unit add`, `flask docflow user add` (a clerk);
-2. starts docflow under `gunicorn -w 2 wsgi:app` on a loopback port, gets a bearer token with
-   POST /api/v1/auth/tokens, and registers documents with POST /api/v1/incoming from keep-alive
+2. starts docflow under `gunicorn -w 2 wsgi:app` on a loopback port and gets a bearer token with
+   POST /api/v1/auth/tokens; a run registers documents with POST /api/v1/incoming from keep-alive
    client threads (http.client) until --requests are done or --seconds have passed;
-3. starts bench/bare_app.py (`gunicorn -w 2 bench.bare_app:app`) on the same database, which only
-   draws the number (UPDATE registers ... RETURNING) and inserts the row in one transaction
-   (BEGIN IMMEDIATE on SQLite), and loads it the same way;
-4. prints requests/s of both, the ratio (goal of issue 4/9: docflow >= 0.4 of bare), the workers' CPU time per
-   request (utime + stime from /proc/<pid>/stat: what a request costs, apart from waiting for the
+3. starts bench/bare_app.py (`gunicorn -w 2 bench.bare_app:app`) beside it on the same database, which
+   only draws the number (UPDATE registers ... RETURNING) and inserts the row in one transaction
+   (BEGIN IMMEDIATE on SQLite); a run loads it the same way;
+4. makes --rounds rounds of one run of each, docflow first, then bare first, ..., so that a change of
+   the machine's load between runs weighs on both (the idle server uses no CPU meanwhile);
+5. prints requests/s of both per round, each round's ratio and their median (goal of issue 4/9:
+   docflow >= 0.4 of bare), the workers' CPU time per request (utime + stime from /proc/<pid>/stat: what a request costs, apart from waiting for the
    CPU or a lock), each gunicorn worker's resident memory after the run (VmRSS from
    /proc/<pid>/status; goal < 200 MB), and checks that the register's numbers are still gap-free
    and unique.
@@ -32,6 +34,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -305,34 +308,38 @@ def warm_up(port: int, path: str, headers: dict, tag: str) -> None:
 # ---- one database ------------------------------------------------------------------------------
 
 def run(kind: str, args) -> dict:
+    """Both servers up side by side on one database; `args.rounds` rounds, each loading docflow and the bare
+    app one after the other (the order alternating), so that a change in the machine's load between two runs
+    weighs on both: a round's ratio compares runs made a few seconds apart."""
     tmp = Path(tempfile.mkdtemp(prefix=f"docflow-bench-{kind}-"))
     db = Database(kind, tmp)
     db.create()
     env = environment(db)
-    result = {"db": kind}
+    result = {"db": kind, "rounds": []}
     try:
         setup_docflow(db, env)
-        server = Server("wsgi:app", env, args.workers, tmp / "gunicorn-docflow.log")
+        docflow = Server("wsgi:app", env, args.workers, tmp / "gunicorn-docflow.log")
+        bare = None
         try:
-            headers = {"Authorization": f"Bearer {get_token(server.port)}"}
-            warm_up(server.port, "/api/v1/incoming", headers, "W")
-            cpu = server.worker_cpu_seconds()
-            result["docflow"] = load(server.port, "/api/v1/incoming", headers, tag="D", requests=args.requests,
+            bare = Server("bench.bare_app:app", env, args.workers, tmp / "gunicorn-bare.log")
+            headers = {"Authorization": f"Bearer {get_token(docflow.port)}"}
+            warm_up(docflow.port, "/api/v1/incoming", headers, "W")
+            warm_up(bare.port, "/register", {}, "X")
+            for i in range(args.rounds):
+                one = {}
+                order = (("docflow", docflow, "/api/v1/incoming", headers, "D"), ("bare", bare, "/register", {}, "B"))
+                for name, server, path, hdrs, tag in (order if i % 2 == 0 else order[::-1]):
+                    cpu = server.worker_cpu_seconds()
+                    one[name] = load(server.port, path, hdrs, tag=f"{tag}{i}", requests=args.requests,
                                      seconds=args.seconds, clients=args.clients)
-            result["docflow"]["cpu"] = server.worker_cpu_seconds() - cpu
-            result["docflow_rss"] = server.worker_rss_mb()
+                    one[name]["cpu"] = server.worker_cpu_seconds() - cpu
+                result["rounds"].append(one)
+            result["docflow_rss"] = docflow.worker_rss_mb()
+            result["bare_rss"] = bare.worker_rss_mb()
         finally:
-            server.stop()
-        server = Server("bench.bare_app:app", env, args.workers, tmp / "gunicorn-bare.log")
-        try:
-            warm_up(server.port, "/register", {}, "X")
-            cpu = server.worker_cpu_seconds()
-            result["bare"] = load(server.port, "/register", {}, tag="B", requests=args.requests,
-                                  seconds=args.seconds, clients=args.clients)
-            result["bare"]["cpu"] = server.worker_cpu_seconds() - cpu
-            result["bare_rss"] = server.worker_rss_mb()
-        finally:
-            server.stop()
+            docflow.stop()
+            if bare is not None:
+                bare.stop()
         result["numbers"] = db.numbers(date.today().year)
     finally:
         db.drop()
@@ -344,29 +351,36 @@ def run(kind: str, args) -> dict:
 
 
 def report(r: dict) -> bool:
-    d, b = r["docflow"], r["bare"]
-    ratio = d["rps"] / b["rps"] if b["rps"] else 0.0
     rows, distinct, top, counter = r["numbers"]
     gap_free = rows == distinct == top == counter
     rss = r["docflow_rss"] + r["bare_rss"]
     print(f"\n== {r['db']} ==")
-    for name, x, mem in (("docflow POST /api/v1/incoming", d, r["docflow_rss"]), ("bare    POST /register", b,
-                                                                                   r["bare_rss"])):
-        codes = f" (errors: {x['codes']})" if x["errors"] else ""
-        print(f"  {name:<31} {x['rps']:8.1f} req/s  {x['ok']:5d} ok / {x['errors']} errors in {x['seconds']:.1f} s"
-              f"  p50 {x['p50']:.1f} ms  p99 {x['p99']:.1f} ms{codes}")
-        cpu_ms = x["cpu"] / (x["ok"] + x["errors"]) * 1000 if x["ok"] + x["errors"] else 0.0
-        print(f"  {'':<31} worker CPU: {cpu_ms:.2f} ms per request; worker RSS: "
-              + ", ".join(f"{m:.1f} MB" for m in mem))
+    ratios, errors = [], 0
+    for i, one in enumerate(r["rounds"], 1):
+        d, b = one["docflow"], one["bare"]
+        ratios.append(d["rps"] / b["rps"] if b["rps"] else 0.0)
+        errors += d["errors"] + b["errors"]
+        print(f"  round {i}" + (" (bare first)" if i % 2 == 0 else ""))
+        for name, x in (("docflow POST /api/v1/incoming", d), ("bare    POST /register", b)):
+            codes = f" (errors: {x['codes']})" if x["errors"] else ""
+            cpu_ms = x["cpu"] / (x["ok"] + x["errors"]) * 1000 if x["ok"] + x["errors"] else 0.0
+            print(f"    {name:<31} {x['rps']:8.1f} req/s  {x['ok']:5d} ok / {x['errors']} errors in "
+                  f"{x['seconds']:.1f} s  p50 {x['p50']:.1f} ms  p99 {x['p99']:.1f} ms  worker CPU {cpu_ms:.2f} ms"
+                  f"/request{codes}")
+        print(f"    ratio docflow/bare: {ratios[-1]:.2f}")
+    ratio = statistics.median(ratios)
     verdict = "OK" if ratio >= RATIO_GOAL else "MISSED"
-    print(f"  ratio docflow/bare: {ratio:.2f} (goal >= {RATIO_GOAL:.2f}) -> {verdict}")
+    print(f"  ratio docflow/bare, median of {len(ratios)} rounds: {ratio:.2f} "
+          f"(rounds: {', '.join(f'{x:.2f}' for x in ratios)}; goal >= {RATIO_GOAL:.2f}) -> {verdict}")
+    print("  worker RSS: docflow " + ", ".join(f"{m:.1f} MB" for m in r["docflow_rss"]) + "; bare "
+          + ", ".join(f"{m:.1f} MB" for m in r["bare_rss"]))
     print(f"  max worker RSS: {max(rss):.1f} MB (goal < {RSS_GOAL_MB} MB) -> "
           f"{'OK' if max(rss) < RSS_GOAL_MB else 'MISSED'}")
     print(f"  numbers: {rows} rows, {distinct} distinct, max {top}, counter {counter} -> "
           f"{'gap-free and unique' if gap_free else 'NOT gap-free'}")
     if r.get("tmp"):
         print(f"  kept: {r['tmp']}")
-    return ratio >= RATIO_GOAL and max(rss) < RSS_GOAL_MB and gap_free and not d["errors"] and not b["errors"]
+    return ratio >= RATIO_GOAL and max(rss) < RSS_GOAL_MB and gap_free and not errors
 
 
 def main(argv=None) -> int:
@@ -376,13 +390,18 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="time limit per run (default 20 s)")
     parser.add_argument("--clients", type=int, default=8, help="client threads (default 8)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of (docflow, bare) runs, the order alternating; the ratio is their median "
+                             "(default 3)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, SQLite file)")
     args = parser.parse_args(argv)
     args.requests = max(1, min(args.requests, 20000))
     args.seconds = max(1.0, min(args.seconds, 120.0))
+    args.rounds = max(1, min(args.rounds, 9))
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     print(f"docflow registration benchmark: gunicorn -w {args.workers}, {args.clients} keep-alive clients, "
-          f"up to {args.requests} requests or {args.seconds:.0f} s per run, CPUs: {os.cpu_count()}")
+          f"up to {args.requests} requests or {args.seconds:.0f} s per run, {args.rounds} rounds, "
+          f"CPUs: {os.cpu_count()}")
     ok = True
     for kind in kinds:
         ok = report(run(kind, args)) and ok
