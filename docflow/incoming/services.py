@@ -702,20 +702,25 @@ def task_filter(user: User):
     return mine
 
 
+def open_task_states(day: date | None = None) -> dict:
+    """{"overdue": condition, "due_soon": condition} of an open assignment on `day` (today): the inbox's
+    two narrower lists of open tasks (tasks()), and the dashboard's counts of them."""
+    day = day or today()
+    return {"overdue": Assignment.due_date < day,
+            "due_soon": sa.and_(Assignment.due_date >= day, Assignment.due_date <= calendar.add_working_days(day, 1))}
+
+
 def tasks(user: User, state: str = "open"):
-    """select(Assignment) of the user's inbox: open, due_soon, overdue or done; only visible documents."""
-    day = today()
+    """select(Assignment) of the user's inbox: open, due_soon, overdue or done; only visible documents.
+    The open ones are in due-date order (none last): the overdue first, then those due soon."""
     stmt = (sa.select(Assignment).join(Document, Document.id == Assignment.document_id)
             .where(task_filter(user), access.visible_filter(user, probe=True)))  # from the user's few assignments
     if state == "done":
         stmt = stmt.where(Assignment.state == "done").order_by(Assignment.done_at.desc())
     else:
         stmt = stmt.where(Assignment.state == "open")
-        if state == "overdue":
-            stmt = stmt.where(Assignment.due_date < day)
-        elif state == "due_soon":
-            stmt = stmt.where(Assignment.due_date >= day,
-                              Assignment.due_date <= calendar.add_working_days(day, 1))
+        if state in ("overdue", "due_soon"):
+            stmt = stmt.where(open_task_states()[state])
         stmt = stmt.order_by(Assignment.due_date.is_(None), Assignment.due_date, Assignment.id)
     return stmt
 

@@ -49,8 +49,37 @@ def _card(stmt) -> dict:
     return {"count": _count(stmt), "rows": db.session.scalars(stmt.limit(SHORT_LIST)).all()}
 
 
+def task_cards(user) -> dict:
+    """The three task cards (open, due soon, overdue): the three counts as one aggregate over the open
+    tasks, and the first open tasks (in due-date order: the overdue first, then those due soon). The
+    overdue card's rows are the open card's overdue ones, the due-soon card's too when they are among
+    them (else one more statement). Counts shown as lists.bounded_count shows them (10.000+ beyond)."""
+    states = incoming.open_task_states()
+
+    def total(cond):
+        return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+
+    open_tasks = incoming.tasks(user, "open")
+    n, overdue, due_soon = (int(v or 0) for v in db.session.execute(
+        open_tasks.with_only_columns(sa.func.count(), total(states["overdue"]), total(states["due_soon"]))
+        .order_by(None)).one())
+    rows = db.session.scalars(open_tasks.limit(SHORT_LIST)).all() if n else []
+    day = today()
+
+    def count(value):
+        return lists.Count(min(value, lists.COUNT_LIMIT), value <= lists.COUNT_LIMIT)
+
+    soon = [a for a in rows if a.due_date is not None and a.due_date >= day][:due_soon]
+    if len(soon) < min(due_soon, SHORT_LIST):  # the open card's rows stop before them
+        soon = db.session.scalars(incoming.tasks(user, "due_soon").limit(SHORT_LIST)).all()
+    return {"open": {"count": count(n), "rows": rows},
+            "overdue": {"count": count(overdue), "rows": [a for a in rows if a.due_date is not None
+                                                          and a.due_date < day]},
+            "due_soon": {"count": count(due_soon), "rows": soon}}
+
+
 def incoming_cards(user) -> dict:
-    cards = {state: _card(incoming.tasks(user, state)) for state in ("open", "due_soon", "overdue")}
+    cards = task_cards(user)
     if user.has_role("leader"):
         presented = incoming.list_incoming(user, status="submitted").where(
             sa.or_(IncomingDocument.presented_to_id == user.id, IncomingDocument.presented_to_id.is_(None)))

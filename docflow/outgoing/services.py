@@ -553,7 +553,8 @@ def awaiting_approval(user: User):
         mine.append(sa.and_(WorkflowStep.kind == "role", WorkflowStep.role.in_(user.roles)))
     if user.has_role("unit_head") and user.unit_id is not None:
         mine.append(sa.and_(WorkflowStep.kind == "unit_head", OutgoingDocument.drafting_unit_id == user.unit_id))
-    stmt = (access.visible_documents(user)
+    # the drafts in review are few: each one's own rows probed (probe=True), not a unit's whole history gathered
+    stmt = (sa.select(Document).where(access.visible_filter(user, probe=True))
             .join(WorkflowStep, sa.and_(WorkflowStep.workflow_id == OutgoingDocument.workflow_id,
                                         WorkflowStep.position == OutgoingDocument.current_step))
             .where(Document.direction == "outgoing", Document.status == "in_review",
