@@ -12,6 +12,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from docflow.core.text import fold
 from docflow.core.timeutil import utcnow
 from docflow.extensions import db
 
@@ -134,6 +135,8 @@ class Dossier(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    #: the code and title folded (core/text.py fold): "ke hoach" finds "Kế hoạch" (kept by an ORM hook)
+    search_key: Mapped[str] = mapped_column(sa.String(600), default="", server_default="")
 
     plan = relationship("FilePlan")
     heading = relationship("FilePlanHeading")
@@ -164,6 +167,13 @@ class Dossier(db.Model):
             return None
         ended = (self.end_date.year if self.end_date else self.year)
         return date(ended + self.retention_years, 12, 31)
+
+
+
+@sa.event.listens_for(Dossier, "before_insert")
+@sa.event.listens_for(Dossier, "before_update")
+def _fill_search_key(_mapper, _connection, dossier: Dossier) -> None:
+    dossier.search_key = fold(f"{dossier.code or ''} {dossier.title or ''}")[:600]
 
 
 class DossierDocument(db.Model):

@@ -35,6 +35,7 @@ from docflow.auth.models import Unit, User
 from docflow.core import audit
 from docflow.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from docflow.core.fields import add_error, check_version, clean_date, clean_int, clean_text
+from docflow.core.text import fold, like_escape
 from docflow.core.timeutil import today as _today
 from docflow.core.timeutil import utcnow
 from docflow.core.values import as_id, get_by_id
@@ -428,8 +429,8 @@ def dossiers_for(user, *, status=None, year=None, expired=False, unit_id=None, q
         stmt = stmt.where(_expired_condition(_today()))
     text = clean_text(q, "q", errors, 200)
     if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(sa.or_(Dossier.code.ilike(pattern, escape="\\"), Dossier.title.ilike(pattern, escape="\\")))
+        # folded on both sides: "ke hoach", "KẾ HOẠCH" and "Kế hoạch" find the same dossiers
+        stmt = stmt.where(Dossier.search_key.like("%" + like_escape(fold(text)) + "%", escape="\\"))
     if errors:
         raise ValidationFailed(errors)
     return stmt.order_by(Dossier.year.desc(), Dossier.code, Dossier.id)

@@ -310,3 +310,25 @@ def test_disposition_removes_only_files_nothing_else_needs(db, people, docs):
     assert audit.verify().ok
     assert {"disposition.propose", "disposition.approve", "dossier.destroy", "attachment.destroy"} <= set(
         _actions(db))
+
+
+def test_the_dossier_list_text_filter_folds_accents(db, people):
+    """"ke hoach", "KẾ HOẠCH" and "Kế hoạch" find the same dossiers; "dat dai" finds "đất đai"; a code is
+    found by its letters whatever their case; LIKE's wildcards match themselves."""
+    archivist = people["archivist"]
+    plan = make_dossier(archivist, "01.KH")
+    plan.title = "Kế hoạch cải cách hành chính năm nay"
+    land = make_dossier(archivist, "02.ĐĐ")
+    land.title = "Hồ sơ giao đất đai cho hộ gia đình"
+    other = make_dossier(archivist, "03.TC")
+    other.title = "Báo cáo tài chính 100%"
+    db.session.commit()
+
+    def found(q):
+        return {d.code for d in db.session.scalars(services.dossiers_for(archivist, q=q))}
+
+    assert found("ke hoach") == found("KẾ HOẠCH") == found("Kế hoạch") == {"01.KH"}
+    assert found("dat dai") == found("ĐẤT ĐAI") == {"02.ĐĐ"}
+    assert found("02.dd") == found("02.ĐĐ") == {"02.ĐĐ"}
+    assert found("100%") == {"03.TC"} and found("%") == {"03.TC"} and found("_") == set()
+    assert found("hanh chinh nam") == {"01.KH"}  # several words, in order, as typed
