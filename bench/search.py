@@ -5,6 +5,7 @@ Run from the project directory:
 
     nice -n 10 .venv/bin/python bench/search.py [--db sqlite|postgresql|both] [--sizes 100000,1000000]
                                                 [--repeat 3] [--like-repeat 1] [--no-reindex]
+                                                [--roles leader,specialist]
                                                 [--cache /tmp/docflow-bench]
 
 For each database and size N it builds, or reuses (SQLite: <cache>/bench-sqlite-N.db; PostgreSQL: the
@@ -141,7 +142,14 @@ def _naive(user, params: dict):
     return total, page
 
 
-def measure(url: str, repeat: int, like_repeat: int) -> None:
+def _print_detail(detail) -> None:
+    for role, cat, params, total, exact, t, nt in detail:
+        shown = " ".join(f"{k}={v}" for k, v in params.items())
+        print(f"    {role:10s} {cat:13s} {shown[:60]:60s} {total:>6}{'' if exact else '+'} {t:8.1f} {nt:9.1f}",
+              flush=True)
+
+
+def measure(url: str, repeat: int, like_repeat: int, roles: tuple[str, ...] = (), progress: bool = False) -> None:
     os.environ["DATABASE_URL"] = url
     sys.path.insert(0, str(ROOT))
     import sqlalchemy as sa
@@ -155,11 +163,15 @@ def measure(url: str, repeat: int, like_repeat: int) -> None:
     mix = _mix(app)
     print(f"  {len(mix)} queries x {len(USERS)} users; API and service {repeat} runs after a warm-up, "
           f"LIKE scan {like_repeat} run(s)", flush=True)
+    if progress:
+        print("  per query (median ms), as they run: role, category, query, total, API, LIKE scan", flush=True)
     api: dict[str, list[float]] = {}
     service: dict[str, list[float]] = {}
     naive: dict[str, list[float]] = {}
     detail = []
     for username, role, _unit, _clearance in USERS:
+        if roles and role not in roles:
+            continue
         client = app.test_client()
         r = client.post("/api/v1/auth/tokens", json={"username": username, "password": PASSWORD})
         assert r.status_code == 201, r.get_data(as_text=True)
@@ -199,15 +211,17 @@ def measure(url: str, repeat: int, like_repeat: int) -> None:
             naive.setdefault(cat, []).extend(ntimes)
             naive.setdefault("overall", []).extend(ntimes)
             detail.append((role, cat, params, answer["total"], answer["total_exact"], statistics.median(times),
-                           statistics.median(ntimes)))
-    print("  per query (median ms): role, category, query, total, API, LIKE scan")
-    for role, cat, params, total, exact, t, nt in detail:
-        shown = " ".join(f"{k}={v}" for k, v in params.items())
-        print(f"    {role:10s} {cat:13s} {shown[:60]:60s} {total:>6}{'' if exact else '+'} {t:8.1f} {nt:9.1f}")
+                           statistics.median(ntimes) if ntimes else float("nan")))
+            if progress:
+                _print_detail(detail[-1:])
+    if not progress:
+        print("  per query (median ms): role, category, query, total, API, LIKE scan")
+        _print_detail(detail)
     print(f"  {'category':13s} {'API p50':>8s} {'p95':>8s} {'p99':>8s}   {'service':>8s} {'p95':>8s} {'p99':>8s}"
           f"   {'LIKE p50':>8s} {'p95':>8s} {'p99':>8s}   LIKE/API p50  p95")
     for cat in (*CATEGORIES, "overall"):
-        a, s, n = percentiles(api[cat]), percentiles(service[cat]), percentiles(naive[cat])
+        a, s = percentiles(api[cat]), percentiles(service[cat])
+        n = percentiles(naive[cat]) if naive.get(cat) else (float("nan"),) * 3
         print(f"  {cat:13s} {_fmt(a)}   {_fmt(s)}   {_fmt(n)}   {n[0] / a[0]:9.0f}x {n[1] / a[1]:5.0f}x", flush=True)
 
 
@@ -225,14 +239,17 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each query (after one warm-up)")
-    parser.add_argument("--like-repeat", type=int, default=1, help="timed runs of each LIKE scan")
+    parser.add_argument("--like-repeat", type=int, default=1, help="timed runs of each LIKE scan (0: none)")
+    parser.add_argument("--roles", default="", help="only these users' roles (leader,specialist), default both")
+    parser.add_argument("--progress", action="store_true", help="print each query's line as it is measured")
     parser.add_argument("--no-reindex", action="store_true", help="do not time `flask docflow reindex` at 1M")
     parser.add_argument("--prepare-only", action="store_true", help="build the databases and stop")
     parser.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "docflow-bench"))
     parser.add_argument("--measure-only", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure_only:
-        measure(args.measure_only, args.repeat, args.like_repeat)
+        measure(args.measure_only, args.repeat, args.like_repeat, tuple(filter(None, args.roles.split(","))),
+                args.progress)
         return
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
@@ -245,7 +262,8 @@ def main() -> None:
             print(f"== {kind}, {n} documents ({url})", flush=True)
             # a fresh process per database: the app binds its engine at start
             subprocess.run([sys.executable, __file__, "--measure-only", url, "--repeat", str(args.repeat),
-                            "--like-repeat", str(args.like_repeat)], check=False)
+                            "--like-repeat", str(args.like_repeat), "--roles", args.roles]
+                           + (["--progress"] if args.progress else []), check=False)
             if n >= 1_000_000 and not args.no_reindex:
                 time_reindex(url)
 
