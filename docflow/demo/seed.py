@@ -26,9 +26,12 @@ the end, as `reindex` does; on SQLite the FTS5 triggers index each row as it is 
 
 import hashlib
 import itertools
+import json
 import random
 import time
+from collections import Counter
 from datetime import date, datetime, timedelta
+from datetime import time as clock
 from functools import lru_cache
 
 import click
@@ -36,9 +39,9 @@ import sqlalchemy as sa
 
 from docflow.auth import services as people
 from docflow.auth.models import Unit
-from docflow.core import audit
+from docflow.core import audit, calendar
 from docflow.core.text import fold
-from docflow.core.timeutil import today, utcnow
+from docflow.core.timeutil import to_local, today, utcnow
 from docflow.demo import ORGANIZATIONS, UNITS
 from docflow.extensions import db
 from docflow.incoming.models import Assignment
@@ -48,6 +51,7 @@ from docflow.registry.models import Attachment, DocType, Document, Organization,
 from docflow.search.indexer import PG_INDEXES, SQLITE_TRIGGERS
 from docflow.search.models import SearchIndex
 from docflow.stats import counters
+from docflow.stats.models import StatCount, StatDocument, StatHandling, StatUnitCount
 
 BATCH = 2000
 #: a seed of at least this many documents builds the engine's index once at the end (PostgreSQL: the GIN
@@ -154,6 +158,10 @@ STATUSES, STATUS_WEIGHTS = ("registered", "submitted", "assigned", "completed", 
 URGENCIES = ("normal",) * 16 + ("urgent",) * 3 + ("very_urgent", "flash")
 #: the demo's units, with the share of assigned letters each leads
 UNIT_WEIGHTS = {"KT": 10, "VX": 18, "NC": 17, "TH": 20, "HCTC": 15, "TCD": 10, "VP": 10}
+#: a completed letter's completion time: 09:00 office time (UTC+7), stored as naive UTC
+_NINE_LOCAL = clock(hour=2)
+#: the statistics' signature as counters.py writes it (json.dumps with these separators), one encoder
+_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 @lru_cache(maxsize=65536)
@@ -278,8 +286,19 @@ def seed_documents(n: int, years: int = 1, *, seed: int = 2026, attachments: flo
         secret = count // 20
         plan += [(this_year - offset, False, count - secret), (this_year - offset, True, secret)]
     rebuild = n >= REBUILD_FROM
+    if db.session.get_bind().dialect.name == "sqlite":
+        # this connection's page cache: 256 MB instead of 2 MB (the default), so that the documents' indexes
+        # stay in memory at 1M rows instead of being read back and written out batch after batch
+        db.session.connection().exec_driver_sql("PRAGMA cache_size = -262144")
     if rebuild:
         _engine_index(on=False)
+    # into a database without documents the statistics are counted as the letters are drawn (what
+    # `flask docflow stats rebuild` would count); otherwise they are rebuilt at the end, as before
+    counts = None if db.session.scalar(sa.select(Document.id).limit(1)) is not None else _Counts(this_year - years + 1)
+    if counts is not None:
+        for model in (StatCount, StatUnitCount, StatDocument, StatHandling):
+            db.session.execute(sa.delete(model))
+        db.session.commit()
 
     made = 0
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -293,22 +312,27 @@ def seed_documents(n: int, years: int = 1, *, seed: int = 2026, attachments: flo
                 db.session.commit()
                 for start in range(0, count, BATCH):
                     chunk = days[start:start + BATCH]
-                    made += _batch(maker, register.id, year, confidential, chunk, attachments, this_year)
+                    made += _batch(maker, register.id, year, confidential, chunk, attachments, this_year, counts)
                     bar.update(len(chunk))
     finally:
         if rebuild:
             db.session.rollback()
             _engine_index(on=True)
+    if counts is not None:
+        counts.write_cells()
+        db.session.commit()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     audit.record("seed.documents", object_type="documents", after={"documents": made, "years": years},
                  actor_name="flask docflow seed")
     db.session.commit()
-    with click.progressbar(length=counters.document_count(), label="Counting statistics") as bar:
-        counters.rebuild(progress=bar.update)  # what `flask docflow stats rebuild` does
-    db.session.commit()
+    if counts is None:
+        with click.progressbar(length=counters.document_count(), label="Counting statistics") as bar:
+            counters.rebuild(progress=bar.update)  # what `flask docflow stats rebuild` does
+        db.session.commit()
     # this process's CPU time (on SQLite the database's work too): the rate on a machine of one's own
+    included = "search index and statistics" if counts is not None else "search index"
     click.echo(f"{made} documents in {elapsed:.1f} s: {made / max(elapsed, 1e-9):,.0f} documents/s "
-               f"(search index included; {cpu:.1f} s of this process's CPU: {made / max(cpu, 1e-9):,.0f}/s)")
+               f"({included} included; {cpu:.1f} s of this process's CPU: {made / max(cpu, 1e-9):,.0f}/s)")
     return made
 
 
@@ -322,10 +346,155 @@ def _new_ids(count: int) -> list[int]:
     return list(range(top + 1, top + 1 + count))
 
 
+class _Rows:
+    """Prepared rows of one table, inserted at once: the INSERT (SQLite: executemany) or COPY (PostgreSQL)
+    built once per dialect, each column's own bind processor applied (the values stored are those
+    SQLAlchemy stores: dates as SQLite's text, ...), run on the cursor of the session's transaction.
+    Skipped: SQLAlchemy's per-row parameter processing, which cost more than the rows' drawing."""
+
+    def __init__(self, table: sa.Table, columns: tuple[str, ...]):
+        self.table, self.columns = table, columns
+        self._by_dialect: dict = {}
+
+    def _statement(self, dialect):
+        entry = self._by_dialect.get(dialect.name)
+        if entry is None:
+            # the names are the table's own (metadata), never input
+            table = dialect.identifier_preparer.format_table(self.table)
+            names = ", ".join(dialect.identifier_preparer.quote(c) for c in self.columns)
+            if dialect.name == "postgresql":
+                sql = f"COPY {table} ({names}) FROM STDIN"
+            else:
+                sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(self.columns))})"  # noqa: S608
+            processors = [(i, p, {}) for i, c in enumerate(self.columns)
+                          if (p := self.table.c[c].type._cached_bind_processor(dialect)) is not None]
+            entry = self._by_dialect[dialect.name] = (sql, processors)
+        return entry
+
+    def insert(self, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        connection = db.session.connection()
+        dialect = connection.dialect
+        sql, processors = self._statement(dialect)
+        if processors:
+            # each distinct value processed once (the batch's timestamp, the days: they repeat)
+            prepared = []
+            for row in rows:
+                row = list(row)
+                for i, process, done in processors:
+                    value = row[i]
+                    if value is not None:
+                        stored = done.get(value)
+                        if stored is None:
+                            if len(done) > 50_000:
+                                done.clear()
+                            stored = done[value] = process(value)
+                        row[i] = stored
+                prepared.append(row)
+            rows = prepared
+        cursor = connection.connection.cursor()
+        try:
+            if dialect.name == "postgresql":
+                with cursor.copy(sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(sql, rows)
+        finally:
+            cursor.close()
+
+
+_DOCUMENTS = _Rows(Document.__table__, (
+    "id", "direction", "register_id", "year", "number", "number_symbol", "doc_type_id", "subject",
+    "sender_org_id", "sender_name", "issued_date", "received_date", "signer", "urgency", "confidentiality",
+    "pages", "copies", "medium", "status", "dup_key", "version", "instruction", "due_date", "cancelled_reason",
+    "created_at", "updated_at", "completed_at"))
+_ASSIGNMENTS = _Rows(Assignment.__table__, ("document_id", "unit_id", "user_id", "role", "due_date", "state",
+                                            "instruction", "created_at", "done_at", "version"))
+_PARTICIPANTS = _Rows(Participant.__table__, ("document_id", "unit_id", "user_id", "role"))
+_ATTACHMENTS = _Rows(Attachment.__table__, ("document_id", "filename", "content_type", "size", "sha256", "text",
+                                            "text_status", "created_at"))
+_INDEX = _Rows(SearchIndex.__table__, ("document_id", "body", "attachments_text", "symbol_norm", "sender_key"))
+_STAT_DOCUMENTS = _Rows(StatDocument.__table__, ("document_id", "signature"))
+_STAT_HANDLING = _Rows(StatHandling.__table__, ("document_id", "completed_on", "working_days"))
+_STAT_COUNTS = _Rows(StatCount.__table__, (*counters.CELL, "n", "electronic"))
+_STAT_UNIT_COUNTS = _Rows(StatUnitCount.__table__, (*counters.UNIT_CELL, "n", "electronic"))
+
+
+class _Counts:
+    """The statistics of the seeded letters, counted as they are drawn: what `counters.rebuild()` reads back
+    from the rows (the same signature, handling time and cells), without reading them back. Used when the
+    database had no documents before the seed (otherwise the seed rebuilds the statistics, as before)."""
+
+    def __init__(self, first_year: int):
+        self.off = calendar.holidays()
+        self.cells: Counter = Counter()
+        self.electronic: Counter = Counter()
+        self.unit_cells: Counter = Counter()
+        self.unit_electronic: Counter = Counter()
+        self.completed_on: dict = {}  # completed_at -> the local day
+        # day -> working days from `first` up to it (included), for the days the seed's letters may have
+        day = date(first_year, 1, 1) - timedelta(days=1)
+        self.working, count = {day: 0}, 0
+        while day < today():
+            day += timedelta(days=1)
+            count += calendar.is_working_day(day, self.off)
+            self.working[day] = count
+        self.signatures: list[tuple] = []
+        self.handling: list[tuple] = []
+
+    def add(self, doc_id: int, status: str, confidentiality: str, medium: str, doc_type_id: int, register_id: int,
+            sender_org_id: int, received: date, issued: date, due: date | None, units: list[int],
+            completed_at: datetime | None) -> None:
+        """`units`: the units taking part, the first as primary (the others coordinate)."""
+        handled = None
+        if status == "completed" and completed_at is not None:
+            handled = self._measure(received, completed_at)
+            self.handling.append((doc_id, *handled))
+        row = (doc_id, "incoming", status, confidentiality, medium, doc_type_id, register_id, sender_org_id,
+               received, issued, due, None)
+        sig = counters.signature(row, units[:1], [], [], handled, counters.taking_part([(u, None) for u in units]))
+        if sig is None:
+            return
+        self.signatures.append((doc_id, _JSON.encode(sig)))
+        mine = counters.contributions(sig)
+        self.cells.update(mine)
+        theirs = counters.unit_contributions(sig, mine)
+        self.unit_cells.update(theirs)
+        if sig["e"]:
+            self.electronic.update(mine)
+            self.unit_electronic.update(theirs)
+
+    def _measure(self, received: date, completed_at: datetime) -> tuple[date, int]:
+        """counters._measure(): the local day of completion and the working days after arrival up to it,
+        here as the difference of two running counts (calendar.working_days_between() walks the days)."""
+        day = self.completed_on.get(completed_at)
+        if day is None:
+            day = self.completed_on[completed_at] = to_local(completed_at).date()
+        start, end = self.working.get(received), self.working.get(day)
+        if start is None or end is None or day < received:
+            return day, calendar.working_days_between(received, day, self.off)
+        return day, end - start
+
+    def write_rows(self) -> None:
+        """The batch's stat_handling and stat_documents rows (in the batch's transaction)."""
+        _STAT_HANDLING.insert(self.handling)
+        _STAT_DOCUMENTS.insert(self.signatures)
+        self.handling, self.signatures = [], []
+
+    def write_cells(self) -> None:
+        for rows, counted, counted_e in ((_STAT_COUNTS, self.cells, self.electronic),
+                                         (_STAT_UNIT_COUNTS, self.unit_cells, self.unit_electronic)):
+            values = [(*cell, n, counted_e.get(cell, 0)) for cell, n in counted.items()]
+            for start in range(0, len(values), 20_000):
+                rows.insert(values[start:start + 20_000])
+
+
 def _batch(maker: _Maker, register_id: int, year: int, confidential: bool, chunk: list[date],
-           attachments: float, this_year: int) -> int:
+           attachments: float, this_year: int, counts: "_Counts | None" = None) -> int:
     """One transaction: the register's block of numbers, the documents, their assignments, participants,
-    attachments and index rows."""
+    attachments and index rows (and, with `counts`, their statistics' rows)."""
     rng = maker.rng
     last = db.session.execute(sa.update(Register).where(Register.id == register_id)
                               .values(last_number=Register.last_number + len(chunk))
@@ -334,6 +503,7 @@ def _batch(maker: _Maker, register_id: int, year: int, confidential: bool, chunk
     ids = _new_ids(len(chunk))
     now = utcnow()
     rows, assignments, participants, files, index = [], [], [], [], []
+    confidentiality_choices = ("confidential", "secret")
     for i, received in enumerate(chunk):
         doc_id = ids[i]
         org = rng.choices(maker.orgs, cum_weights=maker.org_weights)[0]
@@ -357,49 +527,48 @@ def _batch(maker: _Maker, register_id: int, year: int, confidential: bool, chunk
                     units.append(other)
             instruction = rng.choice(INSTRUCTIONS).format(unit=units[0].name)
             due = received + timedelta(days=rng.randint(5, 20))
+        state, done_at = ("done", now) if done else ("open", None)
         for k, unit in enumerate(units):
             role = "primary" if k == 0 else "coordinate"
-            assignments.append({"document_id": doc_id, "unit_id": unit.id, "user_id": None, "role": role,
-                                "due_date": due, "state": "done" if done else "open",
-                                "instruction": instruction if k == 0 else None, "created_at": now,
-                                "done_at": now if done else None, "version": 1})
-            participants.append({"document_id": doc_id, "unit_id": unit.id, "user_id": None, "role": role})
+            assignments.append((doc_id, unit.id, None, role, due, state, instruction if k == 0 else None, now,
+                                done_at, 1))
+            participants.append((doc_id, unit.id, None, role))
         signer, signer_key = maker.signer() if rng.random() < 0.8 else (None, "")
         cancelled = "Văn bản đăng ký trùng" if status == "cancelled" else None
         text_key = ""
         if rng.random() < attachments:
             text, text_key = maker.attachment_text(received, org)
             data = text.encode()
-            files.append({"document_id": doc_id, "filename": f"van-ban-{doc_id}.pdf", "content_type": "application/pdf",
-                          "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "text": text,
-                          "text_status": "done", "created_at": now})
-        rows.append({
-            "id": doc_id, "direction": "incoming", "register_id": register_id, "year": year,
-            "number": first_number + i, "number_symbol": symbol, "doc_type_id": doc_type.id,
-            "subject": subject, "sender_org_id": org.id, "sender_name": org.name,
-            "issued_date": issued, "received_date": received, "signer": signer,
-            "urgency": rng.choice(URGENCIES),
-            "confidentiality": rng.choice(("confidential", "secret")) if confidential else "normal",
-            "pages": rng.randint(1, 12), "copies": 1, "medium": rng.choice(("paper", "electronic")),
-            "status": status, "dup_key": f"{sender_key}|{symbol_key}|{issued.isoformat()}"[:400], "version": 1,
-            "instruction": instruction, "due_date": due, "cancelled_reason": cancelled,
-            "created_at": now, "updated_at": now,
-            # completed 1 to 25 days after arrival (from the id, not the generator: the rest of the data
-            # stays as it was), at 09:00 office time, for the statistics' handling times
-            "completed_at": datetime.combine(min(received + timedelta(days=doc_id * 7919 % 25 + 1), today()),
-                                             datetime.min.time().replace(hour=2)) if done else None,
-        })
+            files.append((doc_id, f"van-ban-{doc_id}.pdf", "application/pdf", len(data),
+                          hashlib.sha256(data).hexdigest(), text, "done", now))
+        urgency = rng.choice(URGENCIES)
+        conf = rng.choice(confidentiality_choices) if confidential else "normal"
+        pages = rng.randint(1, 12)
+        medium = rng.choice(("paper", "electronic"))
+        # completed 1 to 25 days after arrival (from the id, not the generator: the rest of the data
+        # stays as it was), at 09:00 office time, for the statistics' handling times
+        completed_at = (datetime.combine(min(received + timedelta(days=doc_id * 7919 % 25 + 1), today()),
+                                         _NINE_LOCAL) if done else None)
+        rows.append((doc_id, "incoming", register_id, year, first_number + i, symbol, doc_type.id, subject, org.id,
+                     org.name, issued, received, signer, urgency, conf, pages, 1, medium, status,
+                     f"{sender_key}|{symbol_key}|{issued.isoformat()}"[:400], 1, instruction, due, cancelled,
+                     now, now, completed_at))
         # what indexer.reindex() writes for this document (its _batch_rows): the same folded text, in the
         # same order (number-symbol, subject, sender, signer, the direction, the cancellation, the
         # assignments' instructions), folded part by part
-        body = " ".join(p for p in (symbol_key, subject_key, sender_key, signer_key, _fold(instruction or ""),
-                                    _fold(cancelled or ""), _fold(instruction or "")) if p)
-        index.append({"document_id": doc_id, "body": body, "attachments_text": text_key,
-                      "symbol_norm": symbol_key.upper()[:80] or None, "sender_key": sender_key[:250] or None})
-    for table, values in ((Document.__table__, rows), (Assignment.__table__, assignments),
-                          (Participant.__table__, participants), (Attachment.__table__, files),
-                          (SearchIndex.__table__, index)):
-        if values:
-            db.session.execute(sa.insert(table), values)
+        instruction_key = _fold(instruction) if instruction else ""
+        body = " ".join(p for p in (symbol_key, subject_key, sender_key, signer_key, instruction_key,
+                                    _fold(cancelled) if cancelled else "", instruction_key) if p)
+        index.append((doc_id, body, text_key, symbol_key.upper()[:80] or None, sender_key[:250] or None))
+        if counts is not None:
+            counts.add(doc_id, status, conf, medium, doc_type.id, register_id, org.id, received, issued, due,
+                       [unit.id for unit in units], completed_at)
+    _DOCUMENTS.insert(rows)
+    _ASSIGNMENTS.insert(assignments)
+    _PARTICIPANTS.insert(participants)
+    _ATTACHMENTS.insert(files)
+    _INDEX.insert(index)
+    if counts is not None:
+        counts.write_rows()
     db.session.commit()
     return len(rows)
