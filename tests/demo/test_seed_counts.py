@@ -27,10 +27,20 @@ def _rebuilt(db) -> dict:
     return _stats(db)
 
 
+def _indexes(db) -> list[tuple]:
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+    else:
+        query = "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+    return sorted(tuple(r) for r in db.session.execute(sa.text(query)))
+
+
 @pytest.mark.parametrize("rebuild_from", [1, 10**9], ids=["index_rebuilt", "index_per_row"])
 def test_the_seeds_counts_are_a_rebuilds(db, users, monkeypatch, rebuild_from):
     monkeypatch.setattr(seed, "REBUILD_FROM", rebuild_from)
+    before = _indexes(db)
     assert seed.seed_documents(N, 4, seed=5, attachments=0.3) == N
+    assert _indexes(db) == before  # a large seed's dropped indexes are all built again
     counted = _stats(db)
     assert len(counted["stat_documents"]) > 0.9 * N  # the cancelled letters have none
     assert len(counted["stat_handling"]) > 0.5 * N
