@@ -202,6 +202,8 @@ def paginate(stmt, ordering: Ordering | None = None, *, page: int = 1, per_page:
     (eager-load what the caller reads, so a page costs the same statements whatever its size). Raises
     BadCursor for a cursor not given out."""
     page = max(1, int(page or 1))
+    # a statement may carry its own, smaller count limit (access.visible_documents for a restricted user)
+    count_limit = min(count_limit, stmt.get_execution_options().get("count_limit", count_limit))
     entity = stmt.column_descriptions[0]["entity"]
     key = sa.inspect(entity).primary_key[0]
     base = stmt.order_by(None)

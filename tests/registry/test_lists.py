@@ -117,6 +117,39 @@ def test_a_specialist_list_and_total_hold_only_what_they_may_see(many, users, ap
     assert client.get("/incoming/?page=500").status_code == 200
 
 
+@pytest.mark.parametrize("who", ["specialist", "unit_head"])
+def test_a_unit_with_a_long_history_walks_the_flow_and_counts_up_to_the_smaller_limit(many, users, api, who,
+                                                                                      monkeypatch):
+    """A restricted user who takes part in many documents (access.MANY_PARTICIPATIONS) gets the same list,
+    in the same order, from the walk of the flow's index (each document's participant rows probed); its
+    total is exact up to access.RESTRICTED_COUNT_LIMIT, then an estimate."""
+    from docflow.extensions import db
+    from docflow.incoming import services
+    from docflow.registry import access
+
+    for doc in [d for d in many if d.confidentiality == "normal"][:7]:
+        services.assign(doc, actor=users["leader"], instruction="Xử lý",
+                        assignees=[{"user_id": users["specialist"].id, "role": "primary"}])
+    db.session.commit()
+    user = users[who]
+    gathered = api(user).get("/incoming?per_page=50").get_json()
+    assert gathered["total"] == len(gathered["items"]) >= 5 and not gathered["total_is_estimate"]
+    monkeypatch.setattr(access, "MANY_PARTICIPATIONS", 1)
+    walked = api(user).get("/incoming?per_page=50").get_json()
+    assert walked["items"] == gathered["items"] and walked["total"] == gathered["total"]
+    stmt = access.visible_documents(db.session.get(type(user), user.id), "incoming")
+    assert stmt.get_execution_options()["count_limit"] == access.RESTRICTED_COUNT_LIMIT
+    monkeypatch.setattr(access, "RESTRICTED_COUNT_LIMIT", 3)
+    page = api(user).get("/incoming?per_page=2").get_json()
+    assert page["total"] == 3 and page["total_is_estimate"] is True and page["has_more"] is True
+    pages, link = list(page["items"]), page["next"]
+    while link:  # the next links still reach every row once, in order
+        body = api(user).get(link.removeprefix("/api/v1")).get_json()
+        pages += body["items"]
+        link = body["next"]
+    assert [d["id"] for d in pages] == [d["id"] for d in gathered["items"]]
+
+
 def test_the_list_page_says_more_than_when_bounded(many, users, login_as, client, monkeypatch):
     from docflow.incoming import views
     from docflow.registry import lists
