@@ -62,14 +62,16 @@ def group_title(group_by: str) -> str:
 
 
 def volume_table(user, period: Period, group_by: str, *, directions=("incoming", "outgoing"),
-                 name: str | None = None, data: dict | None = None) -> Table:
+                 name: str | None = None, data: dict | None = None, totals: dict | None = None) -> Table:
     """Documents received and issued in the period, one row per group, and the period's total (each
-    document once: with a letter handled by two units, the units' rows add up to more)."""
+    document once: with a letter handled by two units, the units' rows add up to more). `totals`: the
+    period's totals when the caller has them (service.volume's), for this viewer and period."""
     if group_by == "issuer":
         directions = ("incoming",)
     if group_by == "channel":
         directions = ("outgoing",)
-    data = data or service.volume(user, period, group_by, limit=TOP_ISSUERS if group_by == "issuer" else None)
+    data = data or service.volume(user, period, group_by, limit=TOP_ISSUERS if group_by == "issuer" else None,
+                                  totals=totals)
     label = {"month": _("Month"), "quarter": _("Quarter"), "doc_type": _("Document type"), "issuer": _("Issuer"),
              "unit": _("Unit"), "register": _("Register"), "medium": _("Medium"),
              "channel": _("Dispatch channel")}[group_by]

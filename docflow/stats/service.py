@@ -260,6 +260,9 @@ class _Cells:
     model: type
     levels: tuple[str, ...]
     where: tuple = ()
+    #: a unit's cells: the unit and the ways it takes part (the same as `where`, as values)
+    unit_id: int | None = None
+    vias: tuple[str, ...] = ()
 
 
 _UNITS_PENDING = sa.select(StatUnitCount.id).where(StatUnitCount.unit_id == 0).limit(1)
@@ -337,8 +340,9 @@ def _reach(user) -> tuple[_Cells | None, object]:
     if key not in memo:
         outside = _outside(user, head)
         memo[key] = None if db.session.scalar(outside.limit(1)) is None else outside
-    cells = _Cells(StatUnitCount, levels, (StatUnitCount.unit_id == user.unit_id,
-                                           StatUnitCount.via.in_(("a", "p") if head else ("a",))))
+    vias = ("a", "p") if head else ("a",)
+    cells = _Cells(StatUnitCount, levels, (StatUnitCount.unit_id == user.unit_id, StatUnitCount.via.in_(vias)),
+                   user.unit_id, vias)
     return cells, None if memo[key] is None else _Own(levels, memo[key])
 
 
@@ -355,10 +359,25 @@ def _ym(day: date) -> int:
     return day.year * 100 + day.month
 
 
-def _cell_sums(cells: _Cells, dim: str, direction: str, first: date | None, last: date, *columns, where=()):
+def _cell_sums(cells: _Cells, dim: str, direction: str, first: date | None, last: date, *columns, where=(),
+               key: str | None = None, below: tuple[str, str] | None = None):
     """SUM(n), SUM(electronic) of one dimension's cells in months first..last, grouped by `columns` (names
-    of the cells' columns)."""
+    of the cells' columns); only the cells of `key`, and those whose column below[0] < below[1], if given."""
     T = cells.model
+    if not where and (T is StatCount or cells.unit_id is not None):
+        params = {"dim": dim, "direction": direction, "last": _ym(last), "levels": list(cells.levels)}
+        if first is not None:
+            params["first"] = _ym(first)
+        if T is StatUnitCount:
+            params.update(unit_id=cells.unit_id, vias=list(cells.vias))
+        if key is not None:
+            params["key"] = key
+        if below is not None:
+            params["below"] = below[1]
+        return db.session.execute(_sums_statement(T, columns, first is not None, key is not None,
+                                                   below and below[0]), params).all()
+    where = (*where, *(() if key is None else (T.key == key,)),
+             *(() if below is None else (getattr(T, below[0]) < below[1],)))
     conditions = [T.dim == dim, T.direction == direction, T.ym <= _ym(last), T.confidentiality.in_(cells.levels),
                   *cells.where, *where]
     if first is not None:
@@ -366,6 +385,26 @@ def _cell_sums(cells: _Cells, dim: str, direction: str, first: date | None, last
     columns = [getattr(T, c) for c in columns]
     return db.session.execute(sa.select(*columns, sa.func.sum(T.n), sa.func.sum(T.electronic))
                               .where(*conditions).group_by(*columns)).all()
+
+
+@functools.cache
+def _sums_statement(T, columns: tuple[str, ...], with_first: bool, with_key: bool = False,
+                    below: str | None = None):
+    """_cell_sums' statement, built once (a page sums a few dozen cells' groups: building the statement cost
+    more than running it), with the values as parameters: dim, direction, last, levels, first, key, below
+    and for a unit's cells unit_id, vias."""
+    conditions = [T.dim == sa.bindparam("dim"), T.direction == sa.bindparam("direction"),
+                  T.ym <= sa.bindparam("last"), T.confidentiality.in_(sa.bindparam("levels", expanding=True))]
+    if T is StatUnitCount:
+        conditions += [T.unit_id == sa.bindparam("unit_id"), T.via.in_(sa.bindparam("vias", expanding=True))]
+    if with_first:
+        conditions.append(T.ym >= sa.bindparam("first"))
+    if with_key:
+        conditions.append(T.key == sa.bindparam("key"))
+    if below is not None:
+        conditions.append(getattr(T, below) < sa.bindparam("below"))
+    cols = [getattr(T, c) for c in columns]
+    return sa.select(*cols, sa.func.sum(T.n), sa.func.sum(T.electronic)).where(*conditions).group_by(*cols)
 
 
 def _id_key(key: str):
@@ -410,15 +449,14 @@ def _handling_cells(cells: _Cells, period: Period, dims: tuple[str, str, str], k
     cells: `dims` = (classes, days, open due dates), totals (key "") or one group (`key`) or every group
     (key None: the cells' key is the group)."""
     classes, days_dim, due_dim = dims
-    T = cells.model
-    filter_key = () if key is None or key == "" else (T.key == key,)
+    filter_key = None if key is None or key == "" else key
     found: dict = defaultdict(lambda: [[0, 0, 0, 0, 0], {}])
 
     def slot(k):
         return "" if key is not None else k
 
     columns = ("key",) if classes == "h" else ("key", "sub")
-    for row in _cell_sums(cells, classes, "incoming", period.start, period.end, *columns, where=filter_key):
+    for row in _cell_sums(cells, classes, "incoming", period.start, period.end, *columns, key=filter_key):
         k, cls = ("", row[0]) if classes == "h" else (row[0], row[1])
         n = int(row[-2] or 0)
         figures = found[slot(k)][0]
@@ -426,14 +464,14 @@ def _handling_cells(cells: _Cells, period: Period, dims: tuple[str, str, str], k
         if cls in ("on_time", "late", "open"):
             figures[{"on_time": 1, "late": 2, "open": 3}[cls]] += n
     columns = ("key",) if days_dim == "hd" else ("key", "sub")
-    for row in _cell_sums(cells, days_dim, "incoming", period.start, period.end, *columns, where=filter_key):
+    for row in _cell_sums(cells, days_dim, "incoming", period.start, period.end, *columns, key=filter_key):
         k, d = ("", row[0]) if days_dim == "hd" else (row[0], row[1])
         histogram = found[slot(k)][1]
         histogram[int(d)] = histogram.get(int(d), 0) + int(row[-2] or 0)
-    due_col = T.key if due_dim == "ho" else T.sub
+    due_col = "key" if due_dim == "ho" else "sub"
     columns = () if due_dim == "ho" else ("key",)
-    for row in _cell_sums(cells, due_dim, "incoming", period.start, period.end, *columns,
-                          where=(*filter_key, due_col < today().isoformat())):
+    for row in _cell_sums(cells, due_dim, "incoming", period.start, period.end, *columns, key=filter_key,
+                          below=(due_col, today().isoformat())):
         k = "" if due_dim == "ho" else row[0]
         found[slot(k)][0][4] += int(row[-2] or 0)
     return {k: (tuple(v[0]), v[1]) for k, v in found.items()}
@@ -546,10 +584,13 @@ def _labels(group_by: str, keys) -> dict:
     return {k: _channel_label(k) for k in keys}
 
 
-def volume(user, period: Period, group_by: str = "month", *, limit: int | None = None) -> dict:
+def volume(user, period: Period, group_by: str = "month", *, limit: int | None = None,
+           totals: dict | None = None) -> dict:
     """Documents received and issued in the period, grouped (see the module's definitions).
     {"year", "period", "group_by", "groups": [{"key", "label", "incoming", "outgoing"}],
-     "totals": {"incoming", "outgoing", "electronic_incoming", "electronic_outgoing"}}"""
+     "totals": {"incoming", "outgoing", "electronic_incoming", "electronic_outgoing"}}
+    `totals`: the "totals" of another volume() of this viewer and period (a page shows several groupings),
+    instead of counting them again."""
     if group_by not in GROUPS:
         raise ValidationFailed({"group_by": [_("Group by one of: %(g)s.", g=", ".join(GROUPS))]})
     cells, rest = _reach(user)
@@ -575,7 +616,7 @@ def volume(user, period: Period, group_by: str = "month", *, limit: int | None =
     groups = [{"key": k, "label": labels.get(k, str(k)), "incoming": int(incoming.get(k, 0)),
                "outgoing": int(outgoing.get(k, 0))} for k in keys]
     return {"year": period.year, "period": period.as_dict(), "group_by": group_by, "groups": groups,
-            "totals": _totals(user, period.start, period.end)}
+            "totals": dict(totals) if totals is not None else _totals(user, period.start, period.end)}
 
 
 def _totals(user, start: date, end: date) -> dict:
@@ -1017,8 +1058,15 @@ def dashboard(user, period: Period) -> dict:
     """
     roles = set(user.roles) if getattr(user, "is_authenticated", False) else set()
     sections: dict = {}
+    months: list = []
+
+    def by_month():  # the same figures in every section: counted once
+        if not months:
+            months.append(volume(user, period, "month"))
+        return months[0]
+
     if roles & {"leader", "admin"}:
-        sections["office"] = {"volume": volume(user, period, "month"), "handling": handling(user, period),
+        sections["office"] = {"volume": by_month(), "handling": handling(user, period),
                               "by_unit": handling_by(user, period, "unit"),
                               "directive10": directive10(user, period.year)}
     if "unit_head" in roles and user.unit_id is not None:
@@ -1027,15 +1075,16 @@ def dashboard(user, period: Period) -> dict:
         sections["unit"] = {"unit_id": user.unit_id, "unit": unit.name if unit else None,
                             "handling": handling(user, period, unit_id=user.unit_id),
                             "by_person": [r for r in handling_by(user, period, "person") if r["key"] in people],
-                            "volume": volume(user, period, "month")}
+                            "volume": by_month()}
     if "specialist" in roles:
         mine = handling(user, period, user_id=user.id)
         sections["mine"] = {"handling": mine, "open": mine["open"], "overdue_open": mine["overdue_open"]}
     if "clerk" in roles:
-        sections["clerk"] = {"volume": volume(user, period, "month"), "by_medium": volume(user, period, "medium"),
-                             "by_channel": volume(user, period, "channel"), **_clerk_queues(user)}
+        totals = by_month()["totals"]
+        sections["clerk"] = {"volume": by_month(), "by_medium": volume(user, period, "medium", totals=totals),
+                             "by_channel": volume(user, period, "channel", totals=totals), **_clerk_queues(user)}
     if "archivist" in roles:
-        sections["archive"] = {"volume": volume(user, period, "month"), "placeholder": True}
+        sections["archive"] = {"volume": by_month(), "placeholder": True}
     return {"period": period.as_dict(), "sections": list(sections), **sections}
 
 

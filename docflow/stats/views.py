@@ -8,7 +8,7 @@ share; stats/charts.py draws them. A bad period or filter is a field error on th
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -52,7 +52,9 @@ def stats_drill_url(params: dict, link: dict | None) -> str | None:
     if not link:
         return None
     query = {k: v for k, v in {**params, **link}.items() if v not in (None, "")}
-    return url_for("stats.documents") + "?" + urlencode(query)
+    if "_stats_documents_url" not in g:  # a page links a few hundred figures: the route's URL built once
+        g._stats_documents_url = url_for("stats.documents")
+    return g._stats_documents_url + "?" + urlencode(query)
 
 
 @bp.app_template_global()
@@ -140,10 +142,10 @@ def volume():
     by_month = reports.volume_table(current_user, period, "month", data=data)
     sections = [_section(by_month, chart_of(by_month, ["incoming", "outgoing"], limit=None))]
     if period.kind == "year":
-        by_quarter = reports.volume_table(current_user, period, "quarter")
+        by_quarter = reports.volume_table(current_user, period, "quarter", totals=data["totals"])
         sections.append(_section(by_quarter, chart_of(by_quarter, ["incoming", "outgoing"])))
     for group in ("doc_type", "issuer", "unit", "register", "medium", "channel"):
-        table = reports.volume_table(current_user, period, group)
+        table = reports.volume_table(current_user, period, group, totals=data["totals"])
         keys = [c.key for c in table.columns if c.numeric]
         sections.append(_section(table, chart_of(table, keys, "hbar" if group in ("doc_type", "issuer", "unit",
                                                                                    "register") else "bar")))
