@@ -467,10 +467,9 @@ class _Counts:
 
     def __init__(self, first_year: int):
         self.off = calendar.holidays()
-        self.cells: Counter = Counter()
-        self.electronic: Counter = Counter()
-        self.unit_cells: Counter = Counter()
-        self.unit_electronic: Counter = Counter()
+        # the cells counted per (units taking part, electronic): one count per letter, and the units' cells
+        # (counters.unit_contributions: each cell once per unit taking part) made from them at the end
+        self.counted: dict[tuple, Counter] = {}
         self.completed_on: dict = {}  # completed_at -> the local day
         # day -> working days from `first` up to it (included), for the days the seed's letters may have
         day = date(first_year, 1, 1) - timedelta(days=1)
@@ -496,13 +495,11 @@ class _Counts:
         if sig is None:
             return
         self.signatures.append((doc_id, _JSON.encode(sig)))
-        mine = counters.contributions(sig)
-        self.cells.update(mine)
-        theirs = counters.unit_contributions(sig, mine)
-        self.unit_cells.update(theirs)
-        if sig["e"]:
-            self.electronic.update(mine)
-            self.unit_electronic.update(theirs)
+        key = (tuple(tuple(part) for part in sig["v"]), sig["e"])
+        counted = self.counted.get(key)
+        if counted is None:
+            counted = self.counted[key] = Counter()
+        counted.update(counters.contributions(sig))
 
     def _measure(self, received: date, completed_at: datetime) -> tuple[date, int]:
         """counters._measure(): the local day of completion and the working days after arrival up to it,
@@ -522,8 +519,18 @@ class _Counts:
         self.handling, self.signatures = [], []
 
     def write_cells(self) -> None:
-        for rows, counted, counted_e in ((_STAT_COUNTS, self.cells, self.electronic),
-                                         (_STAT_UNIT_COUNTS, self.unit_cells, self.unit_electronic)):
+        cells, electronic, unit_cells, unit_electronic = Counter(), Counter(), Counter(), Counter()
+        for (parts, e), counted in self.counted.items():
+            cells.update(counted)
+            if e:
+                electronic.update(counted)
+            for unit_id, via in parts:  # counters.unit_contributions()
+                theirs = {(unit_id, via, *cell): n for cell, n in counted.items()}
+                unit_cells.update(theirs)
+                if e:
+                    unit_electronic.update(theirs)
+        for rows, counted, counted_e in ((_STAT_COUNTS, cells, electronic),
+                                         (_STAT_UNIT_COUNTS, unit_cells, unit_electronic)):
             values = [(*cell, n, counted_e.get(cell, 0)) for cell, n in counted.items()]
             for start in range(0, len(values), 20_000):
                 rows.insert(values[start:start + 20_000])
