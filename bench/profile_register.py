@@ -62,9 +62,17 @@ def main(argv=None) -> int:
         with app.app_context():
             engine = sqla.engine
 
-        @sa.event.listens_for(engine, "before_cursor_execute")
-        def _count(_conn, _cursor, statement, *_rest):
-            statements.append(statement)
+        if engine.dialect.name == "sqlite":
+            # every statement SQLite runs, those run on the cursor (docflow/core/direct.py) included
+            @sa.event.listens_for(engine, "connect")
+            def _trace(dbapi_connection, _record):
+                dbapi_connection.set_trace_callback(statements.append)
+
+            engine.dispose()  # the pooled connections are made again, traced
+        else:  # PostgreSQL: SQLAlchemy's statements only (core/direct.py's are not counted)
+            @sa.event.listens_for(engine, "before_cursor_execute")
+            def _count(_conn, _cursor, statement, *_rest):
+                statements.append(statement)
 
         def post(i: int) -> None:
             r = client.post("/api/v1/incoming", data=payload("P", i), headers=headers)

@@ -19,8 +19,8 @@ For each database (SQLite: a file in a temporary directory; PostgreSQL: a tempor
 4. makes --rounds rounds of one run of each, docflow first, then bare first, ..., so that a change of
    the machine's load between runs weighs on both (the idle server uses no CPU meanwhile);
 5. prints requests/s of both per round, each round's ratio and their median (goal of issue 4/9:
-   docflow >= 0.4 of bare), the workers' CPU time per request (utime + stime from /proc/<pid>/stat: what a request costs, apart from waiting for the
-   CPU or a lock), each gunicorn worker's resident memory after the run (VmRSS from
+   docflow >= 0.4 of bare), the workers' CPU time per request (utime + stime from /proc/<pid>/stat:
+   what a request costs, apart from waiting for the CPU or a lock), each gunicorn worker's resident memory after the run (VmRSS from
    /proc/<pid>/status; goal < 200 MB), and checks that the register's numbers are still gap-free
    and unique.
 

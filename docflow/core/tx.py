@@ -12,6 +12,7 @@ serialises its answer. On PostgreSQL this changes nothing.
 import fcntl
 import os
 import signal
+import sqlite3
 import threading
 import time
 
@@ -57,12 +58,21 @@ def writing() -> None:
         return
     if session.get_bind().dialect.name != "sqlite":
         return
-    expire = session.expire_on_commit
-    session.expire_on_commit = False
+    # The read transaction ends and the write transaction begins on the same connection, under the same
+    # session transaction: SQLAlchemy does not track SQLite's own transaction (the begin event below emits
+    # BEGIN itself), and the session's commit or rollback ends the write transaction as it would have. A
+    # session commit and a new checkout in between cost as much as two of a registration's statements.
+    connection = session.connection()
+    info, raw = connection.connection.info, connection.connection.driver_connection
     try:
-        session.commit()  # ends the deferred (read) transaction; the connection goes back to the pool
-    finally:
-        session.expire_on_commit = expire
+        raw.execute("COMMIT")
+        path = info.get("write_turn_path")
+        if path:
+            _take_write_turn(info, path)
+        raw.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as error:
+        raise sa.exc.DBAPIError.instance("BEGIN IMMEDIATE", None, error, sqlite3.Error,
+                                         dialect=connection.dialect) from error
 
 
 def commit_keeping_loaded() -> None:
@@ -95,6 +105,8 @@ def tune_sqlite(engine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
         restrict_sqlite_files(database)  # SQLite made the file with the umask: owner only (0600)
+        if lock_path:
+            _record.info["write_turn_path"] = lock_path  # for writing(), which begins a writer itself
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn):
