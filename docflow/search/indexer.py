@@ -177,6 +177,21 @@ def _batch_rows(first_id: int, last_id: int) -> list[dict]:
              "sender_key": folded(r.sender_name)[:250] or None} for r in docs]
 
 
+#: reindex's upsert of one row, run for each row of a batch (executemany), per dialect
+_REINDEX_UPSERTS: dict[str, Direct] = {}
+_REINDEXED = ("body", "attachments_text", "symbol_norm", "sender_key")
+
+
+def _reindex_upsert() -> Direct:
+    dialect = _dialect()
+    stmt = _REINDEX_UPSERTS.get(dialect)
+    if stmt is None:
+        base = (pg_insert if dialect == "postgresql" else sqlite_insert)(SearchIndex.__table__)
+        stmt = _REINDEX_UPSERTS[dialect] = Direct(base.on_conflict_do_update(
+            index_elements=["document_id"], set_={c: getattr(base.excluded, c) for c in _REINDEXED}))
+    return stmt
+
+
 def reindex(batch_size: int = 5000, progress: Callable[[int], None] | None = None) -> int:
     """Rebuild the whole index from the documents table; commits per batch. Returns the rows written.
 
@@ -205,7 +220,9 @@ def reindex(batch_size: int = 5000, progress: Callable[[int], None] | None = Non
                 last = first + batch_size - 1
                 rows = _batch_rows(first, last)
                 if rows:
-                    db.session.execute(_upsert(rows, ("body", "attachments_text", "symbol_norm", "sender_key")))
+                    # one statement compiled once, run per row (executemany): a multi-row VALUES of the batch
+                    # was compiled again for each batch (5,000 rows x 5 parameters), a third of the time
+                    _reindex_upsert().many(rows)
                     written += len(rows)
                 db.session.commit()
                 if progress:
