@@ -21,8 +21,8 @@ For each database (SQLite: a file in a temporary directory; PostgreSQL: a tempor
 5. prints requests/s of both per round, each round's ratio and their median (goal of issue 4/9:
    docflow >= 0.4 of bare), the workers' CPU time per request (utime + stime from /proc/<pid>/stat:
    what a request costs, apart from waiting for the CPU or a lock), each gunicorn worker's resident
-   memory after the run (VmRSS from /proc/<pid>/status; goal < 200 MB), and checks that the register's numbers are still gap-free
-   and unique.
+   memory after the run (VmRSS from /proc/<pid>/status; goal < 200 MB), and checks that the
+   register's numbers are still gap-free and unique.
 
 Everything stays on 127.0.0.1; each run is bounded by --requests and --seconds.
 """
