@@ -1,5 +1,6 @@
 """Vietnamese text folding: "Đồng Nai", "ĐỒNG NAI" and "dong nai" fold to the same key."""
 
+import re
 import unicodedata
 
 from flask_babel import gettext as _
@@ -7,12 +8,24 @@ from flask_babel import gettext as _
 _EXTRA = str.maketrans({"đ": "d", "Đ": "d", "Ð": "d", "ð": "d"})
 
 
+#: the combining marks of the combining diacritical marks block (U+0300-U+036F), where every Vietnamese tone
+#: and vowel mark falls (U+034F, the grapheme joiner, is in the block but is not a combining mark)
+_COMMON_MARKS = re.compile("[" + "".join(chr(cp) for cp in range(0x300, 0x370) if unicodedata.combining(chr(cp)))
+                           + "]+")
+
+
 def fold(text: str | None) -> str:
     """NFD, drop combining marks, đ→d, lower case, collapse white space."""
     if not text:
         return ""
+    if text.isascii():
+        return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFD", text.translate(_EXTRA))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # the common block's marks with one regular expression (half the time of testing each character); any
+    # other combining mark (another script's) one by one
+    stripped = _COMMON_MARKS.sub("", decomposed)
+    if not stripped.isascii():
+        stripped = "".join(ch for ch in stripped if not unicodedata.combining(ch))
     return " ".join(stripped.lower().split())
 
 

@@ -40,3 +40,21 @@ def test_d_with_stroke_and_eth():
     assert fold("QĐÐ-UBND") == "qdd-ubnd"
     assert fold("Đồng Nai") == fold("ĐỒNG NAI") == fold("dong nai") == "dong nai"
     assert fold("đất đai") == "dat dai"
+
+
+def _fold_by_definition(text):
+    """fold() as its docstring defines it, one character at a time (the fast path must say the same)."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFD", text.translate(str.maketrans({"đ": "d", "Đ": "d", "Ð": "d", "ð": "d"})))
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower().split())
+
+
+@given(st.text())
+def test_fold_is_its_definition_for_any_text(text):
+    assert fold(text) == _fold_by_definition(text)
+
+
+@given(st.text(alphabet=st.sampled_from("aăâeêioôơuưyđAĂÂĐ \u0300\u0301\u0303\u0309\u0323\u034f\u0483\u05b0x")))
+def test_fold_is_its_definition_for_marks_of_every_kind(text):
+    assert fold(text) == _fold_by_definition(text)
