@@ -64,6 +64,9 @@ class Assignment(db.Model):
     __table_args__ = (
         sa.CheckConstraint(sa.text("role IN ('primary','coordinate','inform')"), name="role"),
         sa.CheckConstraint(sa.text("user_id IS NOT NULL OR unit_id IS NOT NULL"), name="target"),
+        # a user's / a unit's tasks of one state in due-date order (incoming.services.tasks, task_branches)
+        sa.Index("ix_assignments_unit_tasks", "unit_id", "state", "due_date", "id"),
+        sa.Index("ix_assignments_user_tasks", "user_id", "state", "due_date", "id"),
     )
 
 

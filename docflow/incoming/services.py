@@ -694,12 +694,21 @@ def is_overdue(a: Assignment, on: date | None = None) -> bool:
     return a.state == "open" and a.due_date is not None and a.due_date < (on or today())
 
 
-def task_filter(user: User):
-    """Assignments in the user's inbox: their own, and their unit's when they head it."""
+def task_branches(user: User) -> list:
+    """The disjoint parts of the user's inbox (task_filter is their OR): their own assignments, and their
+    unit's when they head it. Each is served by its index in due-date order (ix_assignments_user_tasks,
+    ix_assignments_unit_tasks): tasks(user, state).where(branch) reads only that part, and with a LIMIT
+    stops after it (the dashboard's cards); the OR of both made SQLite walk ix_assignments_state."""
     mine = Assignment.user_id == user.id
     if user.has_role("unit_head") and user.unit_id:
-        return sa.or_(mine, sa.and_(Assignment.user_id.is_(None), Assignment.unit_id == user.unit_id))
-    return mine
+        return [mine, sa.and_(Assignment.user_id.is_(None), Assignment.unit_id == user.unit_id)]
+    return [mine]
+
+
+def task_filter(user: User):
+    """Assignments in the user's inbox: their own, and their unit's when they head it."""
+    branches = task_branches(user)
+    return branches[0] if len(branches) == 1 else sa.or_(*branches)
 
 
 def open_task_states(day: date | None = None) -> dict:
@@ -721,7 +730,8 @@ def tasks(user: User, state: str = "open"):
         stmt = stmt.where(Assignment.state == "open")
         if state in ("overdue", "due_soon"):
             stmt = stmt.where(open_task_states()[state])
-        stmt = stmt.order_by(Assignment.due_date.is_(None), Assignment.due_date, Assignment.id)
+        # (none last written as NULLS LAST, not as an IS NULL key: the indexes' order serves it)
+        stmt = stmt.order_by(Assignment.due_date.asc().nulls_last(), Assignment.id)
     return stmt
 
 

@@ -1,5 +1,7 @@
 """The dashboard ("việc cần làm"), filled by the features as they arrive."""
 
+from datetime import date
+
 import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -50,32 +52,40 @@ def _card(stmt) -> dict:
 
 
 def task_cards(user) -> dict:
-    """The three task cards (open, due soon, overdue): the three counts as one aggregate over the open
-    tasks, and the first open tasks (in due-date order: the overdue first, then those due soon). The
-    overdue card's rows are the open card's overdue ones, the due-soon card's too when they are among
-    them (else one more statement). Counts shown as lists.bounded_count shows them (10.000+ beyond)."""
-    states = incoming.open_task_states()
+    """The three task cards (open, due soon, overdue): the inbox's three lists (incoming.tasks), each
+    counted as lists.bounded_count counts it (10.000+ beyond) and the open card's first rows, read per
+    part of the inbox (incoming.task_branches: the user's own tasks, their unit's for a unit head), each
+    part from its index in due-date order, so that a page stops after its rows and a count reads only
+    its range (one statement over both walked every open assignment of the office). The overdue card's
+    rows are the open card's overdue ones, the due-soon card's too when they are among them (else their
+    own first rows). Open is over the limit when overdue is (it holds them)."""
+    branches = incoming.task_branches(user)
+    limit = lists.COUNT_LIMIT
 
-    def total(cond):
-        return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+    def counted(state):
+        parts = [lists.count_upto(incoming.tasks(user, state).where(b), limit) for b in branches]
+        if not all(exact for _, exact in parts):
+            return lists.Count(limit, False)
+        n = sum(k for k, _ in parts)
+        return lists.Count(min(n, limit), n <= limit)
 
-    open_tasks = incoming.tasks(user, "open")
-    n, overdue, due_soon = (int(v or 0) for v in db.session.execute(
-        open_tasks.with_only_columns(sa.func.count(), total(states["overdue"]), total(states["due_soon"]))
-        .order_by(None)).one())
-    rows = db.session.scalars(open_tasks.limit(SHORT_LIST)).all() if n else []
+    def first(state):
+        rows = [a for b in branches
+                for a in db.session.scalars(incoming.tasks(user, state).where(b).limit(SHORT_LIST))]
+        return sorted(rows, key=lambda a: (a.due_date is None, a.due_date or date.min, a.id))[:SHORT_LIST]
+
+    overdue = counted("overdue")
+    n = overdue if not overdue.exact else counted("open")
+    due_soon = counted("due_soon")
+    rows = first("open") if int(n) else []
     day = today()
-
-    def count(value):
-        return lists.Count(min(value, lists.COUNT_LIMIT), value <= lists.COUNT_LIMIT)
-
-    soon = [a for a in rows if a.due_date is not None and a.due_date >= day][:due_soon]
-    if len(soon) < min(due_soon, SHORT_LIST):  # the open card's rows stop before them
-        soon = db.session.scalars(incoming.tasks(user, "due_soon").limit(SHORT_LIST)).all()
-    return {"open": {"count": count(n), "rows": rows},
-            "overdue": {"count": count(overdue), "rows": [a for a in rows if a.due_date is not None
-                                                          and a.due_date < day]},
-            "due_soon": {"count": count(due_soon), "rows": soon}}
+    soon = [a for a in rows if a.due_date is not None and a.due_date >= day][:int(due_soon)]
+    if len(soon) < min(int(due_soon), SHORT_LIST):  # the open card's rows stop before them
+        soon = first("due_soon")
+    return {"open": {"count": n, "rows": rows},
+            "overdue": {"count": overdue, "rows": [a for a in rows if a.due_date is not None
+                                                   and a.due_date < day]},
+            "due_soon": {"count": due_soon, "rows": soon}}
 
 
 def incoming_cards(user) -> dict:
