@@ -65,6 +65,15 @@ def login_limits(username: Callable[[], str], failed: Callable, *, methods=None)
                                     key_func=address_key, error_message=_address_message, **options)(view)
         view = limiter.shared_limit(lambda: current_app.config["LOGIN_LIMIT_USER"], "login-user-address",
                                     key_func=user_address_key, error_message=_user_address_message, **options)(view)
+        view.login_throttled = True  # carried up by the decorators above it (functools.wraps copies __dict__)
         return view
 
     return decorate
+
+
+@limiter.request_filter
+def _not_a_login() -> bool:
+    """Only the login views have limits: every other request skips the limiter's look-ups (~2.5% of a
+    registration's CPU through the API)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, "login_throttled", False)
