@@ -38,13 +38,6 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _upsert(rows: list[dict], columns: Iterable[str]):
-    insert = pg_insert if _dialect() == "postgresql" else sqlite_insert
-    stmt = insert(SearchIndex.__table__).values(rows)
-    return stmt.on_conflict_do_update(index_elements=["document_id"],
-                                      set_={c: getattr(stmt.excluded, c) for c in columns})
-
-
 #: one document's upsert per (dialect, updated columns), built once: the row goes in as parameters, so the
 #: statement is compiled once too (building `excluded` and the ON CONFLICT clause per call cost ~0.5 ms)
 _ONE_ROW_UPSERTS: dict[tuple[str, tuple[str, ...]], Direct] = {}
