@@ -89,12 +89,7 @@ class Direct:
         dialect = connection.dialect
         values = values or {}
         compiled, sql, processors, names, results = self._compiled(dialect, tuple(values))
-        params = compiled.construct_params(values, _check=False)
-        for name, process in processors.items():
-            if name in params:
-                params[name] = process(params[name])
-        if names is not None:
-            params = tuple(params[name] for name in names)
+        params = self._parameters(compiled, processors, names, values)
         cursor = connection.connection.cursor()
         try:
             cursor.execute(sql, params)
@@ -103,6 +98,16 @@ class Direct:
             raise sa.exc.DBAPIError.instance(sql, params, error, dialect.loaded_dbapi.Error,
                                              dialect=dialect) from error
         return cursor, results
+
+    @staticmethod
+    def _parameters(compiled, processors, names, values: dict):
+        """The DBAPI's parameters for `values`: defaults filled in, each passed through its bind processor,
+        in the statement's order when the dialect's parameters are positional."""
+        params = compiled.construct_params(values, _check=False)
+        for name, process in processors.items():
+            if name in params:
+                params[name] = process(params[name])
+        return params if names is None else tuple(params[name] for name in names)
 
     @staticmethod
     def _fetched(rows, results):
@@ -144,13 +149,7 @@ class Direct:
         connection = _connection()
         dialect = connection.dialect
         compiled, sql, processors, names, _results = self._compiled(dialect, tuple(rows[0]) if rows else ())
-        batch = []
-        for values in rows:
-            params = compiled.construct_params(values, _check=False)
-            for name, process in processors.items():
-                if name in params:
-                    params[name] = process(params[name])
-            batch.append(params if names is None else tuple(params[name] for name in names))
+        batch = [self._parameters(compiled, processors, names, values) for values in rows]
         cursor = connection.connection.cursor()
         try:
             cursor.executemany(sql, batch)
