@@ -35,14 +35,24 @@ HOLIDAY_NAMES = {
 }
 
 
-def holidays() -> set[date]:
-    out = set()
-    for value in settings.get("holidays") or []:
-        try:
-            out.add(date.fromisoformat(str(value)))
-        except ValueError:
-            continue
-    return out
+def holidays() -> frozenset[date]:
+    """The configured days off (the `holidays` setting), parsed once per distinct setting value: a page
+    asks for them several times (each deadline, each due-soon condition), the setting rarely changes."""
+    values = tuple(str(v) for v in settings.get("holidays") or ())
+    cached = _parsed.get(values)
+    if cached is None:
+        out = set()
+        for value in values:
+            try:
+                out.add(date.fromisoformat(value))
+            except ValueError:
+                continue
+        _parsed.clear()  # only the current value is kept
+        cached = _parsed[values] = frozenset(out)
+    return cached
+
+
+_parsed: dict[tuple[str, ...], frozenset[date]] = {}
 
 
 def _national_day_extra(year: int) -> date:

@@ -1,5 +1,8 @@
 """Office settings kept in the `settings` table (JSON by key)."""
 
+import sqlalchemy as sa
+from flask import g, has_request_context
+
 from docflow.core import audit
 from docflow.core.models import Setting
 from docflow.extensions import db
@@ -12,8 +15,23 @@ DEFAULTS: dict = {
 }
 
 
+def _row(key: str) -> Setting | None:
+    """The setting's row, read once per request: the session's identity map holds its objects weakly, so an
+    unreferenced row was read again at every call (a page asks for the holidays at every deadline)."""
+    if not has_request_context():
+        return db.session.get(Setting, key)
+    rows = g.setdefault("_docflow_settings", {})
+    row = rows.get(key, _UNREAD)
+    if row is _UNREAD or (row is not None and not sa.inspect(row).persistent):  # unread, or rolled back
+        row = rows[key] = db.session.get(Setting, key)
+    return row
+
+
+_UNREAD = object()
+
+
 def get(key: str):
-    row = db.session.get(Setting, key)
+    row = _row(key)
     if row is None:
         default = DEFAULTS.get(key)
         return dict(default) if isinstance(default, dict) else default
@@ -21,11 +39,13 @@ def get(key: str):
 
 
 def put(key: str, value, *, actor=None) -> Setting:
-    row = db.session.get(Setting, key)
+    row = _row(key)
     before = None if row is None else row.value
     if row is None:
         row = Setting(key=key, value=value)
         db.session.add(row)
+        if has_request_context():
+            g.setdefault("_docflow_settings", {})[key] = row
     else:
         row.value = value
         row.version += 1

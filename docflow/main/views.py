@@ -10,10 +10,10 @@ from docflow.archive import dashboard as archive
 from docflow.core.timeutil import today
 from docflow.extensions import db
 from docflow.incoming import services as incoming
-from docflow.incoming.models import IncomingDocument
+from docflow.incoming.models import Assignment, IncomingDocument
 from docflow.outgoing import services as outgoing
 from docflow.outgoing.workflows import is_approver
-from docflow.registry import lists, notifications
+from docflow.registry import access, lists, notifications
 from docflow.stats import service as stats
 
 bp = Blueprint("main", __name__)
@@ -51,16 +51,23 @@ def _card(stmt) -> dict:
     return {"count": _count(stmt), "rows": db.session.scalars(stmt.limit(SHORT_LIST)).all()}
 
 
+#: A card is a glance: its counts stop here ("1.000+"), the inbox's list counts on (lists.COUNT_LIMIT). Every
+#: count has to prove each task's document visible (registry/access.py): 10,001 overdue tasks of a busy unit
+#: cost ~40 ms on PostgreSQL at 1M (bench/README.md, "Statistics"), 1,001 cost ~4 ms. The same bound as a
+#: restricted user's long lists (access.RESTRICTED_COUNT_LIMIT).
+TASK_CARD_COUNT_LIMIT = access.RESTRICTED_COUNT_LIMIT
+
+
 def task_cards(user) -> dict:
     """The three task cards (open, due soon, overdue): the inbox's three lists (incoming.tasks), each
-    counted as lists.bounded_count counts it (10.000+ beyond) and the open card's first rows, read per
+    counted up to TASK_CARD_COUNT_LIMIT (1.000+ beyond) and the open card's first rows, read per
     part of the inbox (incoming.task_branches: the user's own tasks, their unit's for a unit head), each
     part from its index in due-date order, so that a page stops after its rows and a count reads only
     its range (one statement over both walked every open assignment of the office). The overdue card's
     rows are the open card's overdue ones, the due-soon card's too when they are among them (else their
     own first rows). Open is over the limit when overdue is (it holds them)."""
     branches = incoming.task_branches(user)
-    limit = lists.COUNT_LIMIT
+    limit = TASK_CARD_COUNT_LIMIT
 
     def counted(state):
         parts = [lists.count_upto(incoming.tasks(user, state).where(b), limit) for b in branches]
@@ -70,8 +77,10 @@ def task_cards(user) -> dict:
         return lists.Count(min(n, limit), n <= limit)
 
     def first(state):
+        # each row's document (number, subject) comes with it, from the statement's own join
         rows = [a for b in branches
-                for a in db.session.scalars(incoming.tasks(user, state).where(b).limit(SHORT_LIST))]
+                for a in db.session.scalars(incoming.tasks(user, state).where(b).limit(SHORT_LIST)
+                                            .options(sa.orm.contains_eager(Assignment.document)))]
         return sorted(rows, key=lambda a: (a.due_date is None, a.due_date or date.min, a.id))[:SHORT_LIST]
 
     overdue = counted("overdue")

@@ -46,8 +46,10 @@ def test_task_cards_are_the_inbox_lists(db, users, make_user, overdue, due_soon,
 
 
 def test_task_cards_beyond_the_count_limit(db, users, make_user, monkeypatch):
-    """Above lists.COUNT_LIMIT a card shows the limit, flagged (as lists.bounded_count does)."""
-    monkeypatch.setattr(lists, "COUNT_LIMIT", 2)
+    """Above TASK_CARD_COUNT_LIMIT a card shows the limit, flagged (as lists.bounded_count does); the cards stop
+    sooner than the inbox's list (lists.COUNT_LIMIT), which counts on."""
+    assert views.TASK_CARD_COUNT_LIMIT < lists.COUNT_LIMIT
+    monkeypatch.setattr(views, "TASK_CARD_COUNT_LIMIT", 2)
     head = make_user("unit_head", unit="KT")
     day = today()
     for i in range(3):
