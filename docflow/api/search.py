@@ -38,7 +38,8 @@ class SearchAnswerSchema(Schema):
     total = fields.Int()
     total_exact = fields.Bool(metadata={"description": f"false: more than `total` documents match (`total` is then "
                                                        f"{query.CAP}, or {query.RESTRICTED_CAP} for a user who sees "
-                                                       f"only what they or their unit take part in)"})
+                                                       f"only what they or their unit take part in, and at most "
+                                                       f"{query.PHRASE_CAP} for a query holding a \"phrase\")"})
     sort = fields.Str()
     facets_exact = fields.Bool(metadata={"description": "false: more than `total` documents match and the "
                                                         "facets count the first `total` + 1 of them"})

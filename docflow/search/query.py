@@ -8,7 +8,9 @@ A query that looks like a number-symbol (15/QĐ-UBND) also matches it exactly th
 Cost (engineering-notes §1c): the matching rows' filter columns are read once, capped at CAP + 1 rows
 (RESTRICTED_CAP + 1 for a viewer who sees only what they take part in); they give the total (exact up to
 the cap) and the facets. Relevance ranking (bm25 / ts_rank) runs only when the whole result set is within
-the cap; a larger one is shown newest first.
+the cap; a larger one is shown newest first (SQLite: the first candidates of the date order, the engine
+asked once for its hits in their id range; PostgreSQL: the date index walked, the engine probed per row). A
+query holding a phrase is counted up to PHRASE_CAP.
 """
 
 import html
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from flask import g, has_app_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate, validates_schema
@@ -31,6 +34,7 @@ from docflow.core.errors import ValidationFailed
 from docflow.core.text import bad_text_reason, fold, like_escape
 from docflow.core.values import MAX_ID
 from docflow.extensions import db
+from docflow.registry import access
 from docflow.registry.access import OFFICE_WIDE_ROLES, visible_filter
 from docflow.registry.models import DocType, Document, Participant
 from docflow.search.indexer import symbol_norm
@@ -41,6 +45,9 @@ DATE_INDEX = "ix_documents_search_date"
 #: a date-ordered page of at least WALK_MIN hits walks the date index if it should find the page within
 #: WALK_ROWS rows of it (query._walk_date_index)
 WALK_MIN, WALK_ROWS = 2_000, 5_000
+#: SQLite reads the date order's first WALK_FIRST candidates at least (`_walked_page`), then WALK_GROWTH times
+#: more until the page is found
+WALK_FIRST, WALK_GROWTH = 40, 4
 #: the prefix lengths search_fts indexes (migration 0014: FTS5 `prefix='2 3 4'`); a longer prefix is
 #: answered by merging the doclists of the words it starts
 FTS5_PREFIXES = (2, 3, 4)
@@ -50,6 +57,11 @@ CAP = 10_000
 #: among many (a specialist sees ~1 in 10), so counting 10,001 of them reads ~100k hits (~200 ms at 1M);
 #: their counts and facets are exact up to RESTRICTED_CAP, then "more than RESTRICTED_CAP"
 RESTRICTED_CAP = 1_000
+#: the same for a query holding a phrase of two words or more (`"thực hiện chuyển đổi số"`): both engines check
+#: the words' positions in every row holding all of them, so counting 10,001 matches of a phrase over common
+#: words read ~20-50k candidate rows (SQLite 35-70 ms, PostgreSQL 0.2-2 s at 1M); its counts and facets are
+#: exact up to PHRASE_CAP, then "more than PHRASE_CAP" (newest first, as above any cap)
+PHRASE_CAP = 1_000
 #: the dossier facet lists the dossiers holding most of the (first CAP + 1) matching documents
 DOSSIER_FACET = 20
 MAX_QUERY = 500
@@ -451,19 +463,39 @@ def restricted(user) -> bool:
     return user is None or not getattr(user, "is_authenticated", False) or not user.has_role(*OFFICE_WIDE_ROLES)
 
 
-def cap_for(user) -> int:
+def cap_for(user, parsed: Parsed | None = None) -> int:
     """The rows counted and faceted before the total says "more than": CAP, or RESTRICTED_CAP for a
-    restricted viewer."""
-    return RESTRICTED_CAP if restricted(user) else CAP
+    restricted viewer; at most PHRASE_CAP for a query holding a phrase (not a number-symbol's)."""
+    cap = RESTRICTED_CAP if restricted(user) else CAP
+    if parsed is not None and not parsed.symbol and any(t.kind == "phrase" and len(t.pieces) > 1
+                                                        for t in parsed.positive):
+        cap = min(cap, PHRASE_CAP)
+    return cap
 
 
-def _visible(user, parsed: Parsed):
-    """The visibility rule in the shape the statement needs. A search with text starts from the engine's
-    hits (or walks the date index): each row's own participant rows are probed (`probe=True`) rather than
-    gathering every document the user or their unit takes part in first: a unit's 120k participant rows at
-    1M cost ~65 ms of CPU on SQLite before the first hit is read, and made PostgreSQL hash-join a leader's
-    few hits to a scan of every document (a number-symbol with one hit: 0.5-1.3 s)."""
-    return visible_filter(user, probe=bool(parsed))
+def _visible(user, parsed: Parsed, *, walk: bool = False):
+    """The visibility rule in the shape the statement needs. A user who (or whose unit) takes part in many
+    documents (access.MANY_PARTICIPATIONS) has each row's own participant rows probed (`probe=True`) rather
+    than every document they take part in gathered first: a unit's 120k participant rows at 1M cost ~65 ms
+    of CPU on SQLite before the first row is read, made PostgreSQL hash-join a leader's few hits to a scan of
+    every document (a number-symbol with one hit: 0.5-1.3 s), and a specialist's empty query sorted by date
+    hash the unit's 120k documents (PostgreSQL 1.46 s). A user who takes part in few documents has them
+    gathered (a short list), which a probe per hit would not beat: a newcomer's common word probed the
+    participant rows of every one of its 500k hits (1.1-1.7 s at 1M). `walk`: the statement starts from a
+    few rows of the date order (`_range_walked`): probed."""
+    if walk:
+        return visible_filter(user, probe=True)
+    return visible_filter(user, probe=_takes_part_in_many(user))
+
+
+def _takes_part_in_many(user) -> bool:
+    """access._takes_part_in_many (a bounded read of the participant indexes), once per request and user."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    known = g.setdefault("search_takes_part_in_many", {}) if has_app_context() else {}
+    if user.id not in known:
+        known[user.id] = access._takes_part_in_many(user)
+    return known[user.id]
 
 
 def _statement(user, parsed: Parsed, args: dict, columns, ranked: bool):
@@ -540,12 +572,67 @@ def ordered(user, parsed: Parsed, args: dict, ranked: bool, large: bool = False)
         # SQLite would rather start from a small IN list (a specialist's documents) and probe the engine for
         # each of them: INDEXED BY makes it walk the date order (ORDER BY satisfied, stopped by the LIMIT)
         text = [_match_probe(parsed)] if parsed else []
-        return (sa.select(Document).where(_visible(user, parsed), *filters(args, user), *text)
+        return (sa.select(Document).where(_visible(user, parsed, walk=True), *filters(args, user), *text)
                 .with_hint(Document, f"INDEXED BY {DATE_INDEX}", "sqlite").order_by(*order))
     stmt, hits = _statement(user, parsed, args, [Document], ranked)
     if ranked and hits is not None:
         order.insert(0, hits.c.rank.asc())
     return stmt.order_by(*order)
+
+
+def _range_walked(user, parsed: Parsed, args: dict, k: int):
+    """SQLite: (select(Document) of the matching documents among the first k candidates of the date order, in
+    that order; select of how many candidates there were). A candidate is a document the user may see that
+    the filters keep, read from the date index newest first (ix_documents_search_date: its from/to filter
+    is a range of it).
+
+    The same rows, in the same order, as the first rows of `ordered(..., large=True)` as long as at least the
+    page's end match among those k: that walk reads the same candidates in the same order. Instead of a
+    full-text probe per candidate (FTS5 seeks every segment of every word's doclist for one rowid: 50-200 us
+    a row at 1M; `"phòng, chống dịch bệnh"` walks ~1,000 rows, 150 ms), FTS5 is asked once for its hits
+    between the smallest and the largest id of the candidates (a rowid range: it reads only that part of each
+    doclist). Ids follow registration and registration follows the date, so the range is narrow; were it
+    not, the range would only be wider (more hits read), never wrong."""
+    engine = engine_query(parsed, args)
+    first = (sa.select(Document.id).where(_visible(user, engine, walk=True), *filters(args, user))
+             .with_hint(Document, f"INDEXED BY {DATE_INDEX}", "sqlite")
+             .order_by(doc_date().desc().nulls_last(), Document.id.desc()).limit(k).cte("firstk"))
+    conds = [Document.id.in_(sa.select(first.c.id))]
+    if engine:
+        text = []
+        match = fts5_match(engine)
+        if match is not None:
+            low = sa.select(sa.func.min(first.c.id)).scalar_subquery()
+            high = sa.select(sa.func.max(first.c.id)).scalar_subquery()
+            text.append(Document.id.in_(sa.select(FTS.c.rowid).select_from(FTS).where(
+                _fts_match(match), FTS.c.rowid >= low, FTS.c.rowid <= high)))
+        if engine.symbol:
+            text.append(sa.exists().where(SearchIndex.document_id == Document.id, _symbol_cond(engine.symbol)))
+        conds.append(sa.or_(*text))
+    return (sa.select(Document, sa.func.count().over().label("matched")).where(*conds)
+            .order_by(doc_date().desc().nulls_last(), Document.id.desc()),
+            sa.select(sa.func.count()).select_from(first))
+
+
+def _walked_page(user, parsed: Parsed, args: dict, offset: int, limit: int) -> list:
+    """The page of a large result set, newest first (what `ordered(..., large=True)` gives). SQLite: from the
+    first k candidates of the date order (`_range_walked`), k from twice the page's end (a common word is in
+    half the documents), times WALK_GROWTH until the page is full or there are no more candidates: the rows
+    read are a few times those the page needs, however sparse the matches. PostgreSQL: the date index walked
+    with a probe per row."""
+    if _dialect() != "sqlite":
+        return list(db.session.scalars(ordered(user, parsed, args, False, large=True)
+                                        .offset(offset).limit(limit)).unique())
+    end = offset + limit
+    k = max(WALK_FIRST, 2 * end)
+    while True:
+        page, candidates = _range_walked(user, parsed, args, k)
+        rows = db.session.execute(page.offset(offset).limit(limit)).unique().all()
+        if len(rows) == limit or db.session.scalar(candidates) < k:
+            return [row[0] for row in rows]
+        # the matches among the k candidates (all of them: the page was not filled) tell their density
+        matched = rows[0][1] if rows else 0
+        k = k * WALK_GROWTH if not matched else max(2 * k, min(k * WALK_GROWTH ** 2, 3 * end * k // (2 * matched)))
 
 
 def _walk_date_index(parsed: Parsed, total: int, exact: bool, end: int) -> bool:
@@ -561,6 +648,10 @@ def _walk_date_index(parsed: Parsed, total: int, exact: bool, end: int) -> bool:
                                       for t in parsed.positive):
         return False  # an unindexed FTS5 prefix probe merges the prefix's words per row: the sort is cheaper
     documents = db.session.scalar(sa.select(sa.func.max(Document.id))) or 0
+    if _dialect() == "sqlite":
+        # the walk reads up to WALK_GROWTH x end x documents / total rows of the date order (`_walked_page`),
+        # the sort every hit: about as costly a row
+        return WALK_GROWTH * end * documents <= total * total
     return end * documents <= WALK_ROWS * total
 
 
@@ -569,7 +660,7 @@ def search(user, args: dict) -> Result:
     page, per_page = args.get("page", 1), args.get("per_page", 20)
     stmt, _hits = _statement(user, parsed, args, [Document.id, Document.doc_type_id, Document.direction,
                                                    Document.year, Document.status], ranked=False)
-    cap = cap_for(user)
+    cap = cap_for(user, parsed)
     rows, filed = _counted(user, stmt, cap)
     found = sum(row[-1] for row in rows)
     exact = found <= cap
@@ -579,8 +670,11 @@ def search(user, args: dict) -> Result:
     if (page - 1) * per_page < total:
         engine = engine_query(parsed, args)
         large = not ranked and (not exact if not engine else _walk_date_index(engine, total, exact, page * per_page))
-        items = list(db.session.scalars(ordered(user, parsed, args, ranked, large=large)
-                                        .offset((page - 1) * per_page).limit(per_page)).unique())
+        if large:
+            items = _walked_page(user, parsed, args, (page - 1) * per_page, per_page)
+        else:
+            items = list(db.session.scalars(ordered(user, parsed, args, ranked)
+                                            .offset((page - 1) * per_page).limit(per_page)).unique())
     return Result(items=items, snippets=snippets(parsed, items), total=total, total_exact=exact,
                   facets=_facets(rows, filed), facets_exact=exact, page=page, per_page=per_page,
                   sort="relevance" if ranked else "date", parsed=parsed)

@@ -1,0 +1,119 @@
+"""The search's cheaper plans give exactly the rows of the plain ones, on a seeded office (the demo seed's
+letters over three years, their units, states and confidentiality):
+
+- a large result set's page read from the first candidates of the date order with one FTS5 rowid range
+  (`query._walked_page` / `_range_walked`, SQLite) is the page of the whole result set sorted by date, whatever
+  the number of candidates it starts from and however it grows;
+- the visibility rule gathered (a user who takes part in few documents) or probed row by row (many) gives the
+  same totals, facets and pages;
+- a phrase is counted up to PHRASE_CAP, then shown newest first."""
+
+import pytest
+import sqlalchemy as sa
+
+from docflow.auth import services
+from docflow.auth.models import User
+from docflow.demo import seed
+from docflow.search import query
+from tests.search.helpers import search
+
+QUERIES = [
+    {"q": "thực hiện"}, {"q": "thực hiện", "sort": "date"}, {"q": "tỉnh", "per_page": 7, "page": 3},
+    {"q": '"thực hiện chuyển đổi số"'}, {"q": '"ngân sách nhà nước"', "sort": "date"}, {"q": "ngân*"},
+    {"q": "quy*", "sort": "date"}, {"q": "thực hiện -tỉnh"}, {"q": "y tế", "status": "assigned"},
+    {"q": "thực hiện", "doc_type": "QĐ"}, {"q": "Đồng Nai", "urgency": "flash"},
+    {"q": "thực hiện", "from": "{year}-01-01", "to": "{year}-06-30"}, {"q": "kế hoạch", "year": "{last_year}"},
+    {"q": "giáo dục", "confidentiality": "confidential"}, {"q": "", "sort": "date"},
+    {"q": "", "sort": "date", "per_page": 9, "page": 4}, {"q": "", "status": "completed", "sort": "date"},
+    {"q": "thực hiện", "sender": "Sở Tài"}, {"q": "khongcotu"},
+]
+WHO = ("leader", "clerk", "unit_head", "specialist", "newcomer")
+
+
+@pytest.fixture
+def office_seeded(db, users, make_user):
+    services.create_unit({"code": "MOI", "name": "Phòng mới thành lập"})
+    db.session.commit()
+    users = {**users, "newcomer": make_user("specialist", unit="MOI", username="newcomer1")}
+    seed.seed_documents(900, 3, seed=7, attachments=0.3)
+    return users
+
+
+def _args(params: dict) -> dict:
+    year = query.date.today().year
+    return query.load_args({k: v.format(year=year, last_year=year - 1) if isinstance(v, str) else v
+                            for k, v in params.items()})
+
+
+def _reference(user, args: dict, result) -> list[int]:
+    """The page of the plain plan: every match fetched and sorted (by relevance then date when the search
+    ranked, by date otherwise)."""
+    parsed = query.parse(args.get("q"))
+    page, per_page = args.get("page", 1), args.get("per_page", 20)
+    stmt = query.ordered(user, parsed, args, result.sort == "relevance" and bool(parsed))
+    return [d.id for d in query.db.session.scalars(stmt.offset((page - 1) * per_page).limit(per_page)).unique()]
+
+
+def _user(name: str) -> User:
+    return query.db.session.scalar(sa.select(User).where(User.username == name))
+
+
+@pytest.mark.parametrize("walk", [(1, 2), (40, 4)], ids=["from_one_candidate", "default"])
+def test_walked_pages_are_the_sorted_pages(app, office_seeded, monkeypatch, walk):
+    monkeypatch.setattr(query, "WALK_FIRST", walk[0])
+    monkeypatch.setattr(query, "WALK_GROWTH", walk[1])
+    monkeypatch.setattr(query, "CAP", 60)
+    monkeypatch.setattr(query, "RESTRICTED_CAP", 25)
+    monkeypatch.setattr(query, "PHRASE_CAP", 15)
+    walked = 0
+    with app.test_request_context():
+        for who in WHO:
+            user = _user(office_seeded[who].username)
+            for params in QUERIES:
+                args = _args(params)
+                result = query.search(user, args)
+                if (args["page"] - 1) * args["per_page"] >= result.total:
+                    assert result.items == []  # beyond the (capped) total: no page, as before
+                    continue
+                assert [d.id for d in result.items] == _reference(user, args, result), (who, params)
+                walked += not result.total_exact
+                query.db.session.rollback()
+    assert walked > 20  # most of the mix is above the (lowered) caps: the walk ran
+
+
+def test_gathered_and_probed_rule_give_the_same_answers(app, office_seeded, monkeypatch):
+    with app.test_request_context():
+        for who in WHO:
+            user = _user(office_seeded[who].username)
+            for params in QUERIES:
+                args = _args(params)
+                answers = []
+                for many in (False, True):
+                    monkeypatch.setattr(query, "_takes_part_in_many", lambda _user, many=many: many)
+                    result = query.search(user, args)
+                    answers.append(([d.id for d in result.items], result.total, result.total_exact,
+                                    result.facets, result.sort))
+                    query.db.session.rollback()
+                assert answers[0] == answers[1], (who, params)
+
+
+def test_the_newcomer_sees_nothing_and_the_specialist_their_units_share(app, office_seeded):
+    with app.test_request_context():
+        newcomer, specialist = _user("newcomer1"), _user(office_seeded["specialist"].username)
+        for params in ({"q": "thực hiện"}, {"q": "", "sort": "date"}):
+            assert query.search(newcomer, _args(params)).total == 0
+            assert query.search(specialist, _args(params)).total > 0
+        assert not query._takes_part_in_many(newcomer)
+
+
+def test_a_phrase_is_counted_up_to_the_phrase_cap(api, office_seeded, monkeypatch):
+    leader = office_seeded["leader"]
+    whole = search(api, leader, q='"thực hiện chuyển đổi số"', per_page=200, sort="date")
+    assert whole["total_exact"] and whole["total"] > 5
+    monkeypatch.setattr(query, "PHRASE_CAP", whole["total"] - 3)
+    answer = search(api, leader, q='"thực hiện chuyển đổi số"', per_page=200)
+    assert answer["total"] == whole["total"] - 3 and not answer["total_exact"] and not answer["facets_exact"]
+    assert answer["sort"] == "date" and answer["items"] == whole["items"]
+    words = search(api, leader, q="thực hiện chuyển đổi số", per_page=1)  # the same words, not a phrase
+    assert words["total_exact"] and words["total"] >= whole["total"]
+    assert search(api, leader, q='"thực"')["total_exact"]  # one quoted word is not a phrase
