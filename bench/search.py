@@ -248,7 +248,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each query (after one warm-up)")
     parser.add_argument("--like-repeat", type=int, default=1, help="timed runs of each LIKE scan (0: none)")
-    parser.add_argument("--roles", default="", help="these users (leader,specialist,newcomer); default leader,specialist")
+    parser.add_argument("--roles", default="", help="these users (leader,specialist,newcomer), default the first two")
     parser.add_argument("--progress", action="store_true", help="print each query's line as it is measured")
     parser.add_argument("--no-reindex", action="store_true", help="do not time `flask docflow reindex` at 1M")
     parser.add_argument("--prepare-only", action="store_true", help="build the databases and stop")
