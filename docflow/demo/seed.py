@@ -46,7 +46,7 @@ from docflow.demo import ORGANIZATIONS, UNITS
 from docflow.extensions import db
 from docflow.incoming.models import Assignment
 from docflow.office import init_office
-from docflow.registry import reference
+from docflow.registry import access, reference
 from docflow.registry.models import Attachment, DocType, Document, Organization, Participant, Register
 from docflow.search.indexer import PG_INDEXES, SQLITE_TRIGGERS
 from docflow.search.models import SearchIndex
@@ -277,7 +277,7 @@ def _engine_index(on: bool) -> None:
 #: the numbers gap-free and single) and builds them again at the end, each in one sorted pass instead of a
 #: B-tree insertion per row and index (documents alone has 13 indexes)
 _BULK_TABLES = ("documents", "assignments", "document_participants", "attachments", "search_index",
-                "stat_handling", "stat_documents")
+                "stat_handling", "stat_documents", "participation_keys")
 
 
 def _drop_secondary_indexes() -> list[str]:
@@ -326,9 +326,13 @@ def seed_documents(n: int, years: int = 1, *, seed: int = 2026, attachments: flo
         # stay in memory at 1M rows instead of being read back and written out batch after batch
         db.session.connection().exec_driver_sql("PRAGMA cache_size = -262144")
     dropped: list[str] = []
+    first_id = (db.session.scalar(sa.select(sa.func.max(Document.id))) or 0) + 1
     if rebuild:
         _engine_index(on=False)
         dropped = _drop_secondary_indexes()
+        # the participant rows' keys (access.ParticipationKey) are filled in one statement at the end
+        access.participation_keys_triggers(on=False)
+        db.session.commit()
     # into a database without documents the statistics are counted as the letters are drawn (what
     # `flask docflow stats rebuild` would count); otherwise they are rebuilt at the end, as before
     counts = None if db.session.scalar(sa.select(Document.id).limit(1)) is not None else _Counts(this_year - years + 1)
@@ -354,6 +358,9 @@ def seed_documents(n: int, years: int = 1, *, seed: int = 2026, attachments: flo
     finally:
         if rebuild:
             db.session.rollback()
+            db.session.execute(sa.text(access.PARTICIPATION_KEYS_FILL), {"first": first_id})
+            access.participation_keys_triggers(on=True)
+            db.session.commit()
             _build_indexes(dropped)
             _engine_index(on=True)
     if counts is not None:

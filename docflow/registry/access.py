@@ -16,16 +16,43 @@ one. Every list, detail, search, count, export and download goes through here.
   state `lent`) while it is lent.
 """
 
+from datetime import date
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import Mapped, mapped_column
 
 from docflow.auth.models import User
 from docflow.core.enums import cleared_levels
 from docflow.core.errors import NotFound
 from docflow.extensions import db
+from docflow.registry import lists
 from docflow.registry.models import Document, Participant
 
 OFFICE_WIDE_ROLES = ("admin", "clerk", "leader", "archivist")
+
+
+class ParticipationKey(db.Model):
+    """Each document a person or a unit takes part in, once per way of taking part (`kind`: "u" the person
+    `scope_id`, "a" the unit `scope_id` through any of its rows, "n" the unit as a unit, user_id NULL), with
+    the incoming list's order keys copied from the document: what the rule's participant conditions select,
+    in the list's order, so a deep page of a restricted user's list finds where it starts by reading one
+    range of an index (`_position`). Written only by the database (migration 0019's triggers on
+    document_participants and documents; `flask docflow seed` fills it in bulk): never by the application."""
+
+    __tablename__ = "participation_keys"
+    __table_args__ = (
+        sa.Index("ix_participation_keys_list", "kind", "scope_id", "direction", "received_date", "number",
+                 "document_id", "confidentiality"),
+    )
+
+    kind: Mapped[str] = mapped_column(sa.String(1), primary_key=True)
+    scope_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    direction: Mapped[str] = mapped_column(sa.String(10))
+    received_date: Mapped[date | None] = mapped_column(sa.Date)
+    number: Mapped[int | None]
+    confidentiality: Mapped[str] = mapped_column(sa.String(12))
 
 
 def _office_wide():
@@ -117,10 +144,17 @@ def visible_documents(user: User, direction: str | None = None):
         return sa.select(Document).where(Document.direction == direction, visible_filter(user, direction))
     if _takes_part_in_many(user):
         # a unit with a long history (KT at 1M: 120k participant rows): gathering and sorting all of it cost
-        # 0.4-0.9 s a page; the flow's index is walked in the list's order instead, each document's own
-        # participant rows probed, and the walk stops after the page
-        return (sa.select(Document).where(Document.direction == direction, visible_filter(user, direction, probe=True))
-                .execution_options(count_limit=RESTRICTED_COUNT_LIMIT))
+        # 0.4-0.9 s a page; the flow's index is walked in the list's order instead, and the walk stops after
+        # the page. Near the top each document's own participant rows are probed; a deep page (an OFFSET of
+        # DEEP_OFFSET rows or more) tests each document against the user's set, gathered once (`deep_condition`,
+        # read by lists.paginate): the same rows
+        probe, gathered = _walk_conditions(user)
+        stmt = sa.select(Document).where(Document.direction == direction, probe)
+        # the list as it is here (no other condition added), in the incoming list's order: a page by number
+        # starts after the row `_position` finds in participation_keys (the same rows as the OFFSET)
+        return stmt.execution_options(count_limit=RESTRICTED_COUNT_LIMIT,
+                                      deep_condition=(DEEP_OFFSET, probe, gathered),
+                                      deep_position=(stmt.whereclause, _position(user, direction)))
     # everyone else sees what they take part in, a small set: the same condition, written so that the
     # database starts from document_participants instead of walking the whole flow's index in order
     # (SQLite, without statistics, would read every row of the flow to find a specialist's few)
@@ -130,9 +164,73 @@ def visible_documents(user: User, direction: str | None = None):
 
 #: from this many participant rows a restricted user's list walks the flow's index (visible_documents)
 MANY_PARTICIPATIONS = 5_000
+#: from this OFFSET such a walk tests each document against the user's set, gathered once, instead of probing
+#: its participant rows (KT at 1M, the set's 120k rows: gathering costs 55-75 ms, a probe ~3x a set look-up;
+#: even at an OFFSET of ~5,000)
+DEEP_OFFSET = 5_000
 #: such a list counts up to this many rows (lists.paginate reads the statement's `count_limit` option):
 #: its documents are ~1 in 10 of the flow, so counting 10,001 of them walks ~100k index rows (~250 ms)
 RESTRICTED_COUNT_LIMIT = 1_000
+
+
+def _walk_conditions(user: User):
+    """The rule for a restricted user's walk of a flow's index, in two forms with the same rows:
+
+    - `probe`: each document's own participant rows, probed by the index on document_id. The EXISTS carries
+      OFFSET 0, which PostgreSQL cannot flatten into a join: it probes row by row instead of hashing the
+      unit's whole history first (a hashed subplan of 120k rows: 70-130 ms for the first page).
+    - `gathered`: the document's id IN the user's participations, gathered once (SQLite: an ephemeral
+      index; PostgreSQL: a hashed subplan, as the OR keeps it from becoming a join), for deep pages.
+
+    The documents of a dossier lent to the user are an IN in both (a set that is almost always empty,
+    looked up, not probed per row)."""
+    cleared = Document.confidentiality.in_(cleared_levels(user.clearance))
+    lent = Document.id.in_(_lent_to(user))
+    fenced = (sa.select(sa.literal(1)).where(Participant.document_id == Document.id, _takes_part(user))
+              .offset(0).exists())
+    return (sa.and_(cleared, sa.or_(fenced, lent)),
+            sa.and_(cleared, sa.or_(Document.id.in_(_participation(user)), lent)))
+
+
+def _position(user: User, direction: str):
+    """For a restricted user's list of one flow: `position(ordering, offset)`, the order keys of the list's
+    row number `offset` (counted from 1), read from participation_keys; `()` when the list has fewer rows;
+    None when this cannot tell (another ordering, a key without a value, a dossier lent to the user, whose
+    documents the keys do not hold). The same rows as the rule's: the keys are the participant rows' own
+    conditions (`_takes_part`) with the clearance; a document in both the person's and the unit's range is
+    counted once (the person's range skips what the unit's holds)."""
+    levels = cleared_levels(user.clearance)
+    unit_kind = "a" if user.has_role("unit_head") else "n"
+    keys = ParticipationKey.__table__
+
+    def position(ordering, offset: int):
+        if ordering is not lists.INCOMING or offset < 1:
+            return None
+        if db.session.scalar(_lent_to(user).limit(1)) is not None:
+            return None
+        arms = []
+        for kind, scope_id in ((unit_kind, user.unit_id), ("u", user.id)):
+            if scope_id is None:
+                continue
+            k = keys.alias(f"k_{kind}")
+            arm = sa.select(k.c.received_date, k.c.number, k.c.document_id).where(
+                k.c.kind == kind, k.c.scope_id == scope_id, k.c.direction == direction,
+                k.c.confidentiality.in_(levels))
+            if kind == "u" and user.unit_id is not None:
+                unit = keys.alias("k_unit")
+                arm = arm.where(~sa.exists().where(unit.c.kind == unit_kind, unit.c.scope_id == user.unit_id,
+                                                   unit.c.document_id == k.c.document_id))
+            # each range read in the list's order, at most `offset` rows of it (backwards along the index)
+            arm = arm.order_by(k.c.received_date.desc(), k.c.number.desc(), k.c.document_id.desc()).limit(offset)
+            arms.append(sa.select(arm.subquery()))
+        both = sa.union_all(*arms).subquery()
+        row = db.session.execute(sa.select(both).order_by(*(c.desc() for c in both.c)).limit(1)
+                                 .offset(offset - 1)).first()
+        if row is None:
+            return ()
+        return None if any(v is None for v in row) else tuple(row)
+
+    return position
 
 
 def _takes_part_in_many(user: User) -> bool:
@@ -160,3 +258,107 @@ def get_visible_or_404(user: User, doc_id, direction: str | None = None) -> Docu
     if doc is None:
         raise NotFound(_("No such document."))
     return doc
+
+
+# ---- participation_keys, kept by the database ---------------------------------------------------------
+
+#: the keys of every participant row: what the triggers below write for one row, here for all of them
+#: (migration 0019's backfill, and a large `flask docflow seed`, which drops the triggers while it inserts)
+PARTICIPATION_KEYS_FILL = """
+INSERT INTO participation_keys (kind, scope_id, document_id, direction, received_date, number, confidentiality)
+SELECT s.kind, s.scope_id, d.id, d.direction, d.received_date, d.number, d.confidentiality
+FROM (SELECT 'u' AS kind, user_id AS scope_id, document_id FROM document_participants
+      WHERE user_id IS NOT NULL AND document_id >= :first
+      UNION SELECT 'a', unit_id, document_id FROM document_participants
+      WHERE unit_id IS NOT NULL AND document_id >= :first
+      UNION SELECT 'n', unit_id, document_id FROM document_participants
+      WHERE unit_id IS NOT NULL AND user_id IS NULL AND document_id >= :first) s
+JOIN documents d ON d.id = s.document_id
+"""
+
+_SQLITE_GONE = """
+  DELETE FROM participation_keys WHERE document_id = old.document_id AND (
+    (kind = 'u' AND scope_id = old.user_id AND NOT EXISTS (SELECT 1 FROM document_participants p
+       WHERE p.document_id = old.document_id AND p.user_id = old.user_id))
+    OR (kind = 'a' AND scope_id = old.unit_id AND NOT EXISTS (SELECT 1 FROM document_participants p
+       WHERE p.document_id = old.document_id AND p.unit_id = old.unit_id))
+    OR (kind = 'n' AND scope_id = old.unit_id AND NOT EXISTS (SELECT 1 FROM document_participants p
+       WHERE p.document_id = old.document_id AND p.unit_id = old.unit_id AND p.user_id IS NULL)));"""
+_SQLITE_ADDED = """
+  INSERT OR IGNORE INTO participation_keys
+    (kind, scope_id, document_id, direction, received_date, number, confidentiality)
+  SELECT s.kind, s.scope_id, d.id, d.direction, d.received_date, d.number, d.confidentiality
+  FROM documents d, (SELECT 'u' AS kind, new.user_id AS scope_id UNION ALL SELECT 'a', new.unit_id
+                     UNION ALL SELECT 'n', CASE WHEN new.user_id IS NULL THEN new.unit_id END) s
+  WHERE d.id = new.document_id AND s.scope_id IS NOT NULL;"""
+_SQLITE_KEYS_CHANGED = """
+  UPDATE participation_keys SET direction = new.direction, received_date = new.received_date,
+    number = new.number, confidentiality = new.confidentiality WHERE document_id = new.id;"""
+
+#: name -> its DDL statements, per dialect (the same as migration 0019's)
+PARTICIPATION_KEYS_TRIGGERS = {
+    "sqlite": {
+        "participation_keys_ai": f"CREATE TRIGGER IF NOT EXISTS participation_keys_ai AFTER INSERT ON "
+                                 f"document_participants BEGIN{_SQLITE_ADDED}\nEND",
+        "participation_keys_ad": f"CREATE TRIGGER IF NOT EXISTS participation_keys_ad AFTER DELETE ON "
+                                 f"document_participants BEGIN{_SQLITE_GONE}\nEND",
+        "participation_keys_au": f"CREATE TRIGGER IF NOT EXISTS participation_keys_au AFTER UPDATE OF document_id, "
+                                 f"unit_id, user_id ON document_participants BEGIN{_SQLITE_GONE}{_SQLITE_ADDED}\nEND",
+        "participation_keys_du": f"CREATE TRIGGER IF NOT EXISTS participation_keys_du AFTER UPDATE OF direction, "
+                                 f"received_date, number, confidentiality ON documents "
+                                 f"BEGIN{_SQLITE_KEYS_CHANGED}\nEND",
+    },
+    "postgresql": {
+        "participation_keys_participants": ("""
+CREATE OR REPLACE FUNCTION participation_keys_participants() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('DELETE', 'UPDATE') THEN
+    DELETE FROM participation_keys k WHERE k.document_id = OLD.document_id AND (
+      (k.kind = 'u' AND k.scope_id = OLD.user_id AND NOT EXISTS (SELECT 1 FROM document_participants p
+         WHERE p.document_id = OLD.document_id AND p.user_id = OLD.user_id))
+      OR (k.kind = 'a' AND k.scope_id = OLD.unit_id AND NOT EXISTS (SELECT 1 FROM document_participants p
+         WHERE p.document_id = OLD.document_id AND p.unit_id = OLD.unit_id))
+      OR (k.kind = 'n' AND k.scope_id = OLD.unit_id AND NOT EXISTS (SELECT 1 FROM document_participants p
+         WHERE p.document_id = OLD.document_id AND p.unit_id = OLD.unit_id AND p.user_id IS NULL)));
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO participation_keys (kind, scope_id, document_id, direction, received_date, number, confidentiality)
+    SELECT s.kind, s.scope_id, d.id, d.direction, d.received_date, d.number, d.confidentiality
+    FROM documents d, (VALUES ('u', NEW.user_id), ('a', NEW.unit_id),
+                              ('n', CASE WHEN NEW.user_id IS NULL THEN NEW.unit_id END)) AS s (kind, scope_id)
+    WHERE d.id = NEW.document_id AND s.scope_id IS NOT NULL
+    ON CONFLICT DO NOTHING;
+  END IF;
+  RETURN NULL;
+END $$""", "DROP TRIGGER IF EXISTS participation_keys_participants ON document_participants", """
+CREATE TRIGGER participation_keys_participants AFTER INSERT OR DELETE OR UPDATE OF document_id, unit_id, user_id
+  ON document_participants FOR EACH ROW EXECUTE FUNCTION participation_keys_participants()"""),
+        "participation_keys_documents": ("""
+CREATE OR REPLACE FUNCTION participation_keys_documents() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE participation_keys SET direction = NEW.direction, received_date = NEW.received_date,
+    number = NEW.number, confidentiality = NEW.confidentiality WHERE document_id = NEW.id;
+  RETURN NULL;
+END $$""", "DROP TRIGGER IF EXISTS participation_keys_documents ON documents", """
+CREATE TRIGGER participation_keys_documents AFTER UPDATE OF direction, received_date, number, confidentiality
+  ON documents FOR EACH ROW EXECUTE FUNCTION participation_keys_documents()"""),
+    },
+}
+#: the table each PostgreSQL trigger is on (to drop it)
+_PG_TRIGGER_TABLES = {"participation_keys_participants": "document_participants",
+                      "participation_keys_documents": "documents"}
+
+
+def participation_keys_triggers(on: bool) -> None:
+    """Drop (on=False) or create again the triggers that keep participation_keys (a bulk insert of
+    participants, `flask docflow seed`, drops them and fills the keys with PARTICIPATION_KEYS_FILL)."""
+    conn = db.session.connection()
+    dialect = conn.dialect.name
+    for name, ddl in PARTICIPATION_KEYS_TRIGGERS[dialect].items():
+        if on:
+            for statement in (ddl,) if isinstance(ddl, str) else ddl:
+                conn.exec_driver_sql(statement)
+        elif dialect == "postgresql":
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {_PG_TRIGGER_TABLES[name]}")
+        else:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")

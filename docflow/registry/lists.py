@@ -23,6 +23,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import format_decimal
 from sqlalchemy.orm import with_polymorphic
+from sqlalchemy.sql import visitors
 
 from docflow.extensions import db
 from docflow.registry.models import Document
@@ -193,6 +194,23 @@ def _load(stmt, ids: list, options=None) -> list:
     return [rows[i] for i in ids if i in rows]
 
 
+def _position(stmt, ordering, offset: int, hint):
+    """The keys of the row before the page (`offset` rows in), from the statement's `deep_position` option
+    ((its WHERE as built, position(ordering, offset))) when the statement is still as built (no condition
+    added since: the position counts that list); `()` when the list is shorter; None: walk by OFFSET."""
+    if hint is None or ordering is None or offset < 1:
+        return None
+    where, position = hint
+    if stmt.whereclause is None or not stmt.whereclause.compare(where):
+        return None
+    return position(ordering, offset)
+
+
+def _replaced(stmt, old, new):
+    """`stmt` with the clause `old` (the very object) replaced by `new`."""
+    return visitors.replacement_traverse(stmt, {}, lambda element: new if element is old else None)
+
+
 def paginate(stmt, ordering: Ordering | None = None, *, page: int = 1, per_page: int = 50, after: str | None = None,
              count_limit: int = COUNT_LIMIT, order_by=None, options=None) -> Page:
     """One page of `stmt` (a select of one entity, its WHERE holding the visibility condition).
@@ -202,7 +220,9 @@ def paginate(stmt, ordering: Ordering | None = None, *, page: int = 1, per_page:
     (eager-load what the caller reads, so a page costs the same statements whatever its size). Raises
     BadCursor for a cursor not given out."""
     page = max(1, int(page or 1))
-    # a statement may carry its own, smaller count limit (access.visible_documents for a restricted user)
+    # a statement may carry its own, smaller count limit (access.visible_documents for a restricted user), and
+    # `deep_condition` (from_offset, condition, replacement): a condition of its WHERE to write otherwise from
+    # that OFFSET on, and `deep_position` (see _position)
     count_limit = min(count_limit, stmt.get_execution_options().get("count_limit", count_limit))
     entity = stmt.column_descriptions[0]["entity"]
     key = sa.inspect(entity).primary_key[0]
@@ -216,7 +236,18 @@ def paginate(stmt, ordering: Ordering | None = None, *, page: int = 1, per_page:
         ids_stmt = ids_stmt.with_only_columns(key).order_by(*(order_by if order_by is not None else
                                                               stmt._order_by_clauses))
     offset = 0 if after else (page - 1) * per_page
-    rows = db.session.execute(ids_stmt.limit(per_page + 1).offset(offset)).all()
+    hints = stmt.get_execution_options()
+    start = _position(stmt, ordering, offset, hints.get("deep_position"))
+    if start is not None:
+        # the page begins after its previous row, found in an index of its own: a seek, not an OFFSET walk
+        rows = (db.session.execute(ids_stmt.where(ordering.after(start)).limit(per_page + 1)).all() if start
+                else [])
+    else:
+        deep = hints.get("deep_condition")
+        if deep is not None and offset >= deep[0]:
+            # a deep page: the statement's condition in the form its author gave for long walks (the same rows)
+            ids_stmt = _replaced(ids_stmt, deep[1], deep[2])
+        rows = db.session.execute(ids_stmt.limit(per_page + 1).offset(offset)).all()
     has_next = len(rows) > per_page
     rows = rows[:per_page]
     ids = [r[-1] if ordering is not None else r[0] for r in rows]

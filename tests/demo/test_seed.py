@@ -91,3 +91,23 @@ def test_a_specialist_sees_only_their_units_share(seeded, api, db):
     assert {item["id"] for item in answer["items"]} == share
     word = search(api, specialist, q="thực hiện", per_page=200)
     assert {item["id"] for item in word["items"]} < share
+
+
+def test_participation_keys_are_the_participant_rows(seeded, db):
+    """Per row (the triggers) or filled at the end (a large seed drops the triggers): the keys are those of
+    every participant row, and the triggers are back after the seed."""
+    from docflow.registry import access
+    from docflow.registry.models import Participant
+
+    k = access.ParticipationKey.__table__
+    written = sorted(tuple(r) for r in db.session.execute(sa.select(k)))
+    assert len(written) > N / 2
+    db.session.execute(sa.delete(k))
+    db.session.execute(sa.text(access.PARTICIPATION_KEYS_FILL), {"first": 0})
+    assert sorted(tuple(r) for r in db.session.execute(sa.select(k))) == written
+    doc = db.session.scalar(sa.select(Document).where(Document.id.not_in(sa.select(Participant.document_id)))
+                            .limit(1))
+    db.session.add(Participant(document_id=doc.id, unit_id=seeded["specialist"].unit_id, role="inform"))
+    db.session.flush()
+    assert {r.kind for r in db.session.execute(sa.select(k).where(k.c.document_id == doc.id))} == {"a", "n"}
+    db.session.rollback()
