@@ -5,7 +5,7 @@ deadline), loans waiting for a decision or overdue, and dossiers whose retention
 Dossiers are counted as rules.dossier_filter lets the user see them; documents (the unfiled ones) as
 registry/access.visible_filter does: a confidential document is never counted for a user not cleared for
 it. Every count is one bounded statement over indexed columns (the unfiled documents are counted up to
-lists.COUNT_LIMIT, then shown as "10.000+").
+lists.COUNT_LIMIT, then shown as "10.000+"; on the dashboard up to its cards' limit, "1.000+").
 """
 
 from datetime import date
@@ -18,7 +18,7 @@ from docflow.archive import rules, services
 from docflow.archive.models import DOSSIER_STATUSES, Dossier
 from docflow.core.timeutil import today as _today
 from docflow.extensions import db
-from docflow.registry.lists import bounded_count
+from docflow.registry.lists import COUNT_LIMIT, bounded_count
 
 #: the roles whose dashboard shows the archive's counts: the archivist keeps the archive, the leader
 #: (the archive's head) decides loans, keep-backs and destruction
@@ -29,10 +29,10 @@ def _count(stmt) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
 
-def archive_counts(user, today: date | None = None) -> dict:
+def archive_counts(user, today: date | None = None, *, limit: int = COUNT_LIMIT) -> dict:
     """{"by_status": {status: n} for every status, "unfiled", "open_ended", "transfers_warning",
     "transfers_late", "loans_requested", "loans_overdue", "expired"} within what the user may see.
-    `unfiled` is a lists.Count (an int that knows whether it is exact)."""
+    `unfiled` is a lists.Count (an int that knows whether it is exact), counted up to `limit`."""
     today = today or _today()
     by_status = dict.fromkeys(DOSSIER_STATUSES, 0)
     by_status.update(db.session.execute(sa.select(Dossier.status, sa.func.count()).where(
@@ -42,7 +42,7 @@ def archive_counts(user, today: date | None = None) -> dict:
     expired = services.expired_dossiers(today).where(rules.dossier_filter(user))
     return {
         "by_status": by_status,
-        "unfiled": bounded_count(queue["unfiled"]),
+        "unfiled": bounded_count(queue["unfiled"], limit),
         "open_ended": _count(queue["open_ended"]),
         "transfers_warning": transfers.count("warning"),
         "transfers_late": transfers.count("late"),
@@ -52,11 +52,11 @@ def archive_counts(user, today: date | None = None) -> dict:
     }
 
 
-def dashboard_counts(user) -> dict | None:
+def dashboard_counts(user, *, limit: int = COUNT_LIMIT) -> dict | None:
     """The archive's counts for the dashboard of an archivist or a leader; None for the other roles."""
     if user is None or not user.has_role(*DASHBOARD_ROLES):
         return None
-    return archive_counts(user)
+    return archive_counts(user, limit=limit)
 
 
 def link(endpoint: str, **values) -> str | None:

@@ -68,6 +68,8 @@ def test_archive_counts_follow_visibility_and_the_clock(db, users, make_user, cl
     assert (later["transfers_warning"], later["transfers_late"], later["open_ended"], later["loans_overdue"]) == (
         1, 1, 3, 1)
     assert archive_counts(arch, today=date(t.year + 1, 11, 30))["transfers_warning"] == 0  # 31 days before
+    bounded = archive_counts(arch, limit=1)["unfiled"]  # the dashboard's cards stop sooner: "1+"
+    assert (int(bounded), bounded.exact, str(bounded)) == (1, False, "1+")
 
     uncleared = make_user("archivist", unit="VP", clearance="normal")  # the confidential d is not counted
     assert archive_counts(uncleared)["unfiled"] == 1

@@ -46,10 +46,10 @@ def test_task_cards_are_the_inbox_lists(db, users, make_user, overdue, due_soon,
 
 
 def test_task_cards_beyond_the_count_limit(db, users, make_user, monkeypatch):
-    """Above TASK_CARD_COUNT_LIMIT a card shows the limit, flagged (as lists.bounded_count does); the cards stop
+    """Above CARD_COUNT_LIMIT a card shows the limit, flagged (as lists.bounded_count does); the cards stop
     sooner than the inbox's list (lists.COUNT_LIMIT), which counts on."""
-    assert views.TASK_CARD_COUNT_LIMIT < lists.COUNT_LIMIT
-    monkeypatch.setattr(views, "TASK_CARD_COUNT_LIMIT", 2)
+    assert views.CARD_COUNT_LIMIT < lists.COUNT_LIMIT
+    monkeypatch.setattr(views, "CARD_COUNT_LIMIT", 2)
     head = make_user("unit_head", unit="KT")
     day = today()
     for i in range(3):
@@ -60,3 +60,24 @@ def test_task_cards_beyond_the_count_limit(db, users, make_user, monkeypatch):
     assert (int(cards["open"]["count"]), cards["open"]["count"].exact) == (2, False)
     assert (int(cards["overdue"]["count"]), cards["overdue"]["count"].exact) == (2, False)
     assert (int(cards["due_soon"]["count"]), cards["due_soon"]["count"].exact) == (0, True)
+
+
+def test_document_cards_count_up_to_the_card_limit(db, users, client, login_as, monkeypatch):
+    """The leader's "presented to me" and the clerk's "not yet presented" cards stop at CARD_COUNT_LIMIT too
+    ("2+" with a limit of 2), and below it say the exact number."""
+    day = today()
+    letters = [register(users, day, f"{i + 1}/TB", f"Thông báo {i}") for i in range(5)]
+    for doc in letters[:3]:
+        incoming.present(doc, actor=users["clerk"], leader_id=users["leader"].id)
+    db.session.commit()
+    monkeypatch.setattr(views, "CARD_COUNT_LIMIT", 2)
+
+    def badge(html, card):
+        part = html.split(f'id="{card}"', 1)[1]
+        return part.split('count">', 1)[1].split("<", 1)[0]
+
+    login_as(users["leader"])
+    assert badge(client.get("/dashboard").get_data(as_text=True), "card-presented") == "2+"
+    client.post("/auth/logout")
+    login_as(users["clerk"])
+    assert badge(client.get("/dashboard").get_data(as_text=True), "card-not-presented") == "2"
