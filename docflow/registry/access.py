@@ -208,7 +208,7 @@ def _position(user: User, direction: str):
             return None
         if db.session.scalar(_lent_to(user).limit(1)) is not None:
             return None
-        arms = []
+        arms, merged = [], db.session.get_bind().dialect.name == "sqlite"
         for kind, scope_id in ((unit_kind, user.unit_id), ("u", user.id)):
             if scope_id is None:
                 continue
@@ -220,11 +220,16 @@ def _position(user: User, direction: str):
                 unit = keys.alias("k_unit")
                 arm = arm.where(~sa.exists().where(unit.c.kind == unit_kind, unit.c.scope_id == user.unit_id,
                                                    unit.c.document_id == k.c.document_id))
-            # each range read in the list's order, at most `offset` rows of it (backwards along the index)
-            arm = arm.order_by(k.c.received_date.desc(), k.c.number.desc(), k.c.document_id.desc()).limit(offset)
-            arms.append(sa.select(arm.subquery()))
-        both = sa.union_all(*arms).subquery()
-        row = db.session.execute(sa.select(both).order_by(*(c.desc() for c in both.c)).limit(1)
+            if not merged:
+                # PostgreSQL merges the ranges (Merge Append) when each is read in the list's order with its
+                # own LIMIT: at most `offset` rows of each, backwards along the index
+                arm = sa.select(arm.order_by(k.c.received_date.desc(), k.c.number.desc(), k.c.document_id.desc())
+                                .limit(offset).subquery())
+            arms.append(arm)
+        # SQLite merges the ranges of a compound SELECT in its ORDER BY itself (the same walk, no sort)
+        both = sa.union_all(*arms)
+        both = sa.select(both.subquery()) if not merged else both
+        row = db.session.execute(both.order_by(*(c.desc() for c in both.selected_columns)).limit(1)
                                  .offset(offset - 1)).first()
         if row is None:
             return ()

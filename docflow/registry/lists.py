@@ -254,6 +254,9 @@ def paginate(stmt, ordering: Ordering | None = None, *, page: int = 1, per_page:
     items = _load(stmt, ids, options)
     if not has_next and not after and (rows or page == 1):
         total = Count(offset + len(rows))  # the last page: the end is known, the count exact
+    elif rows and not after and offset + len(rows) > count_limit:
+        # a page beyond the count limit: a count would stop at the limit, and the rows up to this page are more
+        total = Count(offset + len(rows), exact=False)
     else:
         total = bounded_count(base, count_limit)
         if not after and not total.exact and offset + len(rows) > int(total):

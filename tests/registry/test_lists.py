@@ -284,3 +284,18 @@ def test_the_task_page_costs_the_same_statements_at_any_size(many, users, login_
         db.session.expire_all()
         counts.append(_statements(app, lambda: client.get("/incoming/tasks")))
     assert counts[0] == counts[1], counts
+
+
+def test_a_page_beyond_the_count_limit_is_not_counted(many, users, monkeypatch):
+    """Past the count limit the total is the rows up to the page, an estimate, as counting would have said;
+    no count is run for it."""
+    from docflow.incoming import services
+    from docflow.registry import lists
+
+    counted = []
+    original = lists.bounded_count
+    monkeypatch.setattr(lists, "bounded_count", lambda *a, **kw: counted.append(1) or original(*a, **kw))
+    page = lists.paginate(services.list_incoming(users["leader"]), lists.INCOMING, page=3, per_page=4, count_limit=6)
+    assert counted == [] and int(page.total) == 12 and not page.total.exact and page.has_next
+    page = lists.paginate(services.list_incoming(users["leader"]), lists.INCOMING, page=1, per_page=4, count_limit=6)
+    assert counted == [1] and int(page.total) == 6 and not page.total.exact
