@@ -192,50 +192,69 @@ def _walk_conditions(user: User):
             sa.and_(cleared, sa.or_(Document.id.in_(_participation(user)), lent)))
 
 
-def _position(user: User, direction: str):
-    """For a restricted user's list of one flow: `position(ordering, offset)`, the order keys of the list's
-    row number `offset` (counted from 1), read from participation_keys; `()` when the list has fewer rows;
-    None when this cannot tell (another ordering, a key without a value, a dossier lent to the user, whose
-    documents the keys do not hold). The same rows as the rule's: the keys are the participant rows' own
-    conditions (`_takes_part`) with the clearance; a document in both the person's and the unit's range is
-    counted once (the person's range skips what the unit's holds)."""
-    levels = cleared_levels(user.clearance)
-    unit_kind = "a" if user.has_role("unit_head") else "n"
-    keys = ParticipationKey.__table__
+class _Position:
+    """For a restricted user's list of one flow, read from participation_keys: `position(ordering, offset)`
+    gives the order keys of the list's row number `offset` (counted from 1), `()` when the list has fewer
+    rows; `count_upto(limit)` counts its rows as lists.count_upto does. Either says None when the keys cannot
+    tell (another ordering, a key without a value, a dossier lent to the user, whose documents the keys do
+    not hold). The same rows as the rule's: the keys are the participant rows' own conditions
+    (`_takes_part`) with the clearance; a document in both the person's and the unit's range is counted
+    once (the person's range skips what the unit's holds)."""
 
-    def position(ordering, offset: int):
-        if ordering is not lists.INCOMING or offset < 1:
-            return None
-        if db.session.scalar(_lent_to(user).limit(1)) is not None:
-            return None
-        arms, merged = [], db.session.get_bind().dialect.name == "sqlite"
+    def __init__(self, user: User, direction: str):
+        self.user, self.direction = user, direction
+
+    def _arms(self, offset: int | None = None) -> list:
+        user, keys = self.user, ParticipationKey.__table__
+        unit_kind = "a" if user.has_role("unit_head") else "n"
+        levels = cleared_levels(user.clearance)
+        arms = []
         for kind, scope_id in ((unit_kind, user.unit_id), ("u", user.id)):
             if scope_id is None:
                 continue
             k = keys.alias(f"k_{kind}")
             arm = sa.select(k.c.received_date, k.c.number, k.c.document_id).where(
-                k.c.kind == kind, k.c.scope_id == scope_id, k.c.direction == direction,
+                k.c.kind == kind, k.c.scope_id == scope_id, k.c.direction == self.direction,
                 k.c.confidentiality.in_(levels))
             if kind == "u" and user.unit_id is not None:
                 unit = keys.alias("k_unit")
                 arm = arm.where(~sa.exists().where(unit.c.kind == unit_kind, unit.c.scope_id == user.unit_id,
                                                    unit.c.document_id == k.c.document_id))
-            if not merged:
+            if offset is not None:
                 # PostgreSQL merges the ranges (Merge Append) when each is read in the list's order with its
                 # own LIMIT: at most `offset` rows of each, backwards along the index
                 arm = sa.select(arm.order_by(k.c.received_date.desc(), k.c.number.desc(), k.c.document_id.desc())
                                 .limit(offset).subquery())
             arms.append(arm)
-        # SQLite merges the ranges of a compound SELECT in its ORDER BY itself (the same walk, no sort)
-        both = sa.union_all(*arms)
-        both = sa.select(both.subquery()) if not merged else both
+        return arms
+
+    def _lent(self) -> bool:
+        return db.session.scalar(_lent_to(self.user).limit(1)) is not None
+
+    def __call__(self, ordering, offset: int):
+        if ordering is not lists.INCOMING or offset < 1 or self._lent():
+            return None
+        if db.session.get_bind().dialect.name == "sqlite":
+            # SQLite merges the ranges of a compound SELECT in its ORDER BY itself (the same walk, no sort)
+            both = sa.union_all(*self._arms())
+        else:
+            both = sa.select(sa.union_all(*self._arms(offset)).subquery())
         row = db.session.execute(both.order_by(*(c.desc() for c in both.selected_columns)).limit(1)
                                  .offset(offset - 1)).first()
         if row is None:
             return ()
         return None if any(v is None for v in row) else tuple(row)
 
-    return position
+    def count_upto(self, limit: int) -> tuple[int, bool] | None:
+        if self._lent():
+            return None
+        rows = sa.union_all(*self._arms()).limit(limit + 1).subquery()
+        n = db.session.scalar(sa.select(sa.func.count()).select_from(rows)) or 0
+        return (n, True) if n <= limit else (limit, False)
+
+
+def _position(user: User, direction: str) -> _Position:
+    return _Position(user, direction)
 
 
 def _takes_part_in_many(user: User) -> bool:

@@ -206,6 +206,13 @@ def _position(stmt, ordering, offset: int, hint):
     return position(ordering, offset)
 
 
+def _counted(stmt, limit: int, hint) -> tuple[int, bool] | None:
+    """count_upto(stmt, limit) from the statement's `deep_position` option when it is still as built."""
+    if hint is None or stmt.whereclause is None or not stmt.whereclause.compare(hint[0]):
+        return None
+    return hint[1].count_upto(limit)
+
+
 def _replaced(stmt, old, new):
     """`stmt` with the clause `old` (the very object) replaced by `new`."""
     return visitors.replacement_traverse(stmt, {}, lambda element: new if element is old else None)
@@ -258,7 +265,8 @@ def paginate(stmt, ordering: Ordering | None = None, *, page: int = 1, per_page:
         # a page beyond the count limit: a count would stop at the limit, and the rows up to this page are more
         total = Count(offset + len(rows), exact=False)
     else:
-        total = bounded_count(base, count_limit)
+        counted = _counted(stmt, count_limit, hints.get("deep_position"))
+        total = Count(*counted) if counted is not None else bounded_count(base, count_limit)
         if not after and not total.exact and offset + len(rows) > int(total):
             total = Count(offset + len(rows), exact=False)
     cursor = ordering.encode(tuple(rows[-1])) if ordering is not None and rows and has_next else None

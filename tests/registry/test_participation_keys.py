@@ -122,14 +122,17 @@ def test_a_page_by_number_holds_the_rows_of_the_offset_walk(docs, users, who, pe
     used = []
     original = access._position
 
-    def spying(user, direction):
-        position = original(user, direction)
+    class Spy:
+        def __init__(self, user, direction):
+            self.position = original(user, direction)
+            self.count_upto = self.position.count_upto
 
-        def spy(ordering, offset):
-            found = position(ordering, offset)
+        def __call__(self, ordering, offset):
+            found = self.position(ordering, offset)
             used.append(found)
             return found
-        return spy
+
+    spying = Spy
 
     monkeypatch.setattr(access, "_position", spying)
     stmt = services.list_incoming(user)
@@ -185,3 +188,21 @@ def test_the_triggers_are_the_migrations():
                                          for s in ddl)
     assert migration.FILL.split() == access.PARTICIPATION_KEYS_FILL.replace(
         " AND document_id >= :first", "").replace("WHERE user_id IS NOT NULL\n", "WHERE user_id IS NOT NULL ").split()
+
+
+@pytest.mark.parametrize("who", ["specialist", "unit_head"])
+def test_the_keys_count_what_the_rule_counts(docs, users, who, monkeypatch):
+    """A restricted user's bounded count is read from the keys (one range, no walk): the rule's count."""
+    from docflow.incoming import services
+    from docflow.registry import access, lists
+
+    monkeypatch.setattr(access, "MANY_PARTICIPATIONS", 1)
+    user = users[who]
+    stmt = services.list_incoming(user)
+    n = lists.count_upto(stmt, 100)[0]
+    for limit in range(1, n + 2):
+        assert access._position(user, "incoming").count_upto(limit) == lists.count_upto(stmt, limit)
+    counted = []
+    monkeypatch.setattr(lists, "bounded_count", lambda *a, **kw: counted.append(1))
+    page = lists.paginate(services.list_incoming(user), lists.INCOMING, per_page=2, count_limit=3)
+    assert counted == [] and int(page.total) == 3 and not page.total.exact
