@@ -162,7 +162,7 @@ def visible_documents(user: User, direction: str | None = None):
                                      visible_filter(user, direction))
 
 
-#: from this many participant rows a restricted user's list walks the flow's index (visible_documents)
+#: from this many documents taken part in a restricted user's list walks the flow's index (visible_documents)
 MANY_PARTICIPATIONS = 5_000
 #: from this OFFSET such a walk tests each document against the user's set, gathered once, instead of probing
 #: its participant rows (KT at 1M, the set's 120k rows: gathering costs 55-75 ms, a probe ~3x a set look-up;
@@ -228,8 +228,14 @@ class _Position:
             arms.append(arm)
         return arms
 
+    _borrows: bool | None = None
+
     def _lent(self) -> bool:
-        return db.session.scalar(_lent_to(self.user).limit(1)) is not None
+        """Has a dossier been lent to the user (a loan in state `lent`)? Asked once."""
+        if self._borrows is None:
+            self._borrows = db.session.scalar(sa.select(_LOANS.c.dossier_id).where(
+                _LOANS.c.borrower_id == self.user.id, _LOANS.c.state == "lent").limit(1)) is not None
+        return self._borrows
 
     def __call__(self, ordering, offset: int):
         if ordering is not lists.INCOMING or offset < 1 or self._lent():
@@ -259,8 +265,13 @@ def _position(user: User, direction: str) -> _Position:
 
 def _takes_part_in_many(user: User) -> bool:
     """Does the user (or their unit) take part in MANY_PARTICIPATIONS documents or more? One bounded read
-    of the participant indexes (at most that many rows)."""
-    rows = _participation(user).limit(MANY_PARTICIPATIONS).subquery()
+    of participation_keys' index (at most that many entries of the unit's range and the person's)."""
+    k = ParticipationKey.__table__
+    unit_kind = "a" if user.has_role("unit_head") else "n"
+    arms = [sa.select(k.c.document_id).where(k.c.kind == "u", k.c.scope_id == user.id)]
+    if user.unit_id is not None:
+        arms.append(sa.select(k.c.document_id).where(k.c.kind == unit_kind, k.c.scope_id == user.unit_id))
+    rows = sa.union_all(*arms).limit(MANY_PARTICIPATIONS).subquery()
     return (db.session.scalar(sa.select(sa.func.count()).select_from(rows)) or 0) >= MANY_PARTICIPATIONS
 
 

@@ -166,8 +166,10 @@ def test_a_dossier_lent_to_the_user_pages_by_offset(docs, users, monkeypatch):
     user = users["specialist"]
     position = access._position(user, "incoming")
     assert position(lists.INCOMING, 2) is not None
-    monkeypatch.setattr(access, "_lent_to", lambda user: sa.select(sa.literal(docs[4].id).label("document_id")))
+    assert access._position(user, "incoming").count_upto(5) is not None
+    monkeypatch.setattr(access._Position, "_borrows", True)  # as when a loan of the user's is `lent`
     assert access._position(user, "incoming")(lists.INCOMING, 2) is None
+    assert access._position(user, "incoming").count_upto(5) is None
     assert access._position(user, "incoming")(lists.OUTGOING, 2) is None
     db.session.rollback()
 
