@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import selectinload
 
 from docflow.api import fastdump
-from docflow.api.schemas import PageArgs, bounded_list_schema, bounded_page_of
+from docflow.api.schemas import PageArgs, bounded_list_schema, bounded_page_of, page_answer
 from docflow.core import tx
 from docflow.core.enums import CLEARANCES, MEDIA, URGENCIES
 from docflow.core.errors import NotFound
@@ -365,6 +365,7 @@ def urge(body, assignment_id):
 def tasks(args):
     """The caller's assignments: open, due_soon, overdue or done."""
     # the schema reads each assignment's document (its subject): loaded for the whole page in one statement
-    return bounded_page_of(incoming.tasks(current_user, args["state"]), args, ASSIGNMENT,
-                           options=lambda root: (selectinload(root.document),))
+    page = incoming.task_page(current_user, args["state"], page=args["page"], per_page=args["per_page"],
+                              options=lambda root: (selectinload(root.document),))
+    return page_answer(page, ASSIGNMENT)
 

@@ -86,6 +86,11 @@ def bounded_page_of(stmt, args: dict, schema: Schema, ordering=None, options=Non
                               after=args.get("after") if ordering is not None else None, options=options)
     except lists.BadCursor:
         raise ValidationFailed({"after": ["Not a cursor of this list: follow the `next` link."]}) from None
+    return page_answer(page, schema)
+
+
+def page_answer(page: lists.Page, schema: Schema) -> dict:
+    """bounded_page_of()'s answer for a page made otherwise (incoming.task_page)."""
     next_url = None
     if page.next_cursor:
         query = {k: v for k, v in request.args.items() if k not in ("page", "after")}

@@ -67,6 +67,9 @@ class Assignment(db.Model):
         # a user's / a unit's tasks of one state in due-date order (incoming.services.tasks, task_branches)
         sa.Index("ix_assignments_unit_tasks", "unit_id", "state", "due_date", "id"),
         sa.Index("ix_assignments_user_tasks", "user_id", "state", "due_date", "id"),
+        # the inbox's "done" tab, newest first (walked backwards)
+        sa.Index("ix_assignments_unit_done", "unit_id", "state", "done_at", "id"),
+        sa.Index("ix_assignments_user_done", "user_id", "state", "done_at", "id"),
     )
 
 

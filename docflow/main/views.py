@@ -1,6 +1,5 @@
 """The dashboard ("việc cần làm"), filled by the features as they arrive."""
 
-from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, url_for
@@ -67,22 +66,12 @@ def task_cards(user) -> dict:
     its range (one statement over both walked every open assignment of the office). The overdue card's
     rows are the open card's overdue ones, the due-soon card's too when they are among them (else their
     own first rows). Open is over the limit when overdue is (it holds them)."""
-    branches = incoming.task_branches(user)
-    limit = CARD_COUNT_LIMIT
-
     def counted(state):
-        parts = [lists.count_upto(incoming.tasks(user, state).where(b), limit) for b in branches]
-        if not all(exact for _, exact in parts):
-            return lists.Count(limit, False)
-        n = sum(k for k, _ in parts)
-        return lists.Count(min(n, limit), n <= limit)
+        return incoming.count_tasks(user, state, CARD_COUNT_LIMIT)
 
     def first(state):
-        # each row's document (number, subject) comes with it, from the statement's own join
-        rows = [a for b in branches
-                for a in db.session.scalars(incoming.tasks(user, state).where(b).limit(SHORT_LIST)
-                                            .options(sa.orm.contains_eager(Assignment.document)))]
-        return sorted(rows, key=lambda a: (a.due_date is None, a.due_date or date.min, a.id))[:SHORT_LIST]
+        # each row's document (number, subject) comes with it
+        return incoming.first_tasks(user, state, SHORT_LIST, (sa.orm.joinedload(Assignment.document),))
 
     overdue = counted("overdue")
     n = overdue if not overdue.exact else counted("open")
