@@ -24,6 +24,7 @@ indexer's `reindex`). On PostgreSQL a large seed drops the GIN indexes first and
 the end, as `reindex` does; on SQLite the FTS5 triggers index each row as it is inserted.
 """
 
+import bisect
 import hashlib
 import itertools
 import json
@@ -162,6 +163,45 @@ UNIT_WEIGHTS = {"KT": 10, "VX": 18, "NC": 17, "TH": 20, "HCTC": 15, "TCD": 10, "
 _NINE_LOCAL = clock(hour=2)
 #: the statistics' signature as counters.py writes it (json.dumps with these separators), one encoder
 _JSON = json.JSONEncoder(separators=(",", ":"))
+
+
+class _Random(random.Random):
+    """random.Random drawing the same numbers in one call instead of three or four: the seed draws ~25
+    numbers a letter, and randint()'s randrange() -> _randbelow() chain cost more than the drawing.
+    randint(), choice() and _randbelow() are the standard library's own algorithms (getrandbits of n's bit
+    length, again while >= n), choices() of one with cumulative weights its bisect of random() * total, so
+    a seed gives the same letters."""
+
+    def _randbelow(self, n: int) -> int:
+        k = n.bit_length()
+        r = self.getrandbits(k)
+        while r >= n:
+            r = self.getrandbits(k)
+        return r
+
+    def randint(self, a: int, b: int) -> int:
+        n = b - a + 1
+        k = n.bit_length()
+        r = self.getrandbits(k)
+        while r >= n:
+            r = self.getrandbits(k)
+        return a + r
+
+    def choices(self, population, weights=None, *, cum_weights=None, k=1):
+        if cum_weights is None or weights is not None or k != 1:
+            return super().choices(population, weights, cum_weights=cum_weights, k=k)
+        return [population[bisect.bisect(cum_weights, self.random() * (cum_weights[-1] + 0.0), 0,
+                                         len(population) - 1)]]
+
+    def choice(self, seq):
+        n = len(seq)
+        if not n:
+            raise IndexError("Cannot choose from an empty sequence")
+        k = n.bit_length()
+        r = self.getrandbits(k)
+        while r >= n:
+            r = self.getrandbits(k)
+        return seq[r]
 
 
 @lru_cache(maxsize=65536)
@@ -311,7 +351,7 @@ def _build_indexes(ddls: list[str]) -> None:
 def seed_documents(n: int, years: int = 1, *, seed: int = 2026, attachments: float = 0.25) -> int:
     """Add n incoming documents spread over the last `years` years, indexed for search; commits batch by
     batch. `attachments`: the share of documents with an (extracted) attachment."""
-    rng = random.Random(seed)
+    rng = _Random(seed)
     _reference_data()
     maker = _Maker(rng)
     this_year = today().year

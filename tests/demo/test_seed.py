@@ -111,3 +111,20 @@ def test_participation_keys_are_the_participant_rows(seeded, db):
     db.session.flush()
     assert {r.kind for r in db.session.execute(sa.select(k).where(k.c.document_id == doc.id))} == {"a", "n"}
     db.session.rollback()
+
+
+def test_the_seeds_random_draws_what_random_draws():
+    """seed._Random's shortcuts (randint, choice, choices of one with cumulative weights, _randbelow) draw
+    the standard library's numbers: the same seed, the same letters."""
+    import itertools
+    import random
+
+    weights = list(itertools.accumulate([5, 1, 3, 7, 2]))
+    for s in range(20):
+        ours, theirs = seed._Random(s), random.Random(s)
+        for rng in (ours, theirs):
+            rng.out = [(rng.randint(1, 9999), rng.randint(0, 6), rng.randint(5, 5), rng.choice("abcdefg"),
+                        rng.choice(range(1, 1000)), rng.choices("abcde", cum_weights=weights)[0],
+                        rng.choices("ab", k=3), rng.sample(range(40), 6), rng.random(), rng.paretovariate(0.6))
+                       for _ in range(200)]
+        assert ours.out == theirs.out
