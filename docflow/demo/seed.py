@@ -517,6 +517,7 @@ class _Counts:
         # the cells counted per (units taking part, electronic): one count per letter, and the units' cells
         # (counters.unit_contributions: each cell once per unit taking part) made from them at the end
         self.counted: dict[tuple, Counter] = {}
+        self.pending: dict[tuple, list] = {}  # the batch's cells, not yet counted
         self.completed_on: dict = {}  # completed_at -> the local day
         # day -> working days from `first` up to it (included), for the days the seed's letters may have
         day = date(first_year, 1, 1) - timedelta(days=1)
@@ -543,10 +544,19 @@ class _Counts:
             return
         self.signatures.append((doc_id, _JSON.encode(sig)))
         key = (tuple(tuple(part) for part in sig["v"]), sig["e"])
-        counted = self.counted.get(key)
-        if counted is None:
-            counted = self.counted[key] = Counter()
-        counted.update(counters.contributions(sig))
+        pending = self.pending.get(key)
+        if pending is None:
+            pending = self.pending[key] = []
+        pending.extend(counters.contributions(sig))
+
+    def _count_pending(self) -> None:
+        """The batch's cells counted, one Counter.update per (units taking part, electronic), not per letter."""
+        for key, cells in self.pending.items():
+            counted = self.counted.get(key)
+            if counted is None:
+                counted = self.counted[key] = Counter()
+            counted.update(cells)
+        self.pending = {}
 
     def _measure(self, received: date, completed_at: datetime) -> tuple[date, int]:
         """counters._measure(): the local day of completion and the working days after arrival up to it,
@@ -564,8 +574,10 @@ class _Counts:
         _STAT_HANDLING.insert(self.handling)
         _STAT_DOCUMENTS.insert(self.signatures)
         self.handling, self.signatures = [], []
+        self._count_pending()
 
     def write_cells(self) -> None:
+        self._count_pending()
         cells, electronic, unit_cells, unit_electronic = Counter(), Counter(), Counter(), Counter()
         for (parts, e), counted in self.counted.items():
             cells.update(counted)
