@@ -45,9 +45,9 @@ DATE_INDEX = "ix_documents_search_date"
 #: a date-ordered page of at least WALK_MIN hits walks the date index if it should find the page within
 #: WALK_ROWS rows of it (query._walk_date_index)
 WALK_MIN, WALK_ROWS = 2_000, 5_000
-#: SQLite reads the date order's first WALK_FIRST candidates at least (`_walked_page`), then WALK_GROWTH times
-#: more until the page is found
-WALK_FIRST, WALK_GROWTH = 40, 4
+#: SQLite reads the date order's candidates in batches (`_walked_page`): the first of WALK_PAGES times the page's
+#: end (at least WALK_FIRST), the next from the matches' density so far, or WALK_GROWTH times larger
+WALK_FIRST, WALK_PAGES, WALK_GROWTH = 40, 2, 4
 #: the prefix lengths search_fts indexes (migration 0014: FTS5 `prefix='2 3 4'`); a longer prefix is
 #: answered by merging the doclists of the words it starts
 FTS5_PREFIXES = (2, 3, 4)
@@ -648,24 +648,30 @@ def ordered(user, parsed: Parsed, args: dict, ranked: bool, large: bool = False)
     return stmt.order_by(*order)
 
 
-def _range_walked(user, parsed: Parsed, args: dict, k: int):
-    """SQLite: (select(Document) of the matching documents among the first k candidates of the date order, in
-    that order; select of how many candidates there were). A candidate is a document the user may see that
-    the filters keep, read from the date index newest first (ix_documents_search_date: its from/to filter
-    is a range of it).
+def _range_walked(user, parsed: Parsed, args: dict, k: int, after: tuple | None = None):
+    """SQLite: (select(Document) of the matching documents among the next k candidates of the date order, in
+    that order; select of the last candidate's (date, id) and how many candidates there were). A candidate is
+    a document the user may see that the filters keep, read from the date index newest first
+    (ix_documents_search_date: its from/to filter is a range of it); `after`: the previous candidates' last
+    (date, id), where these follow (a keyset, tested on the index's own entries).
 
-    The same rows, in the same order, as the first rows of `ordered(..., large=True)` as long as at least the
-    page's end match among those k: that walk reads the same candidates in the same order. Instead of a
-    full-text probe per candidate (FTS5 seeks every segment of every word's doclist for one rowid: 50-200 us
+    The same rows, in the same order, as `ordered(..., large=True)` reads over the same candidates. Instead of
+    a full-text probe per candidate (FTS5 seeks every segment of every word's doclist for one rowid: 50-200 us
     a row at 1M; `"phòng, chống dịch bệnh"` walks ~1,000 rows, 150 ms), FTS5 is asked once for its hits
     between the smallest and the largest id of the candidates (a rowid range: it reads only that part of each
     doclist). Ids follow registration and registration follows the date, so the range is narrow; were it
     not, the range would only be wider (more hits read), never wrong."""
     engine = engine_query(parsed, args)
-    first = (sa.select(Document.id).where(_visible(user, engine, walk=True), *filters(args, user))
+    date = doc_date()
+    conds = [_visible(user, engine, walk=True), *filters(args, user)]
+    if after is not None:
+        last_date, last_id = after
+        conds.append(sa.and_(date.is_(None), Document.id < last_id) if last_date is None else
+                     sa.or_(date < last_date, sa.and_(date == last_date, Document.id < last_id), date.is_(None)))
+    first = (sa.select(Document.id, date.label("day")).where(*conds)
              .with_hint(Document, f"INDEXED BY {DATE_INDEX}", "sqlite")
-             .order_by(doc_date().desc().nulls_last(), Document.id.desc()).limit(k).cte("firstk"))
-    conds = [Document.id.in_(sa.select(first.c.id))]
+             .order_by(date.desc().nulls_last(), Document.id.desc()).limit(k).cte("firstk"))
+    text_conds = [Document.id.in_(sa.select(first.c.id))]
     if engine:
         text = []
         match = fts5_match(engine)
@@ -676,31 +682,37 @@ def _range_walked(user, parsed: Parsed, args: dict, k: int):
                 _fts_match(match), FTS.c.rowid >= low, FTS.c.rowid <= high)))
         if engine.symbol:
             text.append(sa.exists().where(SearchIndex.document_id == Document.id, _symbol_cond(engine.symbol)))
-        conds.append(sa.or_(*text))
-    return (sa.select(Document, sa.func.count().over().label("matched")).where(*conds)
-            .order_by(doc_date().desc().nulls_last(), Document.id.desc()),
-            sa.select(sa.func.count()).select_from(first))
+        text_conds.append(sa.or_(*text))
+    page = sa.select(Document).where(*text_conds).order_by(date.desc().nulls_last(), Document.id.desc())
+    tail = (sa.select(first.c.day, first.c.id, sa.select(sa.func.count()).select_from(first).scalar_subquery())
+            .order_by(first.c.day.is_not(None), first.c.day.asc(), first.c.id.asc()).limit(1))
+    return page, tail
 
 
 def _walked_page(user, parsed: Parsed, args: dict, offset: int, limit: int) -> list:
-    """The page of a large result set, newest first (what `ordered(..., large=True)` gives). SQLite: from the
-    first k candidates of the date order (`_range_walked`), k from twice the page's end (a common word is in
-    half the documents), times WALK_GROWTH until the page is full or there are no more candidates: the rows
-    read are a few times those the page needs, however sparse the matches. PostgreSQL: the date index walked
-    with a probe per row."""
+    """The page of a large result set, newest first (what `ordered(..., large=True)` gives). SQLite: the date
+    order's candidates read k at a time (`_range_walked`), each batch after the last, the first k from twice
+    the page's end (WALK_PAGES: a common word is in half the documents), the next from the matches' density so far
+    (WALK_GROWTH times more when none matched), until the page's end is reached or there are no more
+    candidates. PostgreSQL: the date index walked with a probe per row."""
     if _dialect() != "sqlite":
         return list(db.session.scalars(ordered(user, parsed, args, False, large=True)
                                         .offset(offset).limit(limit)).unique())
     end = offset + limit
-    k = max(WALK_FIRST, 2 * end)
+    found, after, k = [], None, max(WALK_FIRST, WALK_PAGES * end)
     while True:
-        page, candidates = _range_walked(user, parsed, args, k)
-        rows = db.session.execute(page.offset(offset).limit(limit)).unique().all()
-        if len(rows) == limit or db.session.scalar(candidates) < k:
-            return [row[0] for row in rows]
-        # the matches among the k candidates (all of them: the page was not filled) tell their density
-        matched = rows[0][1] if rows else 0
-        k = k * WALK_GROWTH if not matched else max(2 * k, min(k * WALK_GROWTH ** 2, 3 * end * k // (2 * matched)))
+        page, tail = _range_walked(user, parsed, args, k, after)
+        rows = list(db.session.scalars(page.limit(end - len(found))).unique())
+        found += rows
+        if len(found) >= end:
+            break
+        last = db.session.execute(tail).first()
+        if last is None or last[2] < k:
+            break
+        after = (last[0], last[1])
+        k = k * WALK_GROWTH if not rows else min(k * WALK_GROWTH ** 2, max(k, 3 * (end - len(found)) * k
+                                                                                // (2 * len(rows))))
+    return found[offset:end]
 
 
 def _walk_date_index(parsed: Parsed, total: int, exact: bool, end: int) -> bool:

@@ -66,6 +66,7 @@ def _user(name: str) -> User:
 def test_walked_pages_are_the_sorted_pages(app, office_seeded, monkeypatch, walk):
     monkeypatch.setattr(query, "WALK_FIRST", walk[0])
     monkeypatch.setattr(query, "WALK_GROWTH", walk[1])
+    monkeypatch.setattr(query, "WALK_PAGES", 0 if walk[0] == 1 else 2)
     monkeypatch.setattr(query, "CAP", 60)
     monkeypatch.setattr(query, "RESTRICTED_CAP", 25)
     monkeypatch.setattr(query, "PHRASE_CAP", 15)

@@ -13,7 +13,7 @@ from tests.search.helpers import draft, ids, register, search
 @pytest.fixture
 def many(api, users):
     """Nine letters about "quy hoạch" over eight dates (one confidential, one assigned to KT), two without it,
-    and a draft of the specialist's (no date: last)."""
+    and two drafts of the specialist's (no date: last)."""
     clerk = users["clerk"]
     docs = []
     for i, day in enumerate((3, 17, 9, 25, 1, 12, 17, 6, 20)):
@@ -23,6 +23,7 @@ def many(api, users):
     register(api, clerk, "Báo cáo khác", issued_date="2026-02-11", received_date="2026-03-11")
     register(api, clerk, "Kế hoạch khác", issued_date="2026-02-12", received_date="2026-03-12")
     docs.append(draft(api, users["specialist"], "Quy hoạch nháp"))
+    docs.append(draft(api, users["specialist"], "Quy hoạch nháp"))  # the same words: the same rank
     return docs
 
 
@@ -43,13 +44,19 @@ def _page(app, username, args, monkeypatch, **settings):
     return result, walked, sorted_, dates
 
 
+@pytest.mark.parametrize("walk", [(40, 4), (1, 2)], ids=["walk_default", "walk_one_by_one"])
 @pytest.mark.parametrize("who", ["leader", "clerk", "specialist", "admin"])
 @pytest.mark.parametrize("args", [{"q": "quy hoach", "sort": "date"}, {"q": "quy hoach"},
                                   {"q": "quy hoach", "per_page": 3, "page": 2}, {"q": "quy*", "direction": "incoming"},
-                                  {"q": "quy hoach -vung", "sort": "date"}, {"q": "", "sort": "date"}])
-def test_large_result_walks_the_date_index_newest_visible_first(app, users, many, monkeypatch, who, args):
+                                  {"q": "quy hoach -vung", "sort": "date"}, {"q": "", "sort": "date"},
+                                  {"q": "", "sort": "date", "per_page": 4, "page": 3}])
+def test_large_result_walks_the_date_index_newest_visible_first(app, users, many, monkeypatch, who, args, walk):
+    """(SQLite reads the candidates WALK_FIRST at a time, growing by WALK_GROWTH: one at a time, each after the
+    last, crosses the documents without a date too.)"""
     username = users[who].username
-    result, walked, sorted_, dates = _page(app, username, args, monkeypatch, CAP=2, RESTRICTED_CAP=2)
+    result, walked, sorted_, dates = _page(app, username, args, monkeypatch, CAP=2, RESTRICTED_CAP=2,
+                                           WALK_FIRST=walk[0], WALK_GROWTH=walk[1],
+                                           WALK_PAGES=0 if walk[0] == 1 else 2)
     if (result.page - 1) * result.per_page >= result.total:
         assert walked == []  # beyond the (capped) total: no page, as before
         return
