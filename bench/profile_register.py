@@ -33,6 +33,9 @@ def main(argv=None) -> int:
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sql", action="store_true", help="list the SQL statements of one request")
+    parser.add_argument("--turn", action="store_true",
+                        help="SQLite: also the time each registration holds the writers' turn (core/tx.py), the "
+                             "serial part of a registration that bounds the throughput of all workers together")
     args = parser.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="docflow-prof-"))
@@ -87,6 +90,24 @@ def main(argv=None) -> int:
                 print("  " + " ".join(s.split())[:160])
             print()
         statements.clear()
+        held: list[tuple[float, float]] = []
+        if args.turn:
+            from docflow.core import tx
+
+            take, give = tx._take_write_turn, tx._give_back_write_turn
+            started: list[tuple[float, float]] = []
+
+            def taking(info, path, *a, **k):
+                take(info, path, *a, **k)
+                started.append((time.perf_counter(), time.thread_time()))
+
+            def giving(info):
+                if info.get("write_turn") and started:
+                    wall0, cpu0 = started.pop()
+                    held.append((time.perf_counter() - wall0, time.thread_time() - cpu0))
+                give(info)
+
+            tx._take_write_turn, tx._give_back_write_turn = taking, giving
         profiler = cProfile.Profile() if args.profile else None
         wall, cpu = time.perf_counter(), time.process_time()
         if profiler:
@@ -100,6 +121,10 @@ def main(argv=None) -> int:
         print(f"{args.db}: {n} registrations in-process: {wall / n * 1000:.2f} ms wall, {cpu / n * 1000:.2f} ms CPU"
               f" per request, {len(statements) / n:.1f} SQL statements per request"
               + (" (under cProfile)" if profiler else ""))
+        if held:
+            print(f"  the writers' turn held {len(held) / n:.2f} times per request: "
+                  f"{sum(w for w, _ in held) / n * 1000:.2f} ms wall, {sum(c for _, c in held) / n * 1000:.2f} ms CPU"
+                  " per request")
         if profiler:
             profiler.dump_stats(str(Path(tempfile.gettempdir()) / "profile_register.prof"))
             pstats.Stats(profiler).strip_dirs().sort_stats(args.sort).print_stats(args.top)
