@@ -524,6 +524,15 @@ def _filter_first(parsed: Parsed, args: dict) -> tuple[str, object] | None:
     looked up sooner). Not with a number-symbol (its look-up is an OR beside the engine's)."""
     if _dialect() != "sqlite" or parsed.symbol or not parsed.positive:
         return None
+    # asked for the count and again for the page: the bounded counts once per request
+    known = g.setdefault("search_filter_first", {}) if has_app_context() else {}
+    key = (tuple(parsed.terms), tuple(sorted((k, str(v)) for k, v in args.items())))
+    if key not in known:
+        known[key] = _filter_first_chosen(parsed, args)
+    return known[key]
+
+
+def _filter_first_chosen(parsed: Parsed, args: dict) -> tuple[str, object] | None:
     best = None
     for name, index, column in FILTER_INDEXES:
         value = args.get(name)
