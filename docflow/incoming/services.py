@@ -214,7 +214,10 @@ _DUPLICATES = Direct(_duplicates)
 _DUPLICATES_BUT = Direct(_duplicates.where(_t.c.id != sa.bindparam("exclude_id")))
 
 
-def _register_for(data: dict, confidentiality: str, year: int, errors_field="register_id") -> Register:
+def _register_for(data: dict, confidentiality: str, year: int, errors_field="register_id", *,
+                  create: bool = True) -> Register | None:
+    """The register chosen in `data`, checked, or the year's default one (None when that one is still to be
+    created and `create` is false)."""
     confidential = confidentiality != "normal"
     if data.get("register_id") not in (None, ""):
         reg = get_by_id(Register, data["register_id"])
@@ -227,7 +230,7 @@ def _register_for(data: dict, confidentiality: str, year: int, errors_field="reg
             raise ValidationFailed({errors_field: [_("Confidential documents go in a confidential register, and "
                                                      "only they do.")]})
         return reg
-    return reference.default_register("incoming", confidential, year)
+    return reference.default_register("incoming", confidential, year, create=create)
 
 
 def _lock(doc: Document) -> None:
@@ -252,17 +255,21 @@ def register_incoming(data: dict, *, actor: User, force: bool = False) -> Docume
     clean = _clean_incoming(data)
     if not actor.cleared_for(clean["confidentiality"]):
         raise ValidationFailed({"confidentiality": [_("You are not cleared for this confidentiality level.")]})
+    # read and checked before the writers' lock, which a refused register never takes (a year's default
+    # register still to be created is created under it)
+    year = clean["received_date"].year
+    register = _register_for(data, clean["confidentiality"], year, create=False)
+    doc = IncomingDocument(register=register, year=year, status="registered",
+                   created_by_id=actor.id, **clean)
+    doc.dup_key = dup_key(doc.sender_name, doc.number_symbol, doc.issued_date)
     tx.writing()  # SQLite: from the duplicate check to the commit, under the writers' lock (see core.tx)
     if not force:
         existing = find_duplicate(clean["sender_name"], clean["number_symbol"], clean["issued_date"])
         if existing is not None and access.can_view(actor, existing):
             raise Conflict(_("This document was already registered (arrival number %(n)s).", n=existing.number),
                            existing_id=existing.id)
-    year = clean["received_date"].year
-    register = _register_for(data, clean["confidentiality"], year)
-    doc = IncomingDocument(register=register, year=year, status="registered",
-                   created_by_id=actor.id, **clean)
-    doc.dup_key = dup_key(doc.sender_name, doc.number_symbol, doc.issued_date)
+    if register is None:
+        doc.register = register = _register_for(data, clean["confidentiality"], year)
     doc.number = draw_number(register)
     _insert_new(doc)
     #: the document's whole history so far, for the API's answer (not a column: never read back)

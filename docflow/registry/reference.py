@@ -160,12 +160,15 @@ _DEFAULT_REGISTER = Direct(sa.select(*_r.columns).where(_r.c.direction == sa.bin
                                                         _r.c.is_default == sa.bindparam("default")))
 
 
-def default_register(direction: str, confidential: bool, year: int) -> Register:
-    """The year's default register for a direction and secrecy, created on first use."""
+def default_register(direction: str, confidential: bool, year: int, *, create: bool = True) -> Register | None:
+    """The year's default register for a direction and secrecy, created on first use (None when it is still
+    to be created and `create` is false)."""
     found = _DEFAULT_REGISTER.instances(Register, {"direction": direction, "year": year,
                                                     "confidential": confidential, "default": True})
     if found:
         return found[0]
+    if not create:
+        return None
     for reg in ensure_default_registers(year):
         if reg.direction == direction and reg.is_confidential == confidential:
             return reg
