@@ -414,6 +414,12 @@ def seed_documents(n: int, years: int = 1, *, seed: int = 2026, attachments: flo
         with click.progressbar(length=counters.document_count(), label="Counting statistics") as bar:
             counters.rebuild(progress=bar.update)  # what `flask docflow stats rebuild` does
         db.session.commit()
+    if db.session.get_bind().dialect.name == "postgresql":
+        # the planner's statistics of the tables just filled: until autovacuum gets to them PostgreSQL plans
+        # with none (the unit head's dashboard at 1M: 290-360 ms before, 70-90 ms after; docs/deployment.md)
+        for table in (*_BULK_TABLES, "stat_counts", "stat_unit_counts"):
+            db.session.execute(sa.text(f"ANALYZE {table}"))
+        db.session.commit()
     # this process's CPU time (on SQLite the database's work too): the rate on a machine of one's own
     included = "search index and statistics" if counts is not None else "search index"
     click.echo(f"{made} documents in {elapsed:.1f} s: {made / max(elapsed, 1e-9):,.0f} documents/s "
