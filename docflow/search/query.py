@@ -658,70 +658,69 @@ def ordered(user, parsed: Parsed, args: dict, ranked: bool, large: bool = False)
 
 
 def _range_walked(user, parsed: Parsed, args: dict, k: int, after: tuple | None = None):
-    """SQLite: (select(Document) of the matching documents among the next k candidates of the date order, in
-    that order; select of the last candidate's (date, id) and how many candidates there were). A candidate is
-    a document the user may see that the filters keep, read from the date index newest first
-    (ix_documents_search_date: its from/to filter is a range of it); `after`: the previous candidates' last
-    (date, id), where these follow (a keyset, tested on the index's own entries).
+    """SQLite: select of (id, day, hit) of the next k candidates of the date order, in that order, hit true for
+    those the text matches. A candidate is a document the user may see that the filters keep, read from the
+    date index newest first (ix_documents_search_date: its from/to filter is a range of it); `after`: the
+    previous candidates' last (day, id), where these follow (a keyset, tested on the index's own entries).
 
-    The same rows, in the same order, as `ordered(..., large=True)` reads over the same candidates. Instead of
-    a full-text probe per candidate (FTS5 seeks every segment of every word's doclist for one rowid: 50-200 us
-    a row at 1M; `"phòng, chống dịch bệnh"` walks ~1,000 rows, 150 ms), FTS5 is asked once for its hits
+    The same matches, in the same order, as `ordered(..., large=True)` finds over the same candidates. Instead
+    of a full-text probe per candidate (FTS5 seeks every segment of every word's doclist for one rowid: 50-200
+    us a row at 1M; `"phòng, chống dịch bệnh"` walks ~1,000 rows, 150 ms), FTS5 is asked once for its hits
     between the smallest and the largest id of the candidates (a rowid range: it reads only that part of each
     doclist). Ids follow registration and registration follows the date, so the range is narrow; were it
-    not, the range would only be wider (more hits read), never wrong."""
+    not, the range would only be wider (more hits read), never wrong. One statement: the candidates are read
+    once (a filter that skips a year of them, year=2025 without an index, pays it once)."""
     engine = engine_query(parsed, args)
     date = doc_date()
-    conds = [_visible(user, engine, walk=True), *filters(args, user)]
-    if after is not None:
+    conds = []
+    if after is not None:  # first: SQLite tests the terms in order, this one on the index entry alone
         last_date, last_id = after
         conds.append(sa.and_(date.is_(None), Document.id < last_id) if last_date is None else
                      sa.or_(date < last_date, sa.and_(date == last_date, Document.id < last_id), date.is_(None)))
+    conds += [_visible(user, engine, walk=True), *filters(args, user)]
     first = (sa.select(Document.id, date.label("day")).where(*conds)
              .with_hint(Document, f"INDEXED BY {DATE_INDEX}", "sqlite")
              .order_by(date.desc().nulls_last(), Document.id.desc()).limit(k).cte("firstk"))
-    text_conds = [Document.id.in_(sa.select(first.c.id))]
+    hit = sa.true()
     if engine:
         text = []
         match = fts5_match(engine)
         if match is not None:
-            low = sa.select(sa.func.min(first.c.id)).scalar_subquery()
-            high = sa.select(sa.func.max(first.c.id)).scalar_subquery()
-            text.append(Document.id.in_(sa.select(FTS.c.rowid).select_from(FTS).where(
+            # over all the candidates (not correlated to the candidate the outer select reads)
+            low = sa.select(sa.func.min(first.c.id)).correlate(None).scalar_subquery()
+            high = sa.select(sa.func.max(first.c.id)).correlate(None).scalar_subquery()
+            text.append(first.c.id.in_(sa.select(FTS.c.rowid).select_from(FTS).where(
                 _fts_match(match), FTS.c.rowid >= low, FTS.c.rowid <= high)))
         if engine.symbol:
-            text.append(sa.exists().where(SearchIndex.document_id == Document.id, _symbol_cond(engine.symbol)))
-        text_conds.append(sa.or_(*text))
-    page = sa.select(Document).where(*text_conds).order_by(date.desc().nulls_last(), Document.id.desc())
-    tail = (sa.select(first.c.day, first.c.id, sa.select(sa.func.count()).select_from(first).scalar_subquery())
-            .order_by(first.c.day.is_not(None), first.c.day.asc(), first.c.id.asc()).limit(1))
-    return page, tail
+            text.append(sa.exists().where(SearchIndex.document_id == first.c.id, _symbol_cond(engine.symbol)))
+        hit = sa.or_(*text)
+    return (sa.select(first.c.id, first.c.day, sa.case((hit, 1), else_=0).label("hit"))
+            .order_by(first.c.day.is_(None), first.c.day.desc(), first.c.id.desc()))
 
 
 def _walked_page(user, parsed: Parsed, args: dict, offset: int, limit: int) -> list:
     """The page of a large result set, newest first (what `ordered(..., large=True)` gives). SQLite: the date
     order's candidates read k at a time (`_range_walked`), each batch after the last, the first k from twice
-    the page's end (WALK_PAGES: a common word is in half the documents), the next from the matches' density so far
-    (WALK_GROWTH times more when none matched), until the page's end is reached or there are no more
-    candidates. PostgreSQL: the date index walked with a probe per row."""
+    the page's end (WALK_PAGES: a common word is in half the documents), the next from the matches' density so
+    far (WALK_GROWTH times more when none matched), until the page's end is reached or there are no more
+    candidates; then the page's documents are read. PostgreSQL: the date index walked with a probe per row."""
     if _dialect() != "sqlite":
         return list(db.session.scalars(ordered(user, parsed, args, False, large=True)
                                         .offset(offset).limit(limit)).unique())
     end = offset + limit
     found, after, k = [], None, max(WALK_FIRST, WALK_PAGES * end)
     while True:
-        page, tail = _range_walked(user, parsed, args, k, after)
-        rows = list(db.session.scalars(page.limit(end - len(found))).unique())
-        found += rows
-        if len(found) >= end:
+        rows = db.session.execute(_range_walked(user, parsed, args, k, after)).all()
+        matched = [doc_id for doc_id, _day, hit in rows if hit]
+        found += matched
+        if len(found) >= end or len(rows) < k:
             break
-        last = db.session.execute(tail).first()
-        if last is None or last[2] < k:
-            break
-        after = (last[0], last[1])
-        k = k * WALK_GROWTH if not rows else min(k * WALK_GROWTH ** 2, max(k, 3 * (end - len(found)) * k
-                                                                                // (2 * len(rows))))
-    return found[offset:end]
+        after = (rows[-1][1], rows[-1][0])  # (day, id)
+        k = k * WALK_GROWTH if not matched else min(k * WALK_GROWTH ** 2, max(k, 3 * (end - len(found)) * k
+                                                                                   // (2 * len(matched))))
+    ids = found[offset:end]
+    docs = {d.id: d for d in db.session.scalars(sa.select(Document).where(Document.id.in_(ids))).unique()}
+    return [docs[i] for i in ids]
 
 
 def _walk_date_index(parsed: Parsed, total: int, exact: bool, end: int) -> bool:
