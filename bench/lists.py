@@ -63,9 +63,9 @@ def percentiles(samples: list[float]) -> str:
 def measure(url: str, repeat: int, roles: tuple[str, ...] = (), no_xlsx: bool = False) -> None:
     os.environ["DATABASE_URL"] = url
     sys.path.insert(0, str(ROOT))
-    from docflow import create_app
+    from docflow import create_app, settle
 
-    app = create_app()
+    app = settle(create_app())  # as wsgi.py serves it
     app.config["WTF_CSRF_ENABLED"] = False
     today = date.today()
     for role in (*ROLES, *(name for name, _role in KT_USERS)):
@@ -98,8 +98,8 @@ def measure(url: str, repeat: int, roles: tuple[str, ...] = (), no_xlsx: bool = 
     code = f"""
 import os, resource, sys, time
 sys.path.insert(0, {str(ROOT)!r})
-from docflow import create_app
-app = create_app()
+from docflow import create_app, settle
+app = settle(create_app())  # as wsgi.py serves it
 app.config["WTF_CSRF_ENABLED"] = False
 c = app.test_client()
 assert c.post("/auth/login", data={{"username": "bench_clerk", "password": {PASSWORD!r}}}).status_code == 302

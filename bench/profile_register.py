@@ -50,10 +50,10 @@ def main(argv=None) -> int:
 
         import sqlalchemy as sa
 
-        from docflow import create_app
+        from docflow import create_app, settle
         from docflow.extensions import db as sqla
 
-        app = create_app()
+        app = settle(create_app())  # as wsgi.py serves it
         logging.getLogger().setLevel(logging.WARNING)
         client = app.test_client()
         response = client.post("/api/v1/auth/tokens", json={"username": "benchclerk", "password": PASSWORD,

@@ -162,12 +162,12 @@ def measure(url: str, repeat: int, like_repeat: int, roles: tuple[str, ...] = ()
     sys.path.insert(0, str(ROOT))
     import sqlalchemy as sa
 
-    from docflow import create_app
+    from docflow import create_app, settle
     from docflow.auth.models import User
     from docflow.extensions import db
     from docflow.search import query
 
-    app = create_app()
+    app = settle(create_app())  # as wsgi.py serves it
     mix = _mix(app)
     print(f"  {len(mix)} queries x {len(roles or DEFAULT_ROLES)} users; API and service {repeat} runs after a warm-up, "
           f"LIKE scan {like_repeat} run(s)", flush=True)

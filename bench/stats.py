@@ -111,9 +111,9 @@ def _line(samples: list[float]) -> str:
 def measure(url: str, repeat: int, roles=ROLES) -> None:
     os.environ["DATABASE_URL"] = url
     sys.path.insert(0, str(ROOT))
-    from docflow import create_app
+    from docflow import create_app, settle
 
-    app = create_app()
+    app = settle(create_app())  # as wsgi.py serves it
     app.config["WTF_CSRF_ENABLED"] = False
     this_year = date.today().year
     worst = (0.0, "")
