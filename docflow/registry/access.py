@@ -94,8 +94,11 @@ def _lent_to(user: User):
 
 def _probes(user: User, *, lent: bool):
     """The same sets as `_participation` (and `_lent_to`), asked of each document in turn: EXISTS on the
-    document's own participant (and filed) rows, by the indexes on document_id."""
-    part = sa.exists().where(Participant.document_id == Document.id, _takes_part(user))
+    document's own participant (and filed) rows, by the indexes on document_id. The participants' EXISTS is
+    fenced with OFFSET 0 (as in `_walk_conditions`): PostgreSQL would otherwise hash the user's whole
+    participation first (a search walk of the KT specialist: ~75 -> 5-14 ms)."""
+    part = (sa.select(sa.literal(1)).where(Participant.document_id == Document.id, _takes_part(user))
+            .offset(0).exists())
     if not lent:
         return part
     borrowed = sa.exists().where(_FILED.c.document_id == Document.id, _LOANS.c.dossier_id == _FILED.c.dossier_id,
