@@ -12,7 +12,8 @@ docflow_bench_1m ... on 127.0.0.1:5432 as user postgres) a database seeded with
 per role with `flask docflow user add`, then for each role (leader, clerk, archivist, specialist,
 unit_head, in a unit BENCH of their own that takes part in nothing; and a specialist and a unit head of
 the seed's unit KT, which takes part in ~1 in 10 letters) times page 1 and page 500 of /incoming/,
-/api/v1/incoming?per_page=50, /outgoing/ and /api/v1/outgoing, and /dashboard; for the clerk a book
+/api/v1/incoming?per_page=50, /outgoing/ and /api/v1/outgoing, /dashboard and the task inbox
+(/incoming/tasks, its done tab, GET /api/v1/tasks); for the clerk a book
 page (/books/incoming and /books/tracking, this month) and, in a subprocess, the XLSX of the whole of
 last year (/books/incoming.xlsx?from=&to=) with its peak RSS (resource.getrusage). Prints p50/p95/p99
 in milliseconds. Goals: lists p95 <= 50 ms, a book page <= 200 ms, the year's XLSX within 200 MB.
@@ -79,7 +80,7 @@ def measure(url: str, repeat: int, roles: tuple[str, ...] = (), no_xlsx: bool = 
         paths = ["/incoming/", "/incoming/?page=500", "/api/v1/incoming?per_page=50",
                  "/api/v1/incoming?per_page=50&page=500", "/outgoing/", "/outgoing/?page=500",
                  "/api/v1/outgoing?per_page=50", "/api/v1/outgoing?per_page=50&page=500", "/dashboard",
-                 "/incoming/tasks"]
+                 "/incoming/tasks", "/incoming/tasks?state=done", "/api/v1/tasks?per_page=50"]
         if role == "clerk":
             paths += ["/books/incoming", "/books/tracking", "/books/incoming?page=50"]
         for path in paths:
