@@ -65,7 +65,8 @@ def task_cards(user) -> dict:
     part from its index in due-date order, so that a page stops after its rows and a count reads only
     its range (one statement over both walked every open assignment of the office). The overdue card's
     rows are the open card's overdue ones, the due-soon card's too when they are among them (else their
-    own first rows). Open is over the limit when overdue is (it holds them)."""
+    own first rows). Open is over the limit when overdue is (it holds them); without an open task (most
+    leaders, clerks and archivists) nothing is counted."""
     def counted(state):
         return incoming.count_tasks(user, state, CARD_COUNT_LIMIT)
 
@@ -73,10 +74,13 @@ def task_cards(user) -> dict:
         # each row's document (number, subject) comes with it
         return incoming.first_tasks(user, state, SHORT_LIST, (sa.orm.joinedload(Assignment.document),))
 
+    rows = first("open")
+    if not rows:  # overdue and due soon are open tasks too
+        none = lists.Count(0)
+        return {state: {"count": none, "rows": []} for state in ("open", "overdue", "due_soon")}
     overdue = counted("overdue")
     n = overdue if not overdue.exact else counted("open")
     due_soon = counted("due_soon")
-    rows = first("open") if int(n) else []
     day = today()
     soon = [a for a in rows if a.due_date is not None and a.due_date >= day][:int(due_soon)]
     if len(soon) < min(int(due_soon), SHORT_LIST):  # the open card's rows stop before them
