@@ -49,7 +49,7 @@ from docflow.incoming.models import Assignment
 from docflow.office import init_office
 from docflow.registry import access, reference
 from docflow.registry.models import Attachment, DocType, Document, Organization, Participant, Register
-from docflow.search.indexer import PG_INDEXES, SQLITE_TRIGGERS
+from docflow.search.indexer import FTS5_REBUILD, PG_INDEXES, SQLITE_TRIGGERS
 from docflow.search.models import SearchIndex
 from docflow.stats import counters
 from docflow.stats.models import StatCount, StatDocument, StatHandling, StatUnitCount
@@ -304,7 +304,8 @@ def _engine_index(on: bool) -> None:
             conn.exec_driver_sql("DROP INDEX IF EXISTS ix_search_index_tsv")
             conn.exec_driver_sql("DROP INDEX IF EXISTS ix_search_index_symbol_trgm")
     elif on:
-        conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+        for statement in FTS5_REBUILD:
+            conn.exec_driver_sql(statement)
         for ddl in SQLITE_TRIGGERS:
             conn.exec_driver_sql(ddl)
     else:
