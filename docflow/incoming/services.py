@@ -784,11 +784,13 @@ def first_tasks(user: User, state: str, n: int, options=()) -> list[Assignment]:
     return _by_ids(_first_ids(user, state, n), options)
 
 
-def task_page(user: User, state: str = "open", *, page: int = 1, per_page: int = 50, options=None) -> lists.Page:
+def task_page(user: User, state: str = "open", *, page: int = 1, per_page: int = 50, options=None,
+              counted: lists.Count | None = None) -> lists.Page:
     """One page of the inbox, as lists.paginate gives it. Within the count limit each part of the inbox
     gives its first sort keys up to the page's end, in order from its own index, they are merged and the
     page's tasks loaded (the OR of the parts made both engines gather and sort every task of a busy unit:
-    0.2-0.5 s at 1M); beyond it, and for a user with one part, the statement is paginated as it is."""
+    0.2-0.5 s at 1M); beyond it, and for a user with one part, the statement is paginated as it is.
+    `counted`: the list's count_tasks() when the caller has it already (the inbox page counts every tab)."""
     page = max(1, page)
     offset = (page - 1) * per_page
     if len(task_branches(user)) == 1 or offset + per_page > TASK_COUNT_LIMIT:
@@ -797,7 +799,10 @@ def task_page(user: User, state: str = "open", *, page: int = 1, per_page: int =
     ids = _first_ids(user, state, offset + per_page + 1)[offset:]
     has_next = len(ids) > per_page
     items = _by_ids(ids[:per_page], tuple(options(Assignment)) if options else ())
-    total = count_tasks(user, state) if has_next or offset else lists.Count(len(items))
+    if not (has_next or offset):
+        total = lists.Count(len(items))
+    else:
+        total = counted if counted is not None else count_tasks(user, state)
     return lists.Page(items=items, page=page, per_page=per_page, total=total, has_next=has_next, _offset=offset)
 
 

@@ -72,3 +72,10 @@ def test_the_page_and_the_api_serve_the_merged_pages(db, inbox, client, login_as
     body = client.get("/api/v1/tasks?state=done&per_page=1&page=2", headers=headers).get_json()
     assert [item["id"] for item in body["items"]] == [
         a.id for a in incoming.task_page(inbox, "done", page=2, per_page=1).items]
+
+
+def test_a_count_the_caller_has_is_not_counted_again(db, inbox):
+    given = lists.Count(7)
+    assert incoming.task_page(inbox, "open", page=1, per_page=1, counted=given).total is given
+    last = incoming.task_page(inbox, "open", page=1, per_page=50, counted=given)  # one page: its rows are the count
+    assert int(last.total) == len(last.items) and not last.has_next
