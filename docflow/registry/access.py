@@ -145,7 +145,7 @@ def visible_documents(user: User, direction: str | None = None):
         return sa.select(Document).where(visible_filter(user))
     if user is not None and getattr(user, "is_authenticated", False) and user.has_role(*OFFICE_WIDE_ROLES):
         return sa.select(Document).where(Document.direction == direction, visible_filter(user, direction))
-    if _takes_part_in_many(user):
+    if takes_part_in_many(user):
         # a unit with a long history (KT at 1M: 120k participant rows): gathering and sorting all of it cost
         # 0.4-0.9 s a page; the flow's index is walked in the list's order instead, and the walk stops after
         # the page. Near the top each document's own participant rows are probed; a deep page (an OFFSET of
@@ -266,7 +266,7 @@ def _position(user: User, direction: str) -> _Position:
     return _Position(user, direction)
 
 
-def _takes_part_in_many(user: User) -> bool:
+def takes_part_in_many(user: User) -> bool:
     """Does the user (or their unit) take part in MANY_PARTICIPATIONS documents or more? One bounded read
     of participation_keys' index (at most that many entries of the unit's range and the person's)."""
     k = ParticipationKey.__table__

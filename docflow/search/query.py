@@ -493,12 +493,12 @@ def _visible(user, parsed: Parsed, *, walk: bool = False):
 
 
 def _takes_part_in_many(user) -> bool:
-    """access._takes_part_in_many (a bounded read of the participant indexes), once per request and user."""
+    """access.takes_part_in_many (a bounded read of the participant indexes), once per request and user."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     known = g.setdefault("search_takes_part_in_many", {}) if has_app_context() else {}
     if user.id not in known:
-        known[user.id] = access._takes_part_in_many(user)
+        known[user.id] = access.takes_part_in_many(user)
     return known[user.id]
 
 
