@@ -371,7 +371,7 @@ def seed_documents(n: int, years: int = 1, *, seed: int = 2026, attachments: flo
     if rebuild:
         _engine_index(on=False)
         dropped = _drop_secondary_indexes()
-        # the participant rows' keys (access.ParticipationKey) are filled in one statement at the end
+        # the participant rows' keys (registry.models.ParticipationKey) are filled in one statement at the end
         access.participation_keys_triggers(on=False)
         db.session.commit()
     # into a database without documents the statistics are counted as the letters are drawn (what

@@ -16,43 +16,18 @@ one. Every list, detail, search, count, export and download goes through here.
   state `lent`) while it is lent.
 """
 
-from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import Mapped, mapped_column
 
 from docflow.auth.models import User
 from docflow.core.enums import cleared_levels
 from docflow.core.errors import NotFound
 from docflow.extensions import db
 from docflow.registry import lists
-from docflow.registry.models import Document, Participant
+from docflow.registry.models import Document, Participant, ParticipationKey
 
 OFFICE_WIDE_ROLES = ("admin", "clerk", "leader", "archivist")
-
-
-class ParticipationKey(db.Model):
-    """Each document a person or a unit takes part in, once per way of taking part (`kind`: "u" the person
-    `scope_id`, "a" the unit `scope_id` through any of its rows, "n" the unit as a unit, user_id NULL), with
-    the incoming list's order keys copied from the document: what the rule's participant conditions select,
-    in the list's order, so a deep page of a restricted user's list finds where it starts by reading one
-    range of an index (`_position`). Written only by the database (migration 0019's triggers on
-    document_participants and documents; `flask docflow seed` fills it in bulk): never by the application."""
-
-    __tablename__ = "participation_keys"
-    __table_args__ = (
-        sa.Index("ix_participation_keys_list", "kind", "scope_id", "direction", "received_date", "number",
-                 "document_id", "confidentiality"),
-    )
-
-    kind: Mapped[str] = mapped_column(sa.String(1), primary_key=True)
-    scope_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
-    direction: Mapped[str] = mapped_column(sa.String(10))
-    received_date: Mapped[date | None] = mapped_column(sa.Date)
-    number: Mapped[int | None]
-    confidentiality: Mapped[str] = mapped_column(sa.String(12))
 
 
 def _office_wide():

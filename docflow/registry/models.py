@@ -162,6 +162,30 @@ class Participant(db.Model):
     document: Mapped[Document] = relationship(back_populates="participants")
 
 
+class ParticipationKey(db.Model):
+    """Each document a person or a unit takes part in, once per way of taking part (`kind`: "u" the person
+    `scope_id`, "a" the unit `scope_id` through any of its rows, "n" the unit as a unit, user_id NULL), with
+    the incoming list's order keys copied from the document: what the rule's participant conditions select,
+    in the list's order, so a deep page of a restricted user's list finds where it starts by reading one
+    range of an index (registry/access.py `_Position`). Written only by the database (migration 0019's
+    triggers on document_participants and documents, their DDL in registry/access.py; `flask docflow seed`
+    fills it in bulk): never by the application."""
+
+    __tablename__ = "participation_keys"
+    __table_args__ = (
+        sa.Index("ix_participation_keys_list", "kind", "scope_id", "direction", "received_date", "number",
+                 "document_id", "confidentiality"),
+    )
+
+    kind: Mapped[str] = mapped_column(sa.String(1), primary_key=True)
+    scope_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    direction: Mapped[str] = mapped_column(sa.String(10))
+    received_date: Mapped[date | None] = mapped_column(sa.Date)
+    number: Mapped[int | None]
+    confidentiality: Mapped[str] = mapped_column(sa.String(12))
+
+
 class Attachment(db.Model):
     """A file of a document, stored content-addressed (SHA-256) under STORAGE_DIR."""
 

@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from docflow.demo import seed
-from docflow.registry.models import Attachment, Document, Participant, Register
+from docflow.registry.models import Attachment, Document, Participant, ParticipationKey, Register
 from docflow.search import indexer
 from docflow.search.models import SearchIndex
 from tests.search.helpers import search
@@ -99,7 +99,7 @@ def test_participation_keys_are_the_participant_rows(seeded, db):
     from docflow.registry import access
     from docflow.registry.models import Participant
 
-    k = access.ParticipationKey.__table__
+    k = ParticipationKey.__table__
     written = sorted(tuple(r) for r in db.session.execute(sa.select(k)))
     assert len(written) > N / 2
     db.session.execute(sa.delete(k))

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from docflow.core.timeutil import today
+from docflow.registry.models import ParticipationKey
 
 
 def _register(clerk, received, n, confidentiality="normal"):
@@ -45,7 +46,6 @@ def docs(db, users):
 
 def _keys():
     from docflow.extensions import db
-    from docflow.registry.access import ParticipationKey
 
     k = ParticipationKey.__table__
     return sorted(tuple(r) for r in db.session.execute(sa.select(k)))
@@ -57,7 +57,7 @@ def _expected_keys():
     from docflow.extensions import db
     from docflow.registry import access
 
-    typed = [sa.column(c.name, c.type) for c in access.ParticipationKey.__table__.c]
+    typed = [sa.column(c.name, c.type) for c in ParticipationKey.__table__.c]
     db.session.execute(sa.text("CREATE TEMPORARY TABLE expected_keys AS SELECT * FROM participation_keys WHERE 0 = 1"))
     db.session.execute(sa.text(access.PARTICIPATION_KEYS_FILL.replace("INSERT INTO participation_keys",
                                                                      "INSERT INTO expected_keys")), {"first": 0})
