@@ -28,8 +28,12 @@ import bisect
 import hashlib
 import itertools
 import json
+import multiprocessing
+import os
+import pickle
 import random
 import time
+import traceback
 from collections import Counter
 from datetime import date, datetime, timedelta
 from datetime import time as clock
@@ -382,20 +386,23 @@ def seed_documents(n: int, years: int = 1, *, seed: int = 2026, attachments: flo
             db.session.execute(sa.delete(model))
         db.session.commit()
 
+    jobs = []  # (register id, year, confidential, how many, the register's last number before the seed)
+    for year, confidential, count in plan:
+        if count:
+            register = reference.default_register("incoming", confidential, year)
+            jobs.append((register.id, year, confidential, count, register.last_number))
+    db.session.commit()
+
     made = 0
     started, cpu_started = time.perf_counter(), time.process_time()
     try:
         with click.progressbar(length=n, label="Seeding documents", show_pos=True) as bar:
-            for year, confidential, count in plan:
-                if not count:
-                    continue
-                days = _days(rng, year, count)
-                register = reference.default_register("incoming", confidential, year)
-                db.session.commit()
-                for start in range(0, count, BATCH):
-                    chunk = days[start:start + BATCH]
-                    made += _batch(maker, register.id, year, confidential, chunk, attachments, this_year, counts)
-                    bar.update(len(chunk))
+            resume = (0, 0, None)  # where the letters are drawn here: (job, first of its letters, its days)
+            if n >= PIPELINE_FROM and _pipeline_possible():
+                made, resume = _pipelined(maker, jobs, _reserve_ids(n, first_id), attachments, this_year, counts,
+                                          bar.update)
+            if resume is not None:
+                made += _drawn_here(maker, jobs, resume, attachments, this_year, counts, bar.update)
     finally:
         if rebuild:
             db.session.rollback()
@@ -463,28 +470,34 @@ class _Rows:
             entry = self._by_dialect[dialect.name] = (sql, processors)
         return entry
 
-    def insert(self, rows: list[tuple]) -> None:
+    def prepare(self, rows: list[tuple], dialect) -> list:
+        """The rows as stored: each processed column's value through its bind processor (each distinct value
+        once: the batch's timestamp, the days repeat). Done in the drawing process of a pipelined seed."""
+        processors = self._statement(dialect)[1]
+        if not processors or not rows:
+            return rows
+        prepared = []
+        for row in rows:
+            row = list(row)
+            for i, process, done in processors:
+                value = row[i]
+                if value is not None:
+                    stored = done.get(value)
+                    if stored is None:
+                        if len(done) > 50_000:
+                            done.clear()
+                        stored = done[value] = process(value)
+                    row[i] = stored
+            prepared.append(row)
+        return prepared
+
+    def write(self, rows: list) -> None:
+        """Insert prepared rows (`prepare`) on the session's transaction."""
         if not rows:
             return
         connection = db.session.connection()
         dialect = connection.dialect
-        sql, processors = self._statement(dialect)
-        if processors:
-            # each distinct value processed once (the batch's timestamp, the days: they repeat)
-            prepared = []
-            for row in rows:
-                row = list(row)
-                for i, process, done in processors:
-                    value = row[i]
-                    if value is not None:
-                        stored = done.get(value)
-                        if stored is None:
-                            if len(done) > 50_000:
-                                done.clear()
-                            stored = done[value] = process(value)
-                        row[i] = stored
-                prepared.append(row)
-            rows = prepared
+        sql = self._statement(dialect)[0]
         cursor = connection.connection.cursor()
         try:
             if dialect.name == "postgresql":
@@ -495,6 +508,10 @@ class _Rows:
                 cursor.executemany(sql, rows)
         finally:
             cursor.close()
+
+    def insert(self, rows: list[tuple]) -> None:
+        if rows:
+            self.write(self.prepare(rows, db.session.get_bind().dialect))
 
 
 _DOCUMENTS = _Rows(Document.__table__, (
@@ -583,6 +600,24 @@ class _Counts:
         self.handling, self.signatures = [], []
         self._count_pending()
 
+    def take(self, dialect) -> tuple[list, list, dict]:
+        """The batch's rows (prepared for `dialect`) and its cells counted (key -> Counter), handed over by the
+        drawing process of a pipelined seed; the writing process `merge`s the cells once the batch is in."""
+        handling, signatures = _STAT_HANDLING.prepare(self.handling, dialect), _STAT_DOCUMENTS.prepare(
+            self.signatures, dialect)
+        pending = {key: Counter(cells) for key, cells in self.pending.items()}
+        self.handling, self.signatures, self.pending = [], [], {}
+        return handling, signatures, pending
+
+    def merge(self, pending: dict) -> None:
+        """A drawn batch's cells (`take`), in the order they were first met: the same cells, in the same
+        order, as `_count_pending` of the same letters."""
+        for key, cells in pending.items():
+            counted = self.counted.get(key)
+            if counted is None:
+                counted = self.counted[key] = Counter()
+            counted.update(cells)
+
     def write_cells(self) -> None:
         self._count_pending()
         cells, electronic, unit_cells, unit_electronic = Counter(), Counter(), Counter(), Counter()
@@ -602,19 +637,14 @@ class _Counts:
                 rows.insert(values[start:start + 20_000])
 
 
-def _batch(maker: _Maker, register_id: int, year: int, confidential: bool, chunk: list[date],
-           attachments: float, this_year: int, counts: "_Counts | None" = None) -> int:
-    """One transaction: the register's block of numbers, the documents, their assignments, participants,
-    attachments and index rows (and, with `counts`, their statistics' rows)."""
+def _draw(maker: _Maker, register_id: int, year: int, confidential: bool, chunk: list[date], attachments: float,
+          this_year: int, ids, first_number: int, now: datetime, counts: "_Counts | None") -> tuple[list, ...]:
+    """One batch's letters: the rows of documents, assignments, participants, attachments and the index
+    (and, with `counts`, their statistics counted), for the documents `ids` numbered from `first_number`."""
     rng = maker.rng
-    last = db.session.execute(sa.update(Register).where(Register.id == register_id)
-                              .values(last_number=Register.last_number + len(chunk))
-                              .returning(Register.last_number)).scalar_one()
-    first_number = last - len(chunk) + 1
-    ids = _new_ids(len(chunk))
-    now = utcnow()
     rows, assignments, participants, files, index = [], [], [], [], []
     confidentiality_choices = ("confidential", "secret")
+    until = today()  # once a batch (the office's time zone read each time cost 4% of the drawing)
     for i, received in enumerate(chunk):
         doc_id = ids[i]
         org = rng.choices(maker.orgs, cum_weights=maker.org_weights)[0]
@@ -658,7 +688,7 @@ def _batch(maker: _Maker, register_id: int, year: int, confidential: bool, chunk
         medium = rng.choice(("paper", "electronic"))
         # completed 1 to 25 days after arrival (from the id, not the generator: the rest of the data
         # stays as it was), at 09:00 office time, for the statistics' handling times
-        completed_at = (datetime.combine(min(received + timedelta(days=doc_id * 7919 % 25 + 1), today()),
+        completed_at = (datetime.combine(min(received + timedelta(days=doc_id * 7919 % 25 + 1), until),
                                          _NINE_LOCAL) if done else None)
         rows.append((doc_id, "incoming", register_id, year, first_number + i, symbol, doc_type.id, subject, org.id,
                      org.name, issued, received, signer, urgency, conf, pages, 1, medium, status,
@@ -674,12 +704,163 @@ def _batch(maker: _Maker, register_id: int, year: int, confidential: bool, chunk
         if counts is not None:
             counts.add(doc_id, status, conf, medium, doc_type.id, register_id, org.id, received, issued, due,
                        [unit.id for unit in units], completed_at)
-    _DOCUMENTS.insert(rows)
-    _ASSIGNMENTS.insert(assignments)
-    _PARTICIPANTS.insert(participants)
-    _ATTACHMENTS.insert(files)
-    _INDEX.insert(index)
+    return rows, assignments, participants, files, index
+
+
+_DRAWN = (_DOCUMENTS, _ASSIGNMENTS, _PARTICIPANTS, _ATTACHMENTS, _INDEX)
+
+
+def _batch(maker: _Maker, register_id: int, year: int, confidential: bool, chunk: list[date],
+           attachments: float, this_year: int, counts: "_Counts | None" = None) -> int:
+    """One transaction: the register's block of numbers, the documents, their assignments, participants,
+    attachments and index rows (and, with `counts`, their statistics' rows)."""
+    last = db.session.execute(sa.update(Register).where(Register.id == register_id)
+                              .values(last_number=Register.last_number + len(chunk))
+                              .returning(Register.last_number)).scalar_one()
+    ids = _new_ids(len(chunk))
+    drawn = _draw(maker, register_id, year, confidential, chunk, attachments, this_year, ids,
+                  last - len(chunk) + 1, utcnow(), counts)
+    for table, rows in zip(_DRAWN, drawn, strict=True):
+        table.insert(rows)
     if counts is not None:
         counts.write_rows()
     db.session.commit()
-    return len(rows)
+    return len(chunk)
+
+
+# ---- drawing in a second process ---------------------------------------------------------------------------
+
+#: a seed of at least this many documents draws its letters in a second process (fork) while this one writes
+#: the batch before: the drawing (and counting) is about as long as the writing, and they take two cores
+PIPELINE_FROM = 20_000
+
+
+def _pipeline_possible() -> bool:
+    """fork is there (not on Windows) and not turned off (DOCFLOW_SEED_PIPELINE=0: bench/seed.py --drawn-here)."""
+    return "fork" in multiprocessing.get_all_start_methods() and os.environ.get("DOCFLOW_SEED_PIPELINE") != "0"
+
+
+def _reserve_ids(n: int, first_id: int):
+    """The ids the seed's documents will take. PostgreSQL: drawn from the sequence now (what each batch would
+    draw in turn). SQLite: those after the highest id, as each batch takes them; a batch checks it still may."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        ids = _new_ids(n)
+        db.session.commit()
+        return range(ids[0], ids[0] + n) if ids[-1] - ids[0] == n - 1 else ids
+    return range(first_id, first_id + n)
+
+
+def _drawings(maker: _Maker, jobs: list[tuple], ids, attachments: float, this_year: int, counts: "_Counts | None",
+              dialect):
+    """The batches' letters in order, as `_batch` draws them, with the ids and numbers they are expected to
+    take, each with the random generator's state before it (to draw it again in the writing process)."""
+    offset = 0
+    for job, (register_id, year, confidential, count, last_number) in enumerate(jobs):
+        days = _days(maker.rng, year, count)
+        for start in range(0, count, BATCH):
+            state = maker.rng.getstate()
+            chunk = days[start:start + BATCH]
+            batch_ids = ids[offset:offset + len(chunk)]
+            drawn = _draw(maker, register_id, year, confidential, chunk, attachments, this_year, batch_ids,
+                          last_number + start + 1, utcnow(), counts)
+            tables = [table.prepare(rows, dialect) for table, rows in zip(_DRAWN, drawn, strict=True)]
+            stats = counts.take(dialect) if counts is not None else None
+            yield job, start, days if start == 0 else None, state, batch_ids[0], len(chunk), tables, stats
+            offset += len(chunk)
+
+
+def _in_second_process(batches):
+    """The items of the generator `batches()` made in a forked process (which touches no database) while
+    this one takes the items before; the pipe holds about one item, so the drawing stays one batch ahead."""
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+
+    def draw() -> None:
+        reader.close()
+        try:
+            for item in batches():
+                writer.send_bytes(pickle.dumps(item, pickle.HIGHEST_PROTOCOL))
+            writer.send_bytes(pickle.dumps(None))
+        except BaseException:  # noqa: BLE001 - handed to the writing process, which raises it
+            writer.send_bytes(pickle.dumps(("error", traceback.format_exc())))
+        finally:
+            writer.close()
+
+    process = context.Process(target=draw, daemon=True, name="docflow-seed-draw")
+    process.start()
+    writer.close()
+    try:
+        while True:
+            try:
+                item = pickle.loads(reader.recv_bytes())  # noqa: S301 - our own child's, through our own pipe
+            except EOFError:
+                raise RuntimeError("the seed's drawing process ended without its letters") from None
+            if item is None:
+                return
+            if item[0] == "error":
+                raise RuntimeError(f"the seed's drawing process failed:\n{item[1]}")
+            yield item
+    finally:
+        reader.close()
+        if process.is_alive():
+            process.kill()
+        process.join()
+
+
+def _pipelined(maker: _Maker, jobs: list[tuple], ids, attachments: float, this_year: int, counts: "_Counts | None",
+               progress) -> tuple[int, tuple | None]:
+    """Write the batches a second process draws. Each batch checks, in its transaction, that its ids and
+    numbers are still the next ones (another registration may have taken them meanwhile: then the letters
+    from this batch on are drawn here again, from the generator's state before it). Returns the documents
+    written and where to go on drawing here (None: all written)."""
+    dialect = db.session.get_bind().dialect
+    sqlite = dialect.name == "sqlite"
+    made, days = 0, None
+    source = _in_second_process(lambda: _drawings(maker, jobs, ids, attachments, this_year, counts, dialect))
+    try:
+        for job, start, job_days, state, first_id, size, tables, stats in source:
+            days = job_days if job_days is not None else days
+            register_id, _year, _confidential, _count, last_number = jobs[job]
+            if not _still_next(register_id, size, last_number + start + 1, first_id if sqlite else None):
+                db.session.rollback()
+                maker.rng.setstate(state)
+                return made, (job, start, days)
+            for table, rows in zip(_DRAWN, tables, strict=True):
+                table.write(rows)
+            if stats is not None:
+                _STAT_HANDLING.write(stats[0])
+                _STAT_DOCUMENTS.write(stats[1])
+            db.session.commit()
+            if stats is not None:
+                counts.merge(stats[2])
+            made += size
+            progress(size)
+    finally:
+        source.close()
+    return made, None
+
+
+def _still_next(register_id: int, size: int, first_number: int, first_id: int | None) -> bool:
+    """Take the register's next `size` numbers (the batch's transaction begins, holding SQLite's write lock);
+    whether they start at `first_number` and (SQLite) the next document id is still `first_id`."""
+    last = db.session.execute(sa.update(Register).where(Register.id == register_id)
+                              .values(last_number=Register.last_number + size)
+                              .returning(Register.last_number)).scalar_one()
+    if last - size + 1 != first_number:
+        return False
+    return first_id is None or (db.session.scalar(sa.select(sa.func.max(Document.id))) or 0) + 1 == first_id
+
+
+def _drawn_here(maker: _Maker, jobs: list[tuple], resume: tuple, attachments: float, this_year: int,
+                counts: "_Counts | None", progress) -> int:
+    """The batches drawn and written in this process, from `resume` (job, first letter, that job's days)."""
+    made = 0
+    first_job, first_start, first_days = resume
+    for job in range(first_job, len(jobs)):
+        register_id, year, confidential, count, _last = jobs[job]
+        days = first_days if job == first_job and first_days is not None else _days(maker.rng, year, count)
+        for start in range(first_start if job == first_job else 0, count, BATCH):
+            chunk = days[start:start + BATCH]
+            made += _batch(maker, register_id, year, confidential, chunk, attachments, this_year, counts)
+            progress(len(chunk))
+    return made
