@@ -147,3 +147,24 @@ def test_postgresql_gets_the_planners_statistics_of_what_was_seeded(db, users):
         .bindparams(sa.bindparam("names", expanding=True)), {"names": list(tables)}).all())
     assert sorted(analyzed) == sorted(tables)
     assert all(when is not None and when >= before for when in analyzed.values()), analyzed
+
+
+def test_a_large_seed_builds_the_full_text_index_in_one_segment(db, users, monkeypatch):
+    """SQLite: the seed's one 'rebuild' has a large in-memory buffer (one segment, nothing left for 'optimize'
+    to merge), and the later registrations' buffer is the default again."""
+    if db.engine.dialect.name != "sqlite":
+        return
+    monkeypatch.setattr(seed, "REBUILD_FROM", 1)
+    monkeypatch.setattr(seed, "FTS5_HASHSIZE", 64)  # a tiny buffer: a rebuild with it writes several segments
+    assert seed.seed_documents(N, 2, seed=5, attachments=0.5) == N
+    try:
+        hashsize = db.session.execute(sa.text("SELECT v FROM search_fts_config WHERE k = 'hashsize'")).scalar()
+        assert hashsize == 64  # the default is back (here the tiny one)
+        db.session.execute(sa.text("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')"))
+        assert db.session.execute(sa.text("SELECT count(DISTINCT segid) FROM search_fts_idx")).scalar() == 1
+        db.session.execute(sa.text(indexer.FTS5_REBUILD[0]))  # with the default buffer (64 bytes)
+        assert db.session.execute(sa.text("SELECT count(DISTINCT segid) FROM search_fts_idx")).scalar() > 1
+    finally:
+        db.session.rollback()
+        db.session.execute(sa.text("INSERT INTO search_fts(search_fts, rank) VALUES ('hashsize', 1048576)"))
+        db.session.commit()
