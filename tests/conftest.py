@@ -116,6 +116,22 @@ def _shared_app(database_url):
     return app
 
 
+def _search_tags_in_step() -> None:
+    """After every test, whatever it did to documents: each search index row's tags are its document's
+    (the search asks them of the engine in place of the filters: a stale one hides a document from a
+    filtered search). The document events keep them in step; a path that changes a document's status,
+    type, dates... without one fails here."""
+    from docflow.registry.models import Document
+    from docflow.search.indexer import document_tags
+    from docflow.search.models import SearchIndex
+
+    rows = _db.session.execute(sa.select(Document, SearchIndex.tags).join(
+        SearchIndex, SearchIndex.document_id == Document.id)).all()
+    stale = {doc.id: (tags, document_tags(doc)) for doc, tags in rows if tags != document_tags(doc)}
+    _db.session.remove()
+    assert not stale, f"search tags out of step with their documents: {stale}"
+
+
 @pytest.fixture
 def app(request, make_app, database_url, tmp_path):
     if request.node.get_closest_marker("fresh_app"):
@@ -130,6 +146,7 @@ def app(request, make_app, database_url, tmp_path):
             limiter.reset()
             yield app
             _db.session.remove()
+            _search_tags_in_step()
     finally:
         if saved is not None:
             app.config.clear()

@@ -91,6 +91,13 @@ def commit_keeping_loaded() -> None:
 
 # ---- the SQLite engine: pragmas, BEGIN IMMEDIATE for writers, and the writers' turn ------------
 
+#: each connection's page cache, in KiB. SQLite's default (2 MB) holds little of a large office's database: at
+#: 1M documents (3.4 GB) a search's 9,920 documents looked up by id cost 123 ms of CPU reading pages through
+#: the OS, 54 ms with 64 MB. A pooled connection keeps its cache between requests until another connection
+#: writes (WAL).
+SQLITE_CACHE_KIB = 65_536
+
+
 def tune_sqlite(engine) -> None:
     """WAL, busy timeout, foreign keys; writes begin with BEGIN IMMEDIATE, each writer taking its turn on
     the kernel file lock `<db>.writers` first (see the module's docstring)."""
@@ -103,6 +110,7 @@ def tune_sqlite(engine) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cur.close()
         restrict_sqlite_files(database)  # SQLite made the file with the umask: owner only (0600)
         if lock_path:

@@ -53,7 +53,7 @@ from docflow.incoming.models import Assignment
 from docflow.office import init_office
 from docflow.registry import access, reference
 from docflow.registry.models import Attachment, DocType, Document, Organization, Participant, Register
-from docflow.search.indexer import FTS5_REBUILD, PG_INDEXES, SQLITE_TRIGGERS
+from docflow.search.indexer import FTS5_REBUILD, PG_INDEXES, SQLITE_TRIGGERS, tags
 from docflow.search.models import SearchIndex
 from docflow.stats import counters
 from docflow.stats.models import StatCount, StatDocument, StatHandling, StatUnitCount
@@ -531,7 +531,8 @@ _ASSIGNMENTS = _Rows(Assignment.__table__, ("document_id", "unit_id", "user_id",
 _PARTICIPANTS = _Rows(Participant.__table__, ("document_id", "unit_id", "user_id", "role"))
 _ATTACHMENTS = _Rows(Attachment.__table__, ("document_id", "filename", "content_type", "size", "sha256", "text",
                                             "text_status", "created_at"))
-_INDEX = _Rows(SearchIndex.__table__, ("document_id", "body", "attachments_text", "symbol_norm", "sender_key"))
+_INDEX = _Rows(SearchIndex.__table__, ("document_id", "body", "attachments_text", "symbol_norm", "sender_key",
+                                        "tags"))
 _STAT_DOCUMENTS = _Rows(StatDocument.__table__, ("document_id", "signature"))
 _STAT_HANDLING = _Rows(StatHandling.__table__, ("document_id", "completed_on", "working_days"))
 _STAT_COUNTS = _Rows(StatCount.__table__, (*counters.CELL, "n", "electronic"))
@@ -707,7 +708,8 @@ def _draw(maker: _Maker, register_id: int, year: int, confidential: bool, chunk:
         instruction_key = _fold(instruction) if instruction else ""
         body = " ".join(p for p in (symbol_key, subject_key, sender_key, signer_key, instruction_key,
                                     _fold(cancelled) if cancelled else "", instruction_key) if p)
-        index.append((doc_id, body, text_key, symbol_key.upper()[:80] or None, sender_key[:250] or None))
+        index.append((doc_id, body, text_key, symbol_key.upper()[:80] or None, sender_key[:250] or None,
+                      tags("incoming", year, status, conf, urgency, doc_type.id, register_id, issued, received)))
         if counts is not None:
             counts.add(doc_id, status, conf, medium, doc_type.id, register_id, org.id, received, issued, due,
                        [unit.id for unit in units], completed_at)

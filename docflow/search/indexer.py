@@ -54,6 +54,39 @@ def _write_one(row: dict, columns: tuple[str, ...]) -> None:
     stmt.run(row)
 
 
+# ---- the filters' tags -------------------------------------------------------------------------------
+
+#: the filters a document's tags answer (query.engine_query asks them of the engine beside the words): name ->
+#: the tag's letter. Their values are letters, digits and `_`; a tag is `#` + letter + value without `_`
+#: (`#sinreview`), a word no query can name: SQLite indexes the tags in their own column (search_fts.tags) and
+#: matches the user's words only in the others; PostgreSQL's tags are lexemes beginning with `#`, which the
+#: 'simple' parser never makes of text
+TAG_LETTERS = {"year": "y", "direction": "d", "status": "s", "confidentiality": "c", "urgency": "u",
+               "doc_type": "t", "register": "r", "month": "m"}
+
+
+def tag(name: str, value) -> str:
+    """`tag("status", "in_review")` -> `#sinreview`; a month is a date's `#m202601`."""
+    if name == "month":
+        value = f"{value.year:04d}{value.month:02d}"
+    return f"#{TAG_LETTERS[name]}{str(value).replace('_', '')}"
+
+
+def tags(direction, year, status, confidentiality, urgency, doc_type_id, register_id, issued_date,
+         received_date) -> str:
+    """The document's tags, space-separated: one per filter with a value (the month of its date: its issue
+    date, else its arrival date, as query.doc_date())."""
+    day = issued_date or received_date
+    values = (("year", year), ("direction", direction), ("status", status), ("confidentiality", confidentiality),
+              ("urgency", urgency), ("doc_type", doc_type_id), ("register", register_id), ("month", day))
+    return " ".join(tag(name, value) for name, value in values if value is not None and value != "")
+
+
+def document_tags(doc: Document) -> str:
+    return tags(doc.direction, doc.year, doc.status, doc.confidentiality, doc.urgency, doc.doc_type_id,
+                doc.register_id, doc.issued_date, doc.received_date)
+
+
 # ---- one document (in the sender's transaction) ------------------------------------------------------
 
 def _body(doc: Document, recipients: Iterable[str] = (), instructions: Iterable[str] = ()) -> str:
@@ -71,14 +104,15 @@ def _row(doc: Document, *, new: bool = False) -> dict:
         instructions = db.session.scalars(sa.select(Assignment.instruction).where(
             Assignment.document_id == doc.id, Assignment.instruction.is_not(None))).all()
     return {"document_id": doc.id, "body": _body(doc, recipients, instructions),
-            "symbol_norm": symbol_norm(doc.number_symbol), "sender_key": folded(doc.sender_name)[:250] or None}
+            "symbol_norm": symbol_norm(doc.number_symbol), "sender_key": folded(doc.sender_name)[:250] or None,
+            "tags": document_tags(doc)}
 
 
 def index_document(doc: Document, **_kwargs) -> None:
     """Receiver of the document events: (re)write the document's index row, attachments text kept."""
     if doc is None or getattr(doc, "id", None) is None:
         return
-    _write_one({**_row(doc), "attachments_text": ""}, ("body", "symbol_norm", "sender_key"))
+    _write_one({**_row(doc), "attachments_text": ""}, ("body", "symbol_norm", "sender_key", "tags"))
 
 
 def index_registered(doc: Document, **_kwargs) -> None:
@@ -86,7 +120,7 @@ def index_registered(doc: Document, **_kwargs) -> None:
     row is built from the document alone (one statement)."""
     if doc is None or getattr(doc, "id", None) is None:
         return
-    _write_one({**_row(doc, new=True), "attachments_text": ""}, ("body", "symbol_norm", "sender_key"))
+    _write_one({**_row(doc, new=True), "attachments_text": ""}, ("body", "symbol_norm", "sender_key", "tags"))
 
 
 def attachments_text(document_id: int) -> str:
@@ -101,7 +135,7 @@ def index_attachments(doc: Document, **_kwargs) -> None:
     if doc is None or getattr(doc, "id", None) is None:
         return
     _write_one({**_row(doc), "attachments_text": attachments_text(doc.id)},
-               ("body", "symbol_norm", "sender_key", "attachments_text"))
+               ("body", "symbol_norm", "sender_key", "attachments_text", "tags"))
 
 
 INDEXING_EVENTS = (events.document_updated, events.document_drafted,
@@ -123,16 +157,18 @@ def connect() -> None:
 
 SQLITE_TRIGGERS = (
     """CREATE TRIGGER IF NOT EXISTS search_index_ai AFTER INSERT ON search_index BEGIN
-  INSERT INTO search_fts(rowid, body, attachments_text) VALUES (new.document_id, new.body, new.attachments_text);
+  INSERT INTO search_fts(rowid, body, attachments_text, tags)
+  VALUES (new.document_id, new.body, new.attachments_text, new.tags);
 END""",
     """CREATE TRIGGER IF NOT EXISTS search_index_ad AFTER DELETE ON search_index BEGIN
-  INSERT INTO search_fts(search_fts, rowid, body, attachments_text)
-  VALUES ('delete', old.document_id, old.body, old.attachments_text);
+  INSERT INTO search_fts(search_fts, rowid, body, attachments_text, tags)
+  VALUES ('delete', old.document_id, old.body, old.attachments_text, old.tags);
 END""",
     """CREATE TRIGGER IF NOT EXISTS search_index_au AFTER UPDATE ON search_index BEGIN
-  INSERT INTO search_fts(search_fts, rowid, body, attachments_text)
-  VALUES ('delete', old.document_id, old.body, old.attachments_text);
-  INSERT INTO search_fts(rowid, body, attachments_text) VALUES (new.document_id, new.body, new.attachments_text);
+  INSERT INTO search_fts(search_fts, rowid, body, attachments_text, tags)
+  VALUES ('delete', old.document_id, old.body, old.attachments_text, old.tags);
+  INSERT INTO search_fts(rowid, body, attachments_text, tags)
+  VALUES (new.document_id, new.body, new.attachments_text, new.tags);
 END""",
 )
 #: SQLite: the FTS table built again from search_index, then merged into one b-tree. 'rebuild' leaves a dozen
@@ -150,7 +186,9 @@ def _batch_rows(first_id: int, last_id: int) -> list[dict]:
     d = Document.__table__
     docs = db.session.execute(sa.select(
         d.c.id, d.c.number_symbol, d.c.subject, d.c.sender_name, d.c.signer, d.c.notes, d.c.instruction,
-        d.c.result, d.c.cancelled_reason).where(d.c.id.between(first_id, last_id)).order_by(d.c.id)).all()
+        d.c.result, d.c.cancelled_reason, d.c.direction, d.c.year, d.c.status, d.c.confidentiality, d.c.urgency,
+        d.c.doc_type_id, d.c.register_id, d.c.issued_date, d.c.received_date)
+        .where(d.c.id.between(first_id, last_id)).order_by(d.c.id)).all()
     if not docs:
         return []
     extra: dict[int, list[str]] = {}
@@ -172,12 +210,14 @@ def _batch_rows(first_id: int, last_id: int) -> list[dict]:
                             r.cancelled_reason, *extra.get(r.id, ())),
              "attachments_text": folded(*files.get(r.id, ())),
              "symbol_norm": symbol_norm(r.number_symbol),
-             "sender_key": folded(r.sender_name)[:250] or None} for r in docs]
+             "sender_key": folded(r.sender_name)[:250] or None,
+             "tags": tags(r.direction, r.year, r.status, r.confidentiality, r.urgency, r.doc_type_id, r.register_id,
+                          r.issued_date, r.received_date)} for r in docs]
 
 
 #: reindex's upsert of one row, run for each row of a batch (executemany), per dialect
 _REINDEX_UPSERTS: dict[str, Direct] = {}
-_REINDEXED = ("body", "attachments_text", "symbol_norm", "sender_key")
+_REINDEXED = ("body", "attachments_text", "symbol_norm", "sender_key", "tags")
 
 
 def _reindex_upsert() -> Direct:

@@ -28,6 +28,9 @@ class SearchIndex(db.Model):
     symbol_norm: Mapped[str | None] = mapped_column(sa.String(80), index=True)
     #: the folded issuer / sender name (substring filter)
     sender_key: Mapped[str | None] = mapped_column(sa.String(250))
+    #: the filters' values as words no query can name (indexer.tags: `#y2026 #dincoming #sassigned ...`),
+    #: asked of the engine beside the words so that a filter narrows the hits inside the full-text index
+    tags: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
 
 class SavedSearch(db.Model):

@@ -8,7 +8,7 @@ A query that looks like a number-symbol (15/QĐ-UBND) also matches it exactly th
 Cost (engineering-notes §1c): the matching rows' filter columns are read once, capped at CAP + 1 rows
 (RESTRICTED_CAP + 1 for a viewer who sees only what they take part in); they give the total (exact up to
 the cap) and the facets. Relevance ranking (bm25 / ts_rank) runs only when the whole result set is within
-the cap; a larger one is shown newest first (SQLite: the first candidates of the date order, the engine
+RANK_CAP; a larger one is shown newest first (SQLite: the first candidates of the date order, the engine
 asked once for its hits in their id range; PostgreSQL: the date index walked, the engine probed per row). A
 query holding a phrase is counted up to PHRASE_CAP.
 """
@@ -16,7 +16,7 @@ query holding a phrase is counted up to PHRASE_CAP.
 import html
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import sqlalchemy as sa
@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 
 from docflow.archive.models import Dossier, DossierDocument
@@ -37,7 +38,7 @@ from docflow.extensions import db
 from docflow.registry import access
 from docflow.registry.access import OFFICE_WIDE_ROLES, visible_filter
 from docflow.registry.models import DocType, Document, Participant
-from docflow.search.indexer import symbol_norm
+from docflow.search.indexer import symbol_norm, tag
 from docflow.search.models import SearchIndex
 
 #: the documents' date order, walked for a large result set (migration 0008)
@@ -62,6 +63,15 @@ RESTRICTED_CAP = 1_000
 #: words read ~20-50k candidate rows (SQLite 35-70 ms, PostgreSQL 0.2-2 s at 1M); its counts and facets are
 #: exact up to PHRASE_CAP, then "more than PHRASE_CAP" (newest first, as above any cap)
 PHRASE_CAP = 1_000
+#: a result set is ranked by relevance (bm25 / ts_rank) when at most this many documents match; a larger one is
+#: shown newest first (the answer's `sort` says which). Either engine scores every match to rank them (SQLite's
+#: bm25() ~6.5 us a row at 1M: `thực hiện` + QĐ + year, 9,920 matches, 64 ms before the first row), and among
+#: thousands of letters that all hold the words the newest are what an office looks for first
+RANK_CAP = 2_000
+#: bm25() of search_fts's columns: the document's own text over its attachments; the tags count for nothing
+BM25_WEIGHTS = (2.0, 1.0, 0.0)
+#: a period (from/to) of at most this many months is asked of the engine as the months' tags
+MONTH_TAGS = 36
 #: the dossier facet lists the dossiers holding most of the (first CAP + 1) matching documents
 DOSSIER_FACET = 20
 MAX_QUERY = 500
@@ -98,6 +108,9 @@ class Term:
 class Parsed:
     terms: list[Term] = field(default_factory=list)
     symbol: str | None = None
+    #: the filters' tags asked of the engine beside the terms (engine_query): every group must match, by one
+    #: of its tags (indexer.tags)
+    tags: tuple[tuple[str, ...], ...] = ()
 
     @property
     def positive(self) -> list[Term]:
@@ -178,7 +191,9 @@ def parse(q) -> Parsed:
 # ---- the engines ----------------------------------------------------------------------------------------
 
 def fts5_match(parsed: Parsed) -> str | None:
-    """The FTS5 MATCH expression: every term a quoted string of plain words (never FTS5 syntax)."""
+    """The FTS5 MATCH expression: every term a quoted string of plain words (never FTS5 syntax), matched in
+    the document's text and attachments only; the filters' tags (`#y2026`, tokenized `y2026`) in their own
+    column."""
 
     def one(t: Term) -> str:
         return '"' + " ".join(t.pieces) + '"' + ("*" if t.kind == "prefix" else "")
@@ -188,6 +203,9 @@ def fts5_match(parsed: Parsed) -> str | None:
     expr = " AND ".join(one(t) for t in parsed.positive)
     if parsed.negative:
         expr = f"({expr}) NOT ({' OR '.join(one(t) for t in parsed.negative)})"
+    expr = f"{{body attachments_text}} : ({expr})"
+    for group in parsed.tags:
+        expr += " AND {tags} : (" + " OR ".join(f'"{t}"' for t in group) + ")"
     return expr
 
 
@@ -206,6 +224,8 @@ def pg_tsquery(parsed: Parsed):
         query = _pg_term(t) if query is None else sa.func.tsquery_and(query, _pg_term(t))
     for t in parsed.negative:
         query = sa.func.tsquery_and(query, sa.func.tsquery_not(_pg_term(t)))
+    for group in parsed.tags:  # lexemes as they are (`'#y2026'`): no parser would make them of text
+        query = sa.func.tsquery_and(query, sa.cast(sa.literal(" | ".join(f"'{t}'" for t in group), sa.Text), TSQUERY))
     return query
 
 
@@ -249,7 +269,8 @@ def _engine_selects(parsed: Parsed, ranked: bool) -> list:
     if _dialect() == "postgresql":
         tsq = pg_tsquery(parsed)
         if tsq is not None:
-            rank = -sa.func.ts_rank(TSV, tsq)
+            # ranked by the words alone: ts_rank of the query with its tags weighs every hit's tags too
+            rank = -sa.func.ts_rank(TSV, pg_tsquery(replace(parsed, tags=())))
             cols = [SearchIndex.document_id.label("id")] + ([rank.label("rank")] if ranked else [])
             selects.append(sa.select(*cols).where(TSV.op("@@")(tsq)))
     else:
@@ -261,14 +282,14 @@ def _engine_selects(parsed: Parsed, ranked: bool) -> list:
             # 1.25 s of CPU against 0.3 s). Beside the number-symbol's select the hits are grouped, where
             # bm25() cannot be evaluated: the rank column then.
             alone = not parsed.symbol
-            rank = (sa.func.bm25(sa.literal_column("search_fts"), 2.0, 1.0) if alone
+            rank = (sa.func.bm25(sa.literal_column("search_fts"), *BM25_WEIGHTS) if alone
                     else sa.literal_column("search_fts.rank"))
             # `+rowid`: the join on it can look documents up by id but cannot be handed to FTS5 as a rowid
             # probe, so SQLite reads the hits in one pass (and stops at a LIMIT) instead of starting from a
             # small IN list (a specialist's documents) and running the full-text query once per document
             # (a prefix query expanded each time: seconds), which it otherwise picks without statistics
             cols = [FTS_ROWID.label("id")] + ([rank.label("rank")] if ranked else [])
-            conds = [_fts_match(match)] + ([rank.op("MATCH")(sa.literal("bm25(2.0, 1.0)", sa.Text))]
+            conds = [_fts_match(match)] + ([rank.op("MATCH")(sa.literal(f"bm25{BM25_WEIGHTS}", sa.Text))]
                                            if ranked and not alone else [])
             selects.append(sa.select(*cols).select_from(FTS).where(*conds))
     if parsed.symbol:
@@ -392,19 +413,61 @@ def _sender_term(sender: str) -> Term | None:
     return Term(" ".join(pieces), pieces, kind if kind == "prefix" or len(pieces) > 1 else "word")
 
 
+def _months(low: date, high: date) -> list[date]:
+    months, day = [], low.replace(day=1)
+    while day <= high and len(months) <= MONTH_TAGS:
+        months.append(day)
+        day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return months
+
+
+def filter_tags(args: dict) -> tuple[tuple[str, ...], ...]:
+    """The filters' tags (indexer.tags), one group per filter that has them: year, direction, status,
+    confidentiality, urgency, type (by its code), register, and the months of a `from`-`to` period of at
+    most MONTH_TAGS months. Only a narrowing: the filters' own conditions still decide (`filters`)."""
+    groups = []
+    for name in ("year", "direction", "status", "confidentiality", "urgency", "register"):
+        if args.get(name) not in (None, ""):
+            groups.append((tag(name, args[name]),))
+    if args.get("doc_type"):
+        types = db.session.scalars(sa.select(DocType.id).where(DocType.code == args["doc_type"])).all()
+        if types:
+            groups.append(tuple(tag("doc_type", t) for t in types))
+    if args.get("from_") and args.get("to"):
+        months = _months(args["from_"], args["to"])
+        if len(months) <= MONTH_TAGS:
+            groups.append(tuple(tag("month", m) for m in months))
+    return tuple(groups)
+
+
 def engine_query(parsed: Parsed, args: dict) -> Parsed:
-    """What the engine is asked: the parsed query, and the sender filter's words (`_sender_term`) when the
-    filter is text. The sender's words are in the indexed body, so every document the filter keeps holds
-    them: the engine narrows the rows (an AND of two doclists) that the filter's LIKE then checks one by
-    one, instead of a LIKE over every row's sender_key (1.5 s at 1M). Without words to search the engine
-    drives the statement by the sender's words alone. The symbol look-up is left as it is."""
+    """What the engine is asked: the parsed query, the sender filter's words (`_sender_term`) when the
+    filter is text, and the filters' tags (`filter_tags`), once per request.
+
+    The sender's words are in the indexed body, so every document the filter keeps holds them: the engine
+    narrows the rows (an AND of two doclists) that the filter's LIKE then checks one by one, instead of a
+    LIKE over every row's sender_key (1.5 s at 1M). Without words to search the engine drives the statement
+    by the sender's words alone. The tags narrow the hits inside the engine in the same way: `thực hiện` +
+    type QĐ + year, 9,920 of the word's 490k hits at 1M, is one walk of the doclists that skip each other,
+    where every hit was looked up and tested (0.7-2.8 s). The symbol look-up is left as it is."""
+    known = g.setdefault("search_engine_query", {}) if has_app_context() else {}
+    key = (tuple(parsed.terms), parsed.symbol, tuple(sorted((k, str(v)) for k, v in args.items())))
+    if key not in known:
+        known[key] = _engine_query(parsed, args)
+    return known[key]
+
+
+def _engine_query(parsed: Parsed, args: dict) -> Parsed:
+    terms = list(parsed.terms)
     sender = (args.get("sender") or "").strip()
-    if not sender or (sender.isdigit() and int(sender) <= MAX_ID):
+    if sender and not (sender.isdigit() and int(sender) <= MAX_ID):
+        term = _sender_term(sender)
+        if term is not None and term not in terms:
+            terms.append(term)
+    tags = filter_tags(args) if any(not t.negate for t in terms) else ()
+    if terms == parsed.terms and not tags:
         return parsed
-    term = _sender_term(sender)
-    if term is None or term in parsed.terms:
-        return parsed
-    return Parsed(terms=[*parsed.terms, term], symbol=parsed.symbol)
+    return Parsed(terms=terms, symbol=parsed.symbol, tags=tags)
 
 
 def filters(args: dict, user=None) -> list:
@@ -502,81 +565,8 @@ def _takes_part_in_many(user) -> bool:
     return known[user.id]
 
 
-#: the filters whose own index can drive a SQLite search (`_filter_first`): argument, index, column
-FILTER_INDEXES = (("status", "ix_documents_status", "status"),
-                  ("confidentiality", "ix_documents_confidentiality", "confidentiality"),
-                  ("register", "ix_documents_register_id", "register_id"),
-                  ("doc_type", "ix_documents_doc_type_id", "doc_type_id"))
-#: a filter keeping at most this many documents drives the statement (`_filter_first`)
-FILTER_FIRST_MAX = 100_000
-
-
-def _filter_first(parsed: Parsed, args: dict) -> tuple[str, object] | None:
-    """SQLite: (index, condition) of the filter to start from, or None to start from the engine's hits.
-
-    A filter keeping a few thousand of a common word's hits (`giáo dục` + confidential: 3,438 of 133k hits)
-    made the statement read every hit and look its document up (~1.2 us a hit: 250 ms at 1M) to find them.
-    Started from the filter's own index (the 25k confidential documents), each document is tested against
-    the engine's hits gathered once (`+id IN (...)`: FTS5 reads its doclists once, ~0.3 us a hit) and only
-    the documents in both are read: 45 ms. Chosen when one of the filters with an index of its own
-    (FILTER_INDEXES) keeps at most FILTER_FIRST_MAX documents (a bounded count of that index); the smallest
-    such filter drives, if the engine has at least a third as many hits (a rare word's few hits are read and
-    looked up sooner). Not with a number-symbol (its look-up is an OR beside the engine's)."""
-    if _dialect() != "sqlite" or parsed.symbol or not parsed.positive:
-        return None
-    # asked for the count and again for the page: the bounded counts once per request
-    known = g.setdefault("search_filter_first", {}) if has_app_context() else {}
-    key = (tuple(parsed.terms), tuple(sorted((k, str(v)) for k, v in args.items())))
-    if key not in known:
-        known[key] = _filter_first_chosen(parsed, args)
-    return known[key]
-
-
-def _filter_first_chosen(parsed: Parsed, args: dict) -> tuple[str, object] | None:
-    best = None
-    for name, index, column in FILTER_INDEXES:
-        value = args.get(name)
-        if value is None or value == "":
-            continue
-        if name == "doc_type":
-            value = db.session.scalar(sa.select(DocType.id).where(DocType.code == value))
-            if value is None:
-                continue
-        cond = getattr(Document, column) == value
-        rows = sa.select(sa.literal(1)).select_from(Document).with_hint(Document, f"INDEXED BY {index}", "sqlite") \
-            .where(cond).limit(FILTER_FIRST_MAX + 1).subquery()
-        n = db.session.scalar(sa.select(sa.func.count()).select_from(rows))
-        if n <= FILTER_FIRST_MAX and (best is None or n < best[0]):
-            best = (n, index, cond)
-    if best is None:
-        return None
-    # worth it when the engine has at least a third as many hits as the filter keeps documents (a hit read
-    # from the engine and looked up costs ~4 times one tested against the gathered hits): a bounded count
-    hits = sa.select(FTS.c.rowid).select_from(FTS).where(_fts_match(fts5_match(parsed))).limit(best[0] // 3 + 1)
-    if db.session.scalar(sa.select(sa.func.count()).select_from(hits.subquery())) <= best[0] // 3:
-        return None
-    return best[1:]
-
-
 def _statement(user, parsed: Parsed, args: dict, columns, ranked: bool):
     parsed = engine_query(parsed, args)
-    first = _filter_first(parsed, args) if parsed else None
-    if first is not None:
-        # the filter's index drives; the engine's hits gathered once (the + keeps SQLite from looking the
-        # documents up by them instead)
-        index, cond = first
-        kept = (sa.select(Document.id).with_hint(Document, f"INDEXED BY {index}", "sqlite")
-                .where(cond, sa.literal_column("+documents.id", sa.Integer).in_(
-                    sa.select(FTS.c.rowid).select_from(FTS).where(_fts_match(fts5_match(parsed)))),
-                    _visible(user, parsed), *filters(args, user)))
-        if not ranked:
-            return sa.select(*columns).select_from(Document).where(Document.id.in_(kept)), None
-        # ranked: FTS5 reads its hits again, bm25() evaluated only for those kept (a list of at most the cap)
-        kept = kept.cte("kept")
-        hits = (sa.select(FTS_ROWID.label("id"), sa.func.bm25(sa.literal_column("search_fts"), 2.0, 1.0).label("rank"))
-                .select_from(FTS).where(_fts_match(fts5_match(parsed)), FTS_ROWID.in_(sa.select(kept.c.id)))
-                .subquery("hits"))
-        return sa.select(*columns).select_from(Document).join(hits, hits.c.id == Document.id), hits
     stmt = sa.select(*columns).select_from(Document)
     hits = None
     if parsed:
@@ -718,9 +708,24 @@ def _walked_page(user, parsed: Parsed, args: dict, offset: int, limit: int) -> l
         after = (rows[-1][1], rows[-1][0])  # (day, id)
         k = k * WALK_GROWTH if not matched else min(k * WALK_GROWTH ** 2, max(k, 3 * (end - len(found)) * k
                                                                                    // (2 * len(matched))))
-    ids = found[offset:end]
+    return _documents(found[offset:end])
+
+
+def _documents(ids: list[int]) -> list:
+    """The documents of `ids`, in that order."""
     docs = {d.id: d for d in db.session.scalars(sa.select(Document).where(Document.id.in_(ids))).unique()}
     return [docs[i] for i in ids]
+
+
+def _page(user, parsed: Parsed, args: dict, ranked: bool, offset: int, limit: int) -> list:
+    """A page of a result set within the cap (what `ordered` gives): the page's ids sorted first, then its
+    documents read. Sorting the documents themselves carried every column of every match through the sort
+    (9,920 rows at 1M: 250 -> 130 ms of SQLite's CPU)."""
+    order = [doc_date().desc().nulls_last(), Document.id.desc()]
+    stmt, hits = _statement(user, parsed, args, [Document.id], ranked)
+    if ranked and hits is not None:
+        order.insert(0, hits.c.rank.asc())
+    return _documents(list(db.session.scalars(stmt.order_by(*order).offset(offset).limit(limit))))
 
 
 def _walk_date_index(parsed: Parsed, total: int, exact: bool, end: int) -> bool:
@@ -753,7 +758,7 @@ def search(user, args: dict) -> Result:
     found = sum(row[-1] for row in rows)
     exact = found <= cap
     total = min(found, cap)
-    ranked = bool(parsed) and args.get("sort", "relevance") == "relevance" and exact
+    ranked = bool(parsed) and args.get("sort", "relevance") == "relevance" and exact and total <= RANK_CAP
     items = []
     if (page - 1) * per_page < total:
         engine = engine_query(parsed, args)
@@ -761,8 +766,7 @@ def search(user, args: dict) -> Result:
         if large:
             items = _walked_page(user, parsed, args, (page - 1) * per_page, per_page)
         else:
-            items = list(db.session.scalars(ordered(user, parsed, args, ranked)
-                                            .offset((page - 1) * per_page).limit(per_page)).unique())
+            items = _page(user, parsed, args, ranked, (page - 1) * per_page, per_page)
     return Result(items=items, snippets=snippets(parsed, items), total=total, total_exact=exact,
                   facets=_facets(rows, filed), facets_exact=exact, page=page, per_page=per_page,
                   sort="relevance" if ranked else "date", parsed=parsed)
