@@ -410,11 +410,13 @@ def seed_documents(n: int, years: int = 1, *, seed: int = 2026, attachments: flo
     try:
         with click.progressbar(length=n, label="Seeding documents", show_pos=True) as bar:
             resume = (0, 0, None)  # where the letters are drawn here: (job, first of its letters, its days)
+            ids, dialect_name = None, db.session.get_bind().dialect.name
             if n >= PIPELINE_FROM and _pipeline_possible():
-                made, resume = _pipelined(maker, jobs, _reserve_ids(n, first_id), attachments, this_year, counts,
-                                          bar.update)
+                ids = _reserve_ids(n, first_id)
+                made, resume = _pipelined(maker, jobs, ids, attachments, this_year, counts, bar.update)
             if resume is not None:
-                made += _drawn_here(maker, jobs, resume, attachments, this_year, counts, bar.update)
+                reserved = ids[made:] if ids is not None and dialect_name == "postgresql" else None
+                made += _drawn_here(maker, jobs, resume, attachments, this_year, counts, bar.update, reserved)
     finally:
         if rebuild:
             db.session.rollback()
@@ -720,13 +722,14 @@ _DRAWN = (_DOCUMENTS, _ASSIGNMENTS, _PARTICIPANTS, _ATTACHMENTS, _INDEX)
 
 
 def _batch(maker: _Maker, register_id: int, year: int, confidential: bool, chunk: list[date],
-           attachments: float, this_year: int, counts: "_Counts | None" = None) -> int:
+           attachments: float, this_year: int, counts: "_Counts | None" = None, ids=None) -> int:
     """One transaction: the register's block of numbers, the documents, their assignments, participants,
-    attachments and index rows (and, with `counts`, their statistics' rows)."""
+    attachments and index rows (and, with `counts`, their statistics' rows). `ids`: the documents' ids when
+    already reserved (PostgreSQL's sequence, by a pipelined seed)."""
     last = db.session.execute(sa.update(Register).where(Register.id == register_id)
                               .values(last_number=Register.last_number + len(chunk))
                               .returning(Register.last_number)).scalar_one()
-    ids = _new_ids(len(chunk))
+    ids = _new_ids(len(chunk)) if ids is None else ids
     drawn = _draw(maker, register_id, year, confidential, chunk, attachments, this_year, ids,
                   last - len(chunk) + 1, utcnow(), counts)
     for table, rows in zip(_DRAWN, drawn, strict=True):
@@ -861,8 +864,9 @@ def _still_next(register_id: int, size: int, first_number: int, first_id: int | 
 
 
 def _drawn_here(maker: _Maker, jobs: list[tuple], resume: tuple, attachments: float, this_year: int,
-                counts: "_Counts | None", progress) -> int:
-    """The batches drawn and written in this process, from `resume` (job, first letter, that job's days)."""
+                counts: "_Counts | None", progress, reserved=None) -> int:
+    """The batches drawn and written in this process, from `resume` (job, first letter, that job's days);
+    `reserved`: the ids still reserved for the letters (PostgreSQL, after a pipelined part), taken in order."""
     made = 0
     first_job, first_start, first_days = resume
     for job in range(first_job, len(jobs)):
@@ -870,6 +874,7 @@ def _drawn_here(maker: _Maker, jobs: list[tuple], resume: tuple, attachments: fl
         days = first_days if job == first_job and first_days is not None else _days(maker.rng, year, count)
         for start in range(first_start if job == first_job else 0, count, BATCH):
             chunk = days[start:start + BATCH]
-            made += _batch(maker, register_id, year, confidential, chunk, attachments, this_year, counts)
+            ids = None if reserved is None else reserved[made:made + len(chunk)]
+            made += _batch(maker, register_id, year, confidential, chunk, attachments, this_year, counts, ids)
             progress(len(chunk))
     return made

@@ -34,9 +34,15 @@ def _snapshot(db) -> dict:
 
 
 def _empty(db) -> None:
+    """The seeded rows deleted, the registers' numbers and (PostgreSQL) the documents' ids from where they were:
+    the next seed's letters take the same ids (a letter's file name and completion day follow its id)."""
+    first = db.session.scalar(sa.select(sa.func.min(Document.id)))
     for name in TABLES:
         db.session.execute(sa.text(f"DELETE FROM {name}"))  # noqa: S608 - the names above
     db.session.execute(sa.update(Register).values(last_number=0))
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text("SELECT setval(pg_get_serial_sequence('documents', 'id'), :first, false)"),
+                           {"first": first})
     db.session.commit()
 
 
