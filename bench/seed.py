@@ -4,8 +4,9 @@
     flock /tmp/bench.lock nice -n 5 .venv/bin/python bench/seed.py --documents 100000 --drawn-here
     flock /tmp/bench.lock nice -n 5 .venv/bin/python bench/seed.py --db postgresql --documents 100000
 
-Each run: a new scratch database (SQLite: a file under --dir, migrated once and copied; PostgreSQL: the
-database `docflow_seed_bench`, dropped and made again from a migrated template), then the `flask` command
+Each run: a new scratch database (SQLite: a file under --dir, copied from a template file brought up to the
+latest migration first; PostgreSQL: the database `docflow_seed_bench`, dropped and made again from the
+template database `docflow_seed_bench_template`, upgraded first), then the `flask` command
 in a process of its own, its wall time measured from outside (start-up included) beside its CPU time
 (the children's rusage: with the pipelined seed, the drawing process's CPU counts too) and the load
 average. `--drawn-here` sets DOCFLOW_SEED_PIPELINE=0: the letters drawn in the writing process, as before.
@@ -33,25 +34,23 @@ def _psql(sql: str) -> None:
 
 
 def _empty_database(kind: str, directory: Path) -> str:
+    """A migrated empty database: the template brought up to the latest migration (untimed), then copied."""
     if kind == "sqlite":
+        directory.mkdir(parents=True, exist_ok=True)
         template = directory / "empty.db"
-        if not template.exists():
-            directory.mkdir(parents=True, exist_ok=True)
-            flask(f"sqlite:///{template}", "db", "upgrade")
-            with sqlite3.connect(template) as conn:  # the migration's WAL into the file, to copy the file alone
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        flask(f"sqlite:///{template}", "db", "upgrade")
+        with sqlite3.connect(template) as conn:  # the migration's WAL into the file, to copy the file alone
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         target = directory / "seed.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{target}{suffix}").unlink(missing_ok=True)
         shutil.copy(template, target)
         return f"sqlite:///{target}"
     _psql(f"DROP DATABASE IF EXISTS {SCRATCH}")
-    try:
-        _psql(f"CREATE DATABASE {SCRATCH} TEMPLATE {TEMPLATE}")
-    except subprocess.CalledProcessError:
-        _psql(f"CREATE DATABASE {TEMPLATE}")
-        flask(PG + TEMPLATE, "db", "upgrade")
-        _psql(f"CREATE DATABASE {SCRATCH} TEMPLATE {TEMPLATE}")
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {TEMPLATE}"],
+                   capture_output=True)  # once
+    flask(PG + TEMPLATE, "db", "upgrade")
+    _psql(f"CREATE DATABASE {SCRATCH} TEMPLATE {TEMPLATE}")
     return PG + SCRATCH
 
 
