@@ -82,7 +82,8 @@ def tags(direction, year, status, confidentiality, urgency, doc_type_id, registe
     return " ".join(tag(name, value) for name, value in values if value is not None and value != "")
 
 
-def document_tags(doc: Document) -> str:
+def document_tags(doc) -> str:
+    """The tags of a Document, or of a row with its columns (reindex's batch)."""
     return tags(doc.direction, doc.year, doc.status, doc.confidentiality, doc.urgency, doc.doc_type_id,
                 doc.register_id, doc.issued_date, doc.received_date)
 
@@ -211,8 +212,7 @@ def _batch_rows(first_id: int, last_id: int) -> list[dict]:
              "attachments_text": folded(*files.get(r.id, ())),
              "symbol_norm": symbol_norm(r.number_symbol),
              "sender_key": folded(r.sender_name)[:250] or None,
-             "tags": tags(r.direction, r.year, r.status, r.confidentiality, r.urgency, r.doc_type_id, r.register_id,
-                          r.issued_date, r.received_date)} for r in docs]
+             "tags": document_tags(r)} for r in docs]
 
 
 #: reindex's upsert of one row, run for each row of a batch (executemany), per dialect
