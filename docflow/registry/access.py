@@ -67,6 +67,13 @@ def _lent_to(user: User):
             .where(_LOANS.c.borrower_id == user.id, _LOANS.c.state == "lent"))
 
 
+def borrows(user: User) -> bool:
+    """Has the archive lent the user a dossier (a loan in state `lent`)? Then they see more than they take
+    part in (search/query.viewer_tags asks no participation tags of such a user)."""
+    return db.session.scalar(sa.select(sa.literal(1)).select_from(_LOANS).where(
+        _LOANS.c.borrower_id == user.id, _LOANS.c.state == "lent").limit(1)) is not None
+
+
 def _probes(user: User, *, lent: bool):
     """The same sets as `_participation` (and `_lent_to`), asked of each document in turn: EXISTS on the
     document's own participant (and filed) rows, by the indexes on document_id. The participants' EXISTS is

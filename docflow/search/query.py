@@ -30,7 +30,7 @@ from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 
 from docflow.archive.models import Dossier, DossierDocument
 from docflow.archive.rules import dossier_filter
-from docflow.core.enums import CLEARANCES, DIRECTION_LABELS, DIRECTIONS, URGENCIES
+from docflow.core.enums import CLEARANCES, DIRECTION_LABELS, DIRECTIONS, URGENCIES, cleared_levels
 from docflow.core.errors import ValidationFailed
 from docflow.core.text import bad_text_reason, fold, like_escape
 from docflow.core.values import MAX_ID
@@ -423,10 +423,11 @@ def _months(low: date, high: date) -> list[date]:
 
 def filter_tags(args: dict) -> tuple[tuple[str, ...], ...]:
     """The filters' tags (indexer.tags), one group per filter that has them: year, direction, status,
-    confidentiality, urgency, type (by its code), register, and the months of a `from`-`to` period of at
-    most MONTH_TAGS months. Only a narrowing: the filters' own conditions still decide (`filters`)."""
+    confidentiality, urgency, type (by its code), register, unit (`#a`: the unit takes part through any of its
+    rows, as the filter's IN), and the months of a `from`-`to` period of at most MONTH_TAGS months. Only a
+    narrowing: the filters' own conditions still decide (`filters`)."""
     groups = []
-    for name in ("year", "direction", "status", "confidentiality", "urgency", "register"):
+    for name in ("year", "direction", "status", "confidentiality", "urgency", "register", "unit"):
         if args.get(name) not in (None, ""):
             groups.append((tag(name, args[name]),))
     if args.get("doc_type"):
@@ -440,7 +441,29 @@ def filter_tags(args: dict) -> tuple[tuple[str, ...], ...]:
     return tuple(groups)
 
 
-def engine_query(parsed: Parsed, args: dict) -> Parsed:
+def viewer_tags(user) -> tuple[tuple[str, ...], ...]:
+    """The visibility rule's part that the index's tags can say, one group each (indexer.participation_tags):
+    the user's clearance when it is not the highest (`#cnormal` ...), and for a restricted viewer who borrows
+    no dossier, the documents they take part in: `#p<user>`, or their unit's, `#a<unit>` for a unit head (any
+    row of the unit), `#n<unit>` for anyone else (the unit as a unit). Exactly registry/access.py's sets, so
+    a specialist's rare word is one walk of the word's and their participation's doclists instead of every
+    hit proved visible by a probe of its participant rows. Only a narrowing, like the filters' tags: the rule
+    itself is still the statement's condition."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ()
+    groups = []
+    levels = cleared_levels(user.clearance)
+    if len(levels) < len(CLEARANCES):
+        groups.append(tuple(tag("confidentiality", c) for c in levels))
+    if restricted(user) and not access.borrows(user):
+        mine = [tag("person", user.id)]
+        if user.unit_id is not None:
+            mine.append(tag("unit" if user.has_role("unit_head") else "unit_as_unit", user.unit_id))
+        groups.append(tuple(mine))
+    return tuple(groups)
+
+
+def engine_query(parsed: Parsed, args: dict, user=None) -> Parsed:
     """What the engine is asked: the parsed query, the sender filter's words (`_sender_term`) when the
     filter is text, and the filters' tags (`filter_tags`), once per request.
 
@@ -451,20 +474,21 @@ def engine_query(parsed: Parsed, args: dict) -> Parsed:
     type QĐ + year, 9,920 of the word's 490k hits at 1M, is one walk of the doclists that skip each other,
     where every hit was looked up and tested (0.7-2.8 s). The symbol look-up is left as it is."""
     known = g.setdefault("search_engine_query", {}) if has_app_context() else {}
-    key = (tuple(parsed.terms), parsed.symbol, tuple(sorted((k, str(v)) for k, v in args.items())))
+    key = (tuple(parsed.terms), parsed.symbol, tuple(sorted((k, str(v)) for k, v in args.items())),
+           getattr(user, "id", None))
     if key not in known:
-        known[key] = _engine_query(parsed, args)
+        known[key] = _engine_query(parsed, args, user)
     return known[key]
 
 
-def _engine_query(parsed: Parsed, args: dict) -> Parsed:
+def _engine_query(parsed: Parsed, args: dict, user=None) -> Parsed:
     terms = list(parsed.terms)
     sender = (args.get("sender") or "").strip()
     if sender and not (sender.isdigit() and int(sender) <= MAX_ID):
         term = _sender_term(sender)
         if term is not None and term not in terms:
             terms.append(term)
-    tags = filter_tags(args) if any(not t.negate for t in terms) else ()
+    tags = filter_tags(args) + viewer_tags(user) if any(not t.negate for t in terms) else ()
     if terms == parsed.terms and not tags:
         return parsed
     return Parsed(terms=terms, symbol=parsed.symbol, tags=tags)
@@ -566,7 +590,7 @@ def _takes_part_in_many(user) -> bool:
 
 
 def _statement(user, parsed: Parsed, args: dict, columns, ranked: bool):
-    parsed = engine_query(parsed, args)
+    parsed = engine_query(parsed, args, user)
     stmt = sa.select(*columns).select_from(Document)
     hits = None
     if parsed:
@@ -635,7 +659,7 @@ def ordered(user, parsed: Parsed, args: dict, ranked: bool, large: bool = False)
     size of the result set. A smaller result set is fetched whole and sorted (at most cap rows)."""
     order = [doc_date().desc().nulls_last(), Document.id.desc()]
     if large:
-        parsed = engine_query(parsed, args)
+        parsed = engine_query(parsed, args, user)
         # SQLite would rather start from a small IN list (a specialist's documents) and probe the engine for
         # each of them: INDEXED BY makes it walk the date order (ORDER BY satisfied, stopped by the LIMIT)
         text = [_match_probe(parsed)] if parsed else []
@@ -673,7 +697,7 @@ def _range_walked(user, parsed: Parsed, args: dict, k: int, after: tuple | None 
     doclist). Ids follow registration and registration follows the date, so the range is narrow; were it
     not, the range would only be wider (more hits read), never wrong. One statement: the candidates are read
     once (a filter that skips a year of them, year=2025 without an index, pays it once)."""
-    engine = engine_query(parsed, args)
+    engine = engine_query(parsed, args, user)
     date = doc_date()
     conds = []
     if after is not None:  # first: SQLite tests the terms in order, this one on the index entry alone
@@ -718,7 +742,7 @@ def _walked_page(user, parsed: Parsed, args: dict, offset: int, limit: int, tota
     # a filter the engine answers by its tags (year=2025) keeps hits whose ids are a narrow range: the
     # candidates outside it are passed over on the date index alone (year=2025 under 2026's 200k newer
     # documents: each read and tested, 540 ms at 1M)
-    bounds = _hit_bounds(engine_query(parsed, args))
+    bounds = _hit_bounds(engine_query(parsed, args, user))
     if bounds is not None and total and (exact or not restricted(user)) and 2 * (bounds[1] - bounds[0] + 1) <= (
             db.session.scalar(sa.select(sa.func.max(Document.id))) or 0):
         # hits in at most half the ids: every batch passes over the candidates outside them again, so the
@@ -789,7 +813,7 @@ def search(user, args: dict) -> Result:
     ranked = bool(parsed) and args.get("sort", "relevance") == "relevance" and exact and total <= RANK_CAP
     items = []
     if (page - 1) * per_page < total:
-        engine = engine_query(parsed, args)
+        engine = engine_query(parsed, args, user)
         large = not ranked and (not exact if not engine else _walk_date_index(engine, total, exact, page * per_page))
         if large:
             items = _walked_page(user, parsed, args, (page - 1) * per_page, per_page, total, exact)

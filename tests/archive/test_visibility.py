@@ -91,6 +91,13 @@ def test_a_lent_dossier_opens_its_documents_to_the_borrower_within_clearance(db,
     assert [e["document"]["id"] for e in body["documents"]] == [docs["letter"].id, docs["issued"].id]
     assert body["doc_total"] == 2
     assert api(cleared).get(f"/dossiers/{dossier.id}").get_json()["doc_total"] == 3
+    # the search finds a borrowed document by its words too: the borrower takes no part in it, so the
+    # engine is not narrowed to their participation tags (search/query.viewer_tags)
+    def found(user):
+        body = api(user).get("/search", query_string={"q": "ngân sách quý"}).get_json()
+        return [i["id"] for i in body["items"]], body["total"]
+
+    assert found(reader) == ([docs["letter"].id], 1)
     attachment = docs["letter"].attachments[0].id
     assert download_status(api(reader), attachment) == 200
     assert download_status(api(reader), docs["secret"].attachments[0].id) == 404
@@ -102,4 +109,5 @@ def test_a_lent_dossier_opens_its_documents_to_the_borrower_within_clearance(db,
     assert _visible(db, reader, ids) == set()
     assert download_status(api(reader), attachment) == 404
     assert api(reader).get(f"/dossiers/{dossier.id}").get_json()["doc_total"] == 0
+    assert found(reader) == ([], 0)
     assert _visible(db, cleared, ids) == set(ids)  # still lent to them

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from docflow.registry.attachments import name_for_type
 from docflow.registry.models import Attachment, Participant
+from docflow.search.indexer import retag
 from tests.fixtures import files as F
 from tests.registry.test_attachments import assert_problem, new_incoming, upload
 
@@ -66,6 +67,7 @@ def test_hidden_and_missing_attachments_answer_the_same(app, api, users, client,
     secret_id = new_incoming(api, users["clerk"], confidentiality="secret")
     secret_att = upload(api, users["clerk"], secret_id, F.pdf_bytes(), "mat2.pdf").get_json()["id"]
     db.session.add(Participant(document_id=secret_id, user_id=users["unit_head"].id, role="primary"))
+    retag([secret_id])  # what the flows' events would do
     db.session.commit()
 
     missing = assert_problem(api(users["specialist"]).get("/attachments/987654"), 404)

@@ -13,6 +13,7 @@ from werkzeug.test import encode_multipart
 from docflow.core.models import AuditEvent
 from docflow.registry.attachments import add_attachment, safe_filename
 from docflow.registry.models import Attachment, Participant
+from docflow.search.indexer import retag
 from tests.conftest import PASSWORD
 from tests.fixtures import files as F
 
@@ -280,6 +281,7 @@ def test_upload_permission_clerk_or_participant(app, api, users, db):
     assert attachment_count(db) == 0 and stored_files(app) == []
 
     db.session.add(Participant(document_id=doc_id, user_id=users["specialist"].id, role="primary"))
+    retag([doc_id])  # what the flows' events would do
     db.session.commit()
     response = upload(api, users["specialist"], doc_id, pdf, "ket-qua.pdf")
     assert response.status_code == 201, response.get_data(as_text=True)
@@ -332,6 +334,7 @@ def test_download_of_an_invisible_document_is_404(app, api, users, client, login
     from docflow.extensions import db
 
     db.session.add(Participant(document_id=secret_id, user_id=users["unit_head"].id, role="primary"))
+    retag([secret_id])  # what the flows' events would do
     db.session.commit()
     for user, attachment_id in ((users["specialist"], att["id"]), (users["unit_head"], secret["id"]),
                                 (users["clerk"], 987654)):

@@ -82,6 +82,9 @@ def world(users, make_user, office, db):
                                    role="primary"))
         db.session.add(Assignment(document_id=docs[label].id, user_id=user.id, role="primary", state="open",
                                   due_date=today() + timedelta(days=5)))
+    from docflow.search.indexer import retag
+
+    retag(docs[label].id for label in ("C_spec_direct", "S_kthead"))  # what the flows' events would do
     import io
 
     from docflow.registry.attachments import add_attachment

@@ -7,7 +7,8 @@ letters over three years, their units, states and confidentiality):
 - the visibility rule gathered (a user who takes part in few documents) or probed row by row (many) gives the
   same totals, facets and pages;
 - a phrase is counted up to PHRASE_CAP, then shown newest first;
-- the filters' tags asked of the engine (query.filter_tags) change no answer, only the work."""
+- the filters' tags asked of the engine (query.filter_tags) and the viewer's (query.viewer_tags: their
+  clearance, what they take part in) change no answer, only the work."""
 
 from contextlib import contextmanager
 
@@ -45,7 +46,8 @@ def office_seeded(db, users, make_user):
 
 def _args(params: dict) -> dict:
     year = query.date.today().year
-    return query.load_args({k: v.format(year=year, last_year=year - 1) if isinstance(v, str) else v
+    unit = query.db.session.scalar(sa.select(User.unit_id).where(User.username == "head1"))
+    return query.load_args({k: v.format(year=year, last_year=year - 1, unit=unit) if isinstance(v, str) else v
                             for k, v in params.items()})
 
 
@@ -61,14 +63,15 @@ def _reference(user, args: dict, result) -> list[int]:
 
 @contextmanager
 def _without_tags():
-    """The engine asked for the words alone: the filters decided by their own conditions only."""
-    tags = query.filter_tags
+    """The engine asked for the words alone: the filters and the rule decided by their own conditions only."""
+    tags, viewer = query.filter_tags, query.viewer_tags
     query.filter_tags = lambda _args: ()
+    query.viewer_tags = lambda _user: ()
     g.pop("search_engine_query", None)  # engine_query's answers for this request
     try:
         yield
     finally:
-        query.filter_tags = tags
+        query.filter_tags, query.viewer_tags = tags, viewer
         g.pop("search_engine_query", None)
 
 
@@ -144,6 +147,7 @@ FILTERED = [
                                                        "page": 2},
     {"q": "ngân*", "status": "assigned", "year": "{year}"}, {"q": '"thực hiện chuyển đổi số"', "doc_type": "KH"},
     {"q": "thực hiện -tỉnh", "confidentiality": "secret"}, {"q": "y tế", "status": "assigned", "sender": "Sở"},
+    {"q": "thực hiện", "unit": "{unit}"}, {"q": "kế hoạch", "unit": "{unit}", "sort": "date", "per_page": 5},
 ]
 
 
@@ -158,7 +162,7 @@ def test_the_filters_tags_give_the_same_answers(app, office_seeded):
             for params in FILTERED + QUERIES:
                 args = _args(params)
                 g.pop("search_engine_query", None)
-                tagged = query.engine_query(query.parse(args.get("q")), args).tags
+                tagged = query.engine_query(query.parse(args.get("q")), args, user).tags
                 asked.append(bool(tagged))
                 answers = []
                 for plain in (False, True):

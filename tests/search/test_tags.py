@@ -15,11 +15,11 @@ from docflow.search.models import SearchIndex
 from tests.conftest import _search_tags_in_step
 from tests.search.helpers import draft, ids, register, search
 
-MIGRATION = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "20261201_0021_search_tags.py"
+VERSIONS = Path(__file__).resolve().parents[2] / "migrations" / "versions"
 
 
-def _migration():
-    spec = importlib.util.spec_from_file_location("search_tags_migration", MIGRATION)
+def _migration(name: str = "20261201_0021_search_tags.py"):
+    spec = importlib.util.spec_from_file_location(name.removesuffix(".py"), VERSIONS / name)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -42,7 +42,29 @@ def test_the_migration_fills_the_tags_as_the_code_makes_them(app, db, users, api
     made = dict(db.session.execute(sa.text(f"SELECT d.id, {sql} FROM documents d")).all())  # noqa: S608
     docs = db.session.scalars(sa.select(Document)).all()
     assert len(made) == len(docs) > 300
-    assert made == {doc.id: indexer.document_tags(doc) for doc in docs}
+    # 0021 made the filters' tags; the participation tags came with 0022 (below)
+    assert made == {doc.id: indexer.document_tags(doc, ()) for doc in docs}
+
+
+def test_the_participation_migration_appends_the_tags_as_the_code_makes_them(app, db, users, api):
+    seed.seed_documents(300, 2, seed=12)
+    draft(api, users["specialist"], "Dự thảo của chuyên viên")  # a person and their unit take part
+    doc = register(api, users["clerk"], "Công văn giao cho cá nhân")
+    assert api(users["leader"]).post(f"/incoming/{doc['id']}/assign", json={
+        "assignees": [{"user_id": users["specialist"].id, "role": "primary"}]}).status_code == 200
+    base = _migration().tags_sql(db.engine.dialect.name)
+    db.session.execute(sa.text(f"UPDATE search_index SET tags = (SELECT {base} FROM documents d "  # noqa: S608
+                               "WHERE d.id = search_index.document_id)"))
+    db.session.execute(sa.text(_migration("20261201_0022_participation_tags.py").participation_sql(
+        db.engine.dialect.name)))
+    made = dict(db.session.execute(sa.select(SearchIndex.document_id, SearchIndex.tags)).all())
+    docs = db.session.scalars(sa.select(Document)).all()
+    expected = {d.id: indexer.document_tags(d) for d in docs}
+    db.session.commit()
+    assert made == expected
+    # what the rows hold: the seed's units as units, a specialist's draft by person and unit
+    kinds = {t[:2] for tags in made.values() for t in tags.split()}
+    assert {"#a", "#n", "#p"} <= kinds
 
 
 def test_the_filters_tags(app, db, users):
@@ -81,3 +103,44 @@ def test_a_stale_tag_is_caught(app, db, users, api):
     db.session.execute(sa.update(SearchIndex).where(SearchIndex.document_id == doc["id"])
                        .values(tags=indexer.document_tags(db.session.get(Document, doc["id"]))))
     db.session.commit()
+
+
+def test_the_viewers_tags(app, db, users, make_user):
+    """What the engine is asked for the viewer: their clearance below the highest, and what a restricted viewer
+    takes part in, as registry/access.py's sets (a unit head: the unit through any row; a specialist: the
+    unit as a unit); nothing of the kind for an office-wide role or a viewer who borrows a dossier."""
+    from docflow.archive.models import Dossier, Loan
+
+    with app.test_request_context():
+        spec, head, leader, clerk = users["specialist"], users["unit_head"], users["leader"], users["clerk"]
+        unit = spec.unit_id
+        assert query.viewer_tags(spec) == (("#cnormal",), (f"#p{spec.id}", f"#n{unit}"))
+        assert query.viewer_tags(head) == (("#cnormal", "#cconfidential"), (f"#p{head.id}", f"#a{unit}"))
+        assert query.viewer_tags(leader) == ()  # office-wide, cleared for everything
+        assert query.viewer_tags(clerk) == (("#cnormal", "#cconfidential", "#csecret"),)
+        assert query.viewer_tags(None) == ()
+        loner = make_user("specialist", username="loner1")
+        loner.unit_id = None  # a person of no unit
+        assert query.viewer_tags(loner) == (("#cnormal",), (f"#p{loner.id}",))
+        dossier = Dossier(year=2026, code="09", title="Hồ sơ cho mượn")
+        db.session.add(dossier)
+        db.session.flush()
+        loan = Loan(dossier_id=dossier.id, borrower_id=spec.id, reason="Tra cứu", due_date=date(2026, 12, 31),
+                    state="approved")
+        db.session.add(loan)
+        db.session.flush()
+        assert query.viewer_tags(spec)[1] == (f"#p{spec.id}", f"#n{unit}")  # approved is not lent
+        loan.state = "lent"
+        db.session.flush()
+        assert query.viewer_tags(spec) == (("#cnormal",),)
+        # asked beside the words, and never without them
+        assert query.engine_query(query.parse("thực hiện"), {}, spec).tags == (("#cnormal",),)
+        assert query.engine_query(query.parse(""), {}, head).tags == ()
+        assert query.engine_query(query.parse("thực hiện"), {}, head).tags == query.viewer_tags(head)
+        db.session.rollback()
+
+
+def test_the_participation_tags():
+    assert indexer.participation_tags([(7, 3), (None, 3), (None, 12), (7, None), (9, 3)]) == [
+        "#a12", "#a3", "#n12", "#n3", "#p7", "#p9"]
+    assert indexer.participation_tags([]) == []
