@@ -7,8 +7,8 @@ letters over three years, their units, states and confidentiality):
 - the visibility rule gathered (a user who takes part in few documents) or probed row by row (many) gives the
   same totals, facets and pages;
 - a phrase is counted up to PHRASE_CAP, then shown newest first;
-- the filters' tags asked of the engine (query.filter_tags) and the viewer's (query.viewer_tags: their
-  clearance, what they take part in) change no answer, only the work."""
+- the filters' tags asked of the engine (query.filter_tags) and the viewer's (query.viewer_tags: what they
+  take part in) change no answer, only the work."""
 
 from contextlib import contextmanager
 
