@@ -145,3 +145,24 @@ def test_the_participation_tags():
     assert indexer.participation_tags([(7, 3), (None, 3), (None, 12), (7, None), (9, 3)]) == [
         "#a12", "#a3", "#n12", "#n3", "#p7", "#p9"]
     assert indexer.participation_tags([]) == []
+
+
+def test_the_unit_filter_is_probed_where_the_engine_holds_its_tag(app, db, users):
+    """`unit` with words: the engine's hits all carry `#a<unit>`, so each row is proved the unit's by its own
+    participant rows (a correlated EXISTS by the index on document_id), not by the unit's whole participation
+    gathered first (an IN list: KT's 120k rows at 1M, ~60 ms a statement on SQLite). Without words the list
+    stays: a small unit's few documents drive the statement. test_plans checks both give the same answers."""
+    unit = users["specialist"].unit_id
+
+    def sql(engine):
+        (cond,) = query.filters({"unit": unit}, None, engine)
+        return str(cond.compile(db.engine)).lower()
+
+    with app.test_request_context():
+        words = query.engine_query(query.parse("ngân sách"), {"unit": unit})
+        assert (f"#a{unit}",) in words.tags
+        probed = sql(words)
+        assert probed.startswith("exists") and "document_participants.document_id = documents.id" in probed
+        gathered = sql(query.engine_query(query.parse(""), {"unit": unit}))
+        assert gathered.startswith("documents.id in") and "coalesce" not in gathered
+        assert sql(None) == gathered
