@@ -473,8 +473,7 @@ def engine_query(parsed: Parsed, args: dict, user=None) -> Parsed:
     type QĐ + year, 9,920 of the word's 490k hits at 1M, is one walk of the doclists that skip each other,
     where every hit was looked up and tested (0.7-2.8 s). The symbol look-up is left as it is."""
     known = g.setdefault("search_engine_query", {}) if has_app_context() else {}
-    key = (tuple(parsed.terms), parsed.symbol, tuple(sorted((k, str(v)) for k, v in args.items())),
-           getattr(user, "id", None))
+    key = (tuple(parsed.terms), parsed.symbol, tuple(sorted((k, str(v)) for k, v in args.items())), _who(user))
     if key not in known:
         known[key] = _engine_query(parsed, args, user)
     return known[key]
@@ -587,9 +586,23 @@ def _visible(user, parsed: Parsed, *, walk: bool = False):
     gathered (a short list), which a probe per hit would not beat: a newcomer's common word probed the
     participant rows of every one of its 500k hits (1.1-1.7 s at 1M). `walk`: the statement starts from a
     few rows of the date order (`_range_walked`): probed."""
-    if walk:
-        return visible_filter(user, probe=True)
-    return visible_filter(user, probe=_takes_part_in_many(user))
+    probe = walk or _takes_part_in_many(user)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return visible_filter(user, probe=probe)
+    # built once per request and shape: a search asks it of 2-6 statements, ~1-2 ms of Python each (the
+    # condition is an immutable expression; the user's roles and clearance are in the key)
+    known = g.setdefault("search_visible", {}) if has_app_context() else {}
+    key = (_who(user), probe)
+    if key not in known:
+        known[key] = visible_filter(user, probe=probe)
+    return known[key]
+
+
+def _who(user) -> tuple | None:
+    """What the rule and the viewer's tags depend on of a user: the key of what a request remembers of them."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user.id, tuple(user.roles), user.clearance, user.unit_id, user.is_active
 
 
 def _takes_part_in_many(user) -> bool:
@@ -765,7 +778,8 @@ def _walked_page(user, parsed: Parsed, args: dict, offset: int, limit: int, tota
         # (a first batch sized from it read 8,000 of them: 65 -> 430 ms)
         k = max(k, min(WALK_PAGES * end * (bounds[1] - bounds[0] + 1) // total, bounds[1] - bounds[0] + 1))
     while True:
-        rows = db.session.execute(_range_walked(user, parsed, args, k, after, bounds)).all()
+        # on the connection: the ORM's result machinery cost ~1.5 us a row of the thousands of candidates
+        rows = db.session.connection().execute(_range_walked(user, parsed, args, k, after, bounds)).all()
         matched = [doc_id for doc_id, _day, hit in rows if hit]
         found += matched
         if len(found) >= end or len(rows) < k:
@@ -839,16 +853,31 @@ def search(user, args: dict) -> Result:
 
 # ---- snippets -----------------------------------------------------------------------------------------
 
-def _folded_with_map(text: str) -> tuple[str, list[int]]:
+#: each character's fold (`_fold_char`), kept as met: a page's subjects hold a few hundred distinct characters
+_FOLDED_CHARS: dict[str, str] = {}
+
+
+def _fold_char(ch: str) -> str:
+    """fold(ch) of one character, a space for white space or for what folds to nothing (a lone mark)."""
+    folded = _FOLDED_CHARS.get(ch)
+    if folded is None:
+        folded = " " if ch.isspace() else (fold(ch) or " ")
+        if len(_FOLDED_CHARS) < 65_536:
+            _FOLDED_CHARS[ch] = folded
+    return folded
+
+
+def _folded_with_map(text: str) -> tuple[str, list[int] | range]:
     """fold(text) character by character (white space kept), and for each folded character the index
-    of the original character it came from."""
-    out, where = [], []
-    for i, ch in enumerate(text):
-        f = fold(ch) if not ch.isspace() else " "
-        for c in f or " ":
-            out.append(c)
-            where.append(i)
-    return "".join(out), where
+    of the original character it came from. Folding each character anew cost a page of 20 subjects
+    ~20 ms; each character's fold is remembered."""
+    known = _FOLDED_CHARS.get
+    parts = [known(ch) or _fold_char(ch) for ch in text]
+    folded = "".join(parts)
+    if len(folded) == len(text):  # every character one character (Vietnamese): the index is the position
+        return folded, range(len(text))
+    where = [i for i, part in enumerate(parts) for _c in part]
+    return folded, where
 
 
 def highlight(text: str | None, parsed: Parsed) -> str | None:

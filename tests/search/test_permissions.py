@@ -55,3 +55,24 @@ def test_export_follows_visibility(client, api, users, login_as):
     assert len(leader_rows) == 2
     formula = next(r[6] for r in leader_rows if r[6].startswith("="))
     assert formula.startswith("=HYPERLINK")  # kept as text, not a formula
+
+
+def test_the_rule_asked_again_in_one_request_follows_a_changed_user(app, api, users):
+    """The search builds the visibility condition once per request and user (query._visible); a user whose
+    clearance or roles change within the same request is asked the rule as they now are."""
+    from docflow.extensions import db
+    from docflow.search import query
+
+    secret = register(api, users["clerk"], "Phương án diễn tập phòng thủ", confidentiality="confidential")
+    with app.test_request_context():
+        admin = db.session.get(type(users["admin"]), users["admin"].id)
+        args = query.load_args({"q": "dien tap"})
+        assert query.search(admin, args).total == 0  # office-wide, cleared for normal documents only
+        admin.clearance = "confidential"
+        assert [d.id for d in query.search(admin, args).items] == [secret["id"]]
+        spec = db.session.get(type(users["specialist"]), users["specialist"].id)
+        spec.clearance = "confidential"
+        assert query.search(spec, args).total == 0  # takes no part in it
+        spec.set_roles(["archivist"])
+        assert query.search(spec, args).total == 1
+        db.session.rollback()
