@@ -437,11 +437,14 @@ def seed_documents(n: int, years: int = 1, *, seed: int = 2026, attachments: flo
             counters.rebuild(progress=bar.update)  # what `flask docflow stats rebuild` does
         db.session.commit()
     if db.session.get_bind().dialect.name == "postgresql":
-        # the planner's statistics of the tables just filled: until autovacuum gets to them PostgreSQL plans
-        # with none (the unit head's dashboard at 1M: 290-360 ms before, 70-90 ms after; docs/deployment.md)
-        for table in (*_BULK_TABLES, "stat_counts", "stat_unit_counts"):
-            db.session.execute(sa.text(f"ANALYZE {table}"))
+        # the tables just filled as autovacuum leaves them later (docs/deployment.md): the planner's statistics
+        # (without them the unit head's dashboard at 1M took 290-360 ms, 70-90 ms with) and the visibility map,
+        # without which no index-only scan is one (a specialist's page 500 read 25k participation_keys' rows
+        # from the heap: 75 -> 35 ms). VACUUM runs outside a transaction: on a connection of its own
         db.session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in (*_BULK_TABLES, "stat_counts", "stat_unit_counts"):
+                conn.execute(sa.text(f"VACUUM ANALYZE {table}"))
     # this process's CPU time (on SQLite the database's work too): the rate on a machine of one's own
     included = "search index and statistics" if counts is not None else "search index"
     click.echo(f"{made} documents in {elapsed:.1f} s: {made / max(elapsed, 1e-9):,.0f} documents/s "

@@ -24,9 +24,11 @@ def _snapshot(db) -> dict:
     out = {}
     for name in TABLES:
         table = db.metadata.tables[name]
-        order = table.c.id if "id" in table.c else table.c.document_id
+        # a document's several rows (participation_keys) by their key too: the heap's order is not the order
+        # written once a VACUUM (the seed's own, on PostgreSQL) has freed the rows deleted before
+        order = [table.c.id] if "id" in table.c else [table.c.document_id, *table.primary_key.columns]
         columns = [c for c in table.columns if c.name not in SKIP or (name == "documents" and c.name == "id")]
-        rows = db.session.execute(sa.select(*columns).order_by(order)).mappings().all()
+        rows = db.session.execute(sa.select(*columns).order_by(*order)).mappings().all()
         out[name] = [{k: (v - first if k in ("id", "document_id") and name != "stat_counts" else v)
                       for k, v in row.items()} for row in rows]
     out["registers"] = sorted(db.session.execute(sa.select(Register.id, Register.last_number)).all())
