@@ -34,9 +34,9 @@ def flask(url: str, *args, check=True, capture=True):
                           capture_output=capture)
 
 
-def seeded(url: str, n: int, *, analyze=("documents",)) -> None:
+def seeded(url: str, n: int) -> None:
     """Create (PostgreSQL) and upgrade the database, seed it up to `n` documents with
-    `flask docflow seed --years 5`, and analyze the tables on PostgreSQL."""
+    `flask docflow seed --years 5`, and vacuum and analyze it on PostgreSQL."""
     if url.startswith(PG):
         subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
                         f"CREATE DATABASE {url[len(PG):]}"], capture_output=True)
@@ -55,10 +55,7 @@ def seeded(url: str, n: int, *, analyze=("documents",)) -> None:
         # the database at rest, as autovacuum leaves it: every table's statistics and visibility map (the
         # users' and the benchmark's own rows too; `flask docflow seed` vacuums the tables it fills)
         with engine.connect() as conn:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            for table in analyze:
-                conn.execute(sa.text(f"VACUUM ANALYZE {table}"))
-            conn.execute(sa.text("VACUUM ANALYZE"))
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("VACUUM ANALYZE"))
     engine.dispose()
 
 

@@ -91,7 +91,7 @@ def url_for_db(kind: str, n: int, cache: Path) -> str:
 
 def prepare(kind: str, n: int, cache: Path) -> str:
     url = url_for_db(kind, n, cache)
-    seeded(url, n, analyze=("documents", "search_index", "document_participants"))
+    seeded(url, n)
     for username, _label, role, unit, clearance in USERS:
         flask(url, "docflow", "user", "add", username, "--password", PASSWORD, "--role", role, "--unit", unit,
               "--clearance", clearance, check=False)

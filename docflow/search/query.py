@@ -587,8 +587,6 @@ def _visible(user, parsed: Parsed, *, walk: bool = False):
     participant rows of every one of its 500k hits (1.1-1.7 s at 1M). `walk`: the statement starts from a
     few rows of the date order (`_range_walked`): probed."""
     probe = walk or _takes_part_in_many(user)
-    if user is None or not getattr(user, "is_authenticated", False):
-        return visible_filter(user, probe=probe)
     # built once per request and shape: a search asks it of 2-6 statements, ~1-2 ms of Python each (the
     # condition is an immutable expression; the user's roles and clearance are in the key)
     known = g.setdefault("search_visible", {}) if has_app_context() else {}
