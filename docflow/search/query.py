@@ -608,9 +608,10 @@ def _takes_part_in_many(user) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     known = g.setdefault("search_takes_part_in_many", {}) if has_app_context() else {}
-    if user.id not in known:
-        known[user.id] = access.takes_part_in_many(user)
-    return known[user.id]
+    key = _who(user)  # a unit head counts the unit's rows of every kind: the roles are in the key
+    if key not in known:
+        known[key] = access.takes_part_in_many(user)
+    return known[key]
 
 
 def _statement(user, parsed: Parsed, args: dict, columns, ranked: bool):
