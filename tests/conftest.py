@@ -122,12 +122,14 @@ def _search_tags_in_step() -> None:
     filtered search). The document events keep them in step; a path that changes a document's status,
     type, dates... without one fails here."""
     from docflow.registry.models import Document
-    from docflow.search.indexer import document_tags
+    from docflow.search.indexer import document_tags, with_symbol_tags
     from docflow.search.models import SearchIndex
 
-    rows = _db.session.execute(sa.select(Document, SearchIndex.tags).join(
-        SearchIndex, SearchIndex.document_id == Document.id)).all()
-    stale = {doc.id: (tags, document_tags(doc)) for doc, tags in rows if tags != document_tags(doc)}
+    rows = _db.session.execute(sa.select(Document, SearchIndex.tags, SearchIndex.body, SearchIndex.attachments_text,
+                                         SearchIndex.symbol_norm)
+                               .join(SearchIndex, SearchIndex.document_id == Document.id)).all()
+    made = {doc.id: with_symbol_tags(document_tags(doc), body, text, own) for doc, _tags, body, text, own in rows}
+    stale = {doc.id: (tags, made[doc.id]) for doc, tags, *_texts in rows if tags != made[doc.id]}
     _db.session.remove()
     assert not stale, f"search tags out of step with their documents: {stale}"
 

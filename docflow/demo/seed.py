@@ -53,7 +53,7 @@ from docflow.incoming.models import Assignment
 from docflow.office import init_office
 from docflow.registry import access, reference
 from docflow.registry.models import Attachment, DocType, Document, Organization, Participant, Register
-from docflow.search.indexer import FTS5_REBUILD, PG_INDEXES, SQLITE_TRIGGERS, participation_tags, tags
+from docflow.search.indexer import FTS5_REBUILD, PG_INDEXES, SQLITE_TRIGGERS, participation_tags, symbol_tags, tags
 from docflow.search.models import SearchIndex
 from docflow.stats import counters
 from docflow.stats.models import StatCount, StatDocument, StatHandling, StatUnitCount
@@ -713,9 +713,11 @@ def _draw(maker: _Maker, register_id: int, year: int, confidential: bool, chunk:
         instruction_key = _fold(instruction) if instruction else ""
         body = " ".join(p for p in (symbol_key, subject_key, sender_key, signer_key, instruction_key,
                                     _fold(cancelled) if cancelled else "", instruction_key) if p)
-        index.append((doc_id, body, text_key, symbol_key.upper()[:80] or None, sender_key[:250] or None,
+        own_symbol = symbol_key.upper()[:80] or None
+        index.append((doc_id, body, text_key, own_symbol, sender_key[:250] or None,
                       " ".join([tags("incoming", year, status, conf, urgency, doc_type.id, register_id, issued,
-                                     received), *participation_tags((None, unit.id) for unit in units)])))
+                                     received), *participation_tags((None, unit.id) for unit in units),
+                                *symbol_tags(body, text_key, own=own_symbol)])))
         if counts is not None:
             counts.add(doc_id, status, conf, medium, doc_type.id, register_id, org.id, received, issued, due,
                        [unit.id for unit in units], completed_at)

@@ -62,7 +62,8 @@ def _write_one(row: dict, columns: tuple[str, ...]) -> None:
 #: matches the user's words only in the others; PostgreSQL's tags are lexemes beginning with `#`, which the
 #: 'simple' parser never makes of text
 TAG_LETTERS = {"year": "y", "direction": "d", "status": "s", "confidentiality": "c", "urgency": "u",
-               "doc_type": "t", "register": "r", "month": "m", "person": "p", "unit": "a", "unit_as_unit": "n"}
+               "doc_type": "t", "register": "r", "month": "m", "person": "p", "unit": "a", "unit_as_unit": "n",
+               "symbol": "x"}
 
 
 def tag(name: str, value) -> str:
@@ -98,6 +99,63 @@ def participation_tags(pairs: Iterable[tuple[int | None, int | None]]) -> list[s
     return sorted(found)
 
 
+#: a number-symbol in (folded) text, as query._SYMBOL recognises a query that is one: digits, an optional
+#: /year, then after a `/` a part holding a letter (`15/qd-ubnd`, `4321/2024/snn-ptnt`), not inside a word, up
+#: to a space or a mark that never belongs to a symbol (`3/kh-ubnd,` `(3/kh-ubnd)`)
+_SYMBOL_IN_TEXT = re.compile(r"(?<![^\W_])\d+(?:/\d{4})?/[^\s/,;()\[\]\"']*[^\W\d_][^\s,;()\[\]\"']*")
+_PIECE = re.compile(r"[^\W_]+")
+#: the symbol tags of one document: its own number-symbol first, then the ones its text and attachments cite,
+#: each at most SYMBOL_TAG_LENGTH characters
+SYMBOL_TAGS, SYMBOL_TAG_LENGTH = 64, 60
+
+
+def symbol_key(folded_symbol: str) -> str:
+    """A number-symbol as one word: its letters and digits joined (`15/qd-ubnd` -> `15qdubnd`): what the
+    symbol tag holds and what a query that is a number-symbol asks (query._engine_query)."""
+    return "".join(_PIECE.findall(folded_symbol))[:SYMBOL_TAG_LENGTH]
+
+
+def _slashed_words(text: str | None):
+    """The runs of text around each `/` up to a space on either side: a symbol never holds a space, so the
+    pattern is tried only there (over the whole text it was tried at every character: ~30 us a document,
+    a sixth of the seed's time for one)."""
+    if not text:
+        return
+    i = text.find("/")
+    while i != -1:
+        start = text.rfind(" ", 0, i) + 1
+        end = text.find(" ", i)
+        end = len(text) if end == -1 else end
+        yield text[start:end]
+        i = text.find("/", end)
+
+
+def symbol_tags(*texts: str | None, own: str | None = None) -> list[str]:
+    """`#x<key>` for the document's own number-symbol (`own`: its symbol_norm, whatever its shape) and each
+    number-symbol the folded texts hold (the index row's body and attachments text), in order, each once, at
+    most SYMBOL_TAGS. A query for `3/KH-UBND` is then one short list of the engine instead of the phrase
+    `3 kh ubnd`, whose three words are each in hundreds of thousands of documents; every document whose
+    symbol_norm is the query's holds the query's tag (the same letters and digits in the same order)."""
+    found: dict[str, None] = {}
+    if own and symbol_key(own.lower()):
+        found[tag("symbol", symbol_key(own.lower()))] = None
+    for text in texts:
+        for word in _slashed_words(text):
+            for m in _SYMBOL_IN_TEXT.finditer(word):
+                key = symbol_key(m.group())
+                if key:
+                    found.setdefault(tag("symbol", key))
+                    if len(found) >= SYMBOL_TAGS:
+                        return list(found)
+    return list(found)
+
+
+def with_symbol_tags(base: str, body: str | None, attachments: str | None, own: str | None) -> str:
+    """The tags of an index row: `base` (document_tags) and the symbol tags of its own symbol_norm (`own`)
+    and its texts."""
+    return " ".join(filter(None, [base, *symbol_tags(body, attachments, own=own)]))
+
+
 def participant_pairs(document_id: int) -> list[tuple[int | None, int | None]]:
     """The document's participant rows as (user_id, unit_id), read from the table (autoflushed)."""
     return db.session.execute(sa.select(Participant.user_id, Participant.unit_id).where(
@@ -122,18 +180,23 @@ def _body(doc: Document, recipients: Iterable[str] = (), instructions: Iterable[
                   *recipients, *instructions)
 
 
-def _row(doc: Document, *, new: bool = False) -> dict:
-    """The index row of the document; `new`: just registered, so it has no recipients, assignments or
-    participants yet (not looked up)."""
+def _row(doc: Document, *, new: bool = False, attachments: str | None = None) -> dict:
+    """The index row of the document; `new`: just registered, so it has no recipients, assignments,
+    participants or attachments yet (not looked up). `attachments`: its attachments' text, else the text the
+    row holds (the symbol tags are made of both)."""
     recipients = instructions = pairs = ()
     if not new:
         pairs = None
         recipients = db.session.scalars(sa.select(Recipient.name).where(Recipient.document_id == doc.id)).all()
         instructions = db.session.scalars(sa.select(Assignment.instruction).where(
             Assignment.document_id == doc.id, Assignment.instruction.is_not(None))).all()
-    return {"document_id": doc.id, "body": _body(doc, recipients, instructions),
-            "symbol_norm": symbol_norm(doc.number_symbol), "sender_key": folded(doc.sender_name)[:250] or None,
-            "tags": document_tags(doc, pairs)}
+        if attachments is None:
+            attachments = db.session.scalar(sa.select(SearchIndex.attachments_text).where(
+                SearchIndex.document_id == doc.id))
+    body, symbol = _body(doc, recipients, instructions), symbol_norm(doc.number_symbol)
+    return {"document_id": doc.id, "body": body, "symbol_norm": symbol,
+            "sender_key": folded(doc.sender_name)[:250] or None,
+            "tags": with_symbol_tags(document_tags(doc, pairs), body, attachments, symbol)}
 
 
 def index_document(doc: Document, **_kwargs) -> None:
@@ -162,7 +225,8 @@ def index_attachments(doc: Document, **_kwargs) -> None:
     """Receiver of attachment_text_ready: the document's attachment text joins its index row."""
     if doc is None or getattr(doc, "id", None) is None:
         return
-    _write_one({**_row(doc), "attachments_text": attachments_text(doc.id)},
+    text = attachments_text(doc.id)
+    _write_one({**_row(doc, attachments=text), "attachments_text": text},
                ("body", "symbol_norm", "sender_key", "attachments_text", "tags"))
 
 
@@ -171,9 +235,11 @@ def retag(document_ids: Iterable[int]) -> None:
     (a participant row written directly, as the tests do; the flows send a document event instead)."""
     for document_id in document_ids:
         doc = db.session.get(Document, document_id)
-        if doc is not None:
+        row = db.session.execute(sa.select(SearchIndex.body, SearchIndex.attachments_text, SearchIndex.symbol_norm)
+                                 .where(SearchIndex.document_id == document_id)).first()
+        if doc is not None and row is not None:
             db.session.execute(sa.update(SearchIndex).where(SearchIndex.document_id == document_id)
-                               .values(tags=document_tags(doc)))
+                               .values(tags=with_symbol_tags(document_tags(doc), *row)))
 
 
 INDEXING_EVENTS = (events.document_updated, events.document_drafted,
@@ -248,13 +314,15 @@ def _batch_rows(first_id: int, last_id: int) -> list[dict]:
                 Attachment.document_id.between(first_id, last_id), Attachment.text_status == "done",
                 Attachment.text.is_not(None)).order_by(Attachment.id)):
         files.setdefault(doc_id, []).append(text)
-    return [{"document_id": r.id,
-             "body": folded(r.number_symbol, r.subject, r.sender_name, r.signer, r.notes, r.instruction, r.result,
-                            r.cancelled_reason, *extra.get(r.id, ())),
-             "attachments_text": folded(*files.get(r.id, ())),
-             "symbol_norm": symbol_norm(r.number_symbol),
-             "sender_key": folded(r.sender_name)[:250] or None,
-             "tags": document_tags(r, parts.get(r.id, ()))} for r in docs]
+    rows = []
+    for r in docs:
+        body = folded(r.number_symbol, r.subject, r.sender_name, r.signer, r.notes, r.instruction, r.result,
+                      r.cancelled_reason, *extra.get(r.id, ()))
+        text, symbol = folded(*files.get(r.id, ())), symbol_norm(r.number_symbol)
+        rows.append({"document_id": r.id, "body": body, "attachments_text": text, "symbol_norm": symbol,
+                     "sender_key": folded(r.sender_name)[:250] or None,
+                     "tags": with_symbol_tags(document_tags(r, parts.get(r.id, ())), body, text, symbol)})
+    return rows
 
 
 #: reindex's upsert of one row, run for each row of a batch (executemany), per dialect

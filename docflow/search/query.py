@@ -16,6 +16,7 @@ query holding a phrase is counted up to PHRASE_CAP.
 import html
 import re
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -38,7 +39,7 @@ from docflow.extensions import db
 from docflow.registry import access
 from docflow.registry.access import OFFICE_WIDE_ROLES, visible_filter
 from docflow.registry.models import DocType, Document, Participant
-from docflow.search.indexer import symbol_norm, tag
+from docflow.search.indexer import symbol_key, symbol_norm, symbol_tags, tag
 from docflow.search.models import SearchIndex
 
 #: the documents' date order, walked for a large result set (migration 0008)
@@ -88,6 +89,8 @@ STATUSES = tuple(STATUS_LABELS)
 _PIECE = re.compile(r"[^\W_]+")
 _SYMBOL = re.compile(r"^\d+(?:/\d{4})?/[^\s/]*[^\W\d_][^\s]*$")
 _MARK_ON, _MARK_OFF = "\ue000", "\ue001"
+#: what every symbol tag starts with (indexer.symbol_tags)
+SYMBOL_TAG = tag("symbol", "")
 
 
 class QueryError(ValidationFailed):
@@ -198,15 +201,17 @@ def fts5_match(parsed: Parsed) -> str | None:
     def one(t: Term) -> str:
         return '"' + " ".join(t.pieces) + '"' + ("*" if t.kind == "prefix" else "")
 
-    if not parsed.positive:
+    if not parsed.positive and not parsed.tags:
         return None
-    expr = " AND ".join(one(t) for t in parsed.positive)
-    if parsed.negative:
-        expr = f"({expr}) NOT ({' OR '.join(one(t) for t in parsed.negative)})"
-    expr = f"{{body attachments_text}} : ({expr})"
+    parts = []
+    if parsed.positive:
+        expr = " AND ".join(one(t) for t in parsed.positive)
+        if parsed.negative:
+            expr = f"({expr}) NOT ({' OR '.join(one(t) for t in parsed.negative)})"
+        parts.append(f"{{body attachments_text}} : ({expr})")
     for group in parsed.tags:
-        expr += " AND {tags} : (" + " OR ".join(f'"{t}"' for t in group) + ")"
-    return expr
+        parts.append("{tags} : (" + " OR ".join(f'"{t}"' for t in group) + ")")
+    return " AND ".join(parts)
 
 
 def _pg_term(t: Term):
@@ -217,7 +222,7 @@ def _pg_term(t: Term):
 
 
 def pg_tsquery(parsed: Parsed):
-    if not parsed.positive:
+    if not parsed.positive and not parsed.tags:
         return None
     query = None
     for t in parsed.positive:
@@ -225,7 +230,8 @@ def pg_tsquery(parsed: Parsed):
     for t in parsed.negative:
         query = sa.func.tsquery_and(query, sa.func.tsquery_not(_pg_term(t)))
     for group in parsed.tags:  # lexemes as they are (`'#y2026'`): no parser would make them of text
-        query = sa.func.tsquery_and(query, sa.cast(sa.literal(" | ".join(f"'{t}'" for t in group), sa.Text), TSQUERY))
+        tags = sa.cast(sa.literal(" | ".join(f"'{t}'" for t in group), sa.Text), TSQUERY)
+        query = tags if query is None else sa.func.tsquery_and(query, tags)
     return query
 
 
@@ -262,15 +268,30 @@ def _symbol_cond(symbol: str):
     return cond
 
 
+def _asks_symbol_tag(parsed: Parsed) -> bool:
+    """The engine query holds the number-symbol's tag (symbol_group): every document whose key is the
+    query's is among its hits already."""
+    return bool(parsed.symbol) and any(t.startswith(SYMBOL_TAG) for group in parsed.tags for t in group)
+
+
 def _engine_selects(parsed: Parsed, ranked: bool) -> list:
     """One select of (id[, rank]) per way the text can match (the engine's words, the number-symbol); each
     one's ids are unique (FTS5 rowids, search_index's primary key)."""
     selects = []
+    # the number-symbol's own tag asked: the documents bearing it are among the hits, ranked first (-1e9) by
+    # their key; its look-up is a select of its own only where it adds documents (PostgreSQL's pg_trgm
+    # fallback when no document bears exactly that symbol). Beside the tag it ran the rule and the join for
+    # every document bearing the symbol once more (a specialist's `2/BC-UBND`, 2,627 of them: 17 ms at 1M)
+    tagged = _asks_symbol_tag(parsed)
+    exact = _symbol_cond(parsed.symbol) if parsed.symbol else None
     if _dialect() == "postgresql":
         tsq = pg_tsquery(parsed)
         if tsq is not None:
             # ranked by the words alone: ts_rank of the query with its tags weighs every hit's tags too
-            rank = -sa.func.ts_rank(TSV, pg_tsquery(replace(parsed, tags=())))
+            words = pg_tsquery(replace(parsed, tags=()))
+            rank = -sa.func.ts_rank(TSV, words) if words is not None else sa.literal(0.0)
+            if tagged:
+                rank = sa.case((SearchIndex.symbol_norm == parsed.symbol, -1e9), else_=rank)
             cols = [SearchIndex.document_id.label("id")] + ([rank.label("rank")] if ranked else [])
             selects.append(sa.select(*cols).where(TSV.op("@@")(tsq)))
     else:
@@ -281,20 +302,26 @@ def _engine_selects(parsed: Parsed, ranked: bool) -> list:
             # `rank MATCH` scores every hit: `thực hiện` + doc_type + year at 1M, 490k hits for 9,920 rows,
             # 1.25 s of CPU against 0.3 s). Beside the number-symbol's select the hits are grouped, where
             # bm25() cannot be evaluated: the rank column then.
-            alone = not parsed.symbol
-            rank = (sa.func.bm25(sa.literal_column("search_fts"), *BM25_WEIGHTS) if alone
+            # Tags alone (a number-symbol's, with the filters'): bm25 weighs the tags' column 0, so every hit
+            # would score 0 after its IDF pass had read each tag's whole list: 0 without it.
+            alone = not parsed.symbol or tagged
+            rank = (sa.literal(0.0) if not parsed.positive
+                    else sa.func.bm25(sa.literal_column("search_fts"), *BM25_WEIGHTS) if alone
                     else sa.literal_column("search_fts.rank"))
+            if tagged:  # the key's index (symbol_norm, then the rowid) probed for each hit the page sorts
+                rank = sa.case((sa.exists().where(SearchIndex.symbol_norm == parsed.symbol,
+                                                  SearchIndex.document_id == FTS_ROWID), -1e9), else_=rank)
             # `+rowid`: the join on it can look documents up by id but cannot be handed to FTS5 as a rowid
             # probe, so SQLite reads the hits in one pass (and stops at a LIMIT) instead of starting from a
             # small IN list (a specialist's documents) and running the full-text query once per document
             # (a prefix query expanded each time: seconds), which it otherwise picks without statistics
             cols = [FTS_ROWID.label("id")] + ([rank.label("rank")] if ranked else [])
             conds = [_fts_match(match)] + ([rank.op("MATCH")(sa.literal(f"bm25{BM25_WEIGHTS}", sa.Text))]
-                                           if ranked and not alone else [])
+                                           if ranked and not alone and parsed.positive else [])
             selects.append(sa.select(*cols).select_from(FTS).where(*conds))
-    if parsed.symbol:
+    if parsed.symbol and not (tagged and exact.compare(SearchIndex.symbol_norm == parsed.symbol)):
         cols = [SearchIndex.document_id.label("id")] + ([sa.literal(-1e9).label("rank")] if ranked else [])
-        selects.append(sa.select(*cols).where(_symbol_cond(parsed.symbol)))
+        selects.append(sa.select(*cols).where(exact))
     return selects
 
 
@@ -479,14 +506,27 @@ def engine_query(parsed: Parsed, args: dict, user=None) -> Parsed:
     return known[key]
 
 
+def symbol_group(parsed: Parsed) -> tuple[tuple[str, ...], ...]:
+    """A query that is one number-symbol (`3/KH-UBND`) asks the engine for its symbol tag (indexer.symbol_tags:
+    one short list) in place of the phrase of its words (`3 kh ubnd`: each in hundreds of thousands of
+    documents at 1M, so FTS5 and the GIN index read long lists to find a few hundred rows). The tag is the
+    symbol as written; `3/KH-UBND-VX` is another symbol and no longer a match. () when the query is not one
+    symbol in the shape the index recognises in text."""
+    if not parsed.symbol or len(parsed.terms) != 1 or parsed.terms[0].negate or parsed.terms[0].kind == "prefix":
+        return ()
+    found = symbol_tags(parsed.symbol.lower())  # symbol_norm: the folded query, upper case, without spaces
+    return ((found[0],),) if len(found) == 1 and found[0] == tag("symbol", symbol_key(parsed.terms[0].text)) else ()
+
+
 def _engine_query(parsed: Parsed, args: dict, user=None) -> Parsed:
-    terms = list(parsed.terms)
+    symbol = symbol_group(parsed)
+    terms = [] if symbol else list(parsed.terms)
     sender = (args.get("sender") or "").strip()
     if sender and not (sender.isdigit() and int(sender) <= MAX_ID):
         term = _sender_term(sender)
         if term is not None and term not in terms:
             terms.append(term)
-    tags = filter_tags(args) + viewer_tags(user) if any(not t.negate for t in terms) else ()
+    tags = symbol + filter_tags(args) + viewer_tags(user) if symbol or any(not t.negate for t in terms) else ()
     if terms == parsed.terms and not tags:
         return parsed
     return Parsed(terms=terms, symbol=parsed.symbol, tags=tags)
@@ -826,8 +866,29 @@ def _walk_date_index(parsed: Parsed, total: int, exact: bool, end: int) -> bool:
     return end * documents <= WALK_ROWS * total
 
 
+@contextmanager
+def _serial_if_symbol(parsed: Parsed, args: dict, user):
+    """PostgreSQL: no parallel workers for a query asked as a number-symbol's tag. The planner has no
+    statistics for a tag (it guesses ~2,100 rows of any) and starts a worker to scan a list of a few rows:
+    ~7 ms of start-up on 2 cores for a 1-hit `8783/QĐ-HĐND` (p50 of the bench's symbols at 1M 49 -> 27 ms).
+    Not for other queries: prefixes and filters of many hits were slower without them (p95 456 -> 654 ms)."""
+    serial = parsed.symbol and _dialect() == "postgresql" and _asks_symbol_tag(engine_query(parsed, args, user))
+    if serial:
+        db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    try:
+        yield
+    finally:
+        if serial:
+            db.session.execute(sa.text("RESET max_parallel_workers_per_gather"))
+
+
 def search(user, args: dict) -> Result:
     parsed = parse(args.get("q"))
+    with _serial_if_symbol(parsed, args, user):
+        return _search(user, parsed, args)
+
+
+def _search(user, parsed: Parsed, args: dict) -> Result:
     page, per_page = args.get("page", 1), args.get("per_page", 20)
     stmt, _hits = _statement(user, parsed, args, [Document.id, Document.doc_type_id, Document.direction,
                                                    Document.year, Document.status], ranked=False)
@@ -927,12 +988,16 @@ def _engine_fragments(parsed: Parsed, ids: list[int]) -> dict[int, str]:
 
 
 def snippets(parsed: Parsed, docs) -> dict[int, str]:
+    """Each document's subject with the words in <mark>; else, where the words matched elsewhere, fragments
+    of the indexed text around them. A document that bears the number-symbol searched for is shown by it
+    (its number_symbol beside the subject): no fragment is looked for (FTS5 probes each of its words' lists
+    per document: ~0.5 ms a row at 1M)."""
     out, rest = {}, []
     for doc in docs:
         marked = highlight(doc.subject, parsed)
         if marked:
             out[doc.id] = marked
-        else:
+        elif not (parsed.symbol and symbol_norm(doc.number_symbol) == parsed.symbol):
             rest.append(doc.id)
     out.update(_engine_fragments(parsed, rest))
     for doc in docs:

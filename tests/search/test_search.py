@@ -117,6 +117,81 @@ def test_words_inside_attachments_are_found(api, users, db, inline_jobs, builder
     assert "<mark>" in found["items"][0]["snippet"]
 
 
+def test_a_symbol_finds_the_documents_that_cite_it(api, users, db, inline_jobs):
+    """A query that is one number-symbol finds its document and those whose text or attachments cite it
+    (through the symbol tags: indexer.symbol_tags), also after a later event rewrites the row; a longer
+    symbol that starts the same is another symbol."""
+    clerk, leader = users["clerk"], users["leader"]
+    own = register(api, clerk, "Kế hoạch tập huấn nghiệp vụ", number_symbol="3/KH-UBND")
+    cited = register(api, clerk, "Triển khai Kế hoạch số 3/KH-UBND, kèm phụ lục")
+    other = register(api, clerk, "Triển khai Kế hoạch số 3/KH-UBND-VX của Sở")
+    scanned = register(api, clerk, "Công văn gửi kèm tài liệu")
+    pdf = F.pdf_bytes(lines=("Căn cứ Kế hoạch số 3/KH-UBND ngày 05/01/2026 của Ủy ban nhân dân tỉnh",))
+    assert upload(api, clerk, scanned["id"], pdf, "can-cu.pdf").status_code == 201
+    for q in ("3/KH-UBND", "3/kh-ubnd", '"3/KH-UBND"'):
+        found = search(api, leader, q=q)
+        assert {i["id"] for i in found["items"]} == {own["id"], cited["id"], scanned["id"]}, q
+        assert found["items"][0]["id"] == own["id"]  # the exact number-symbol first
+    assert ids(api, leader, q="3/KH-UBND-VX") == {other["id"]}
+    # a later event writes the row again: the attachment's citation stays in its tags
+    r = api(clerk).patch(f"/incoming/{scanned['id']}", json={"version": scanned["version"],
+                                                            "subject": "Công văn gửi kèm tài liệu (bổ sung)"})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert scanned["id"] in ids(api, leader, q="3/KH-UBND")
+    # the words written apart are words: all of them, anywhere
+    assert {own["id"], cited["id"], other["id"], scanned["id"]} <= ids(api, leader, q="3 KH UBND")
+
+
+def test_a_symbol_is_asked_of_the_engine_as_one_tag(app, db, users):
+    from docflow.search import query
+
+    with app.test_request_context():
+        engine = query.engine_query(query.parse("3/KH-UBND"), {})
+        assert engine.terms == [] and engine.tags == (("#x3khubnd",),)
+        assert query.fts5_match(engine) == '{tags} : ("#x3khubnd")'
+        # not one symbol in the index's shape: the phrase of its words, as any text
+        for q in ("15/QĐ-UBND,16/QĐ-UBND", "15/QĐ*", "ngân sách 15/QĐ-UBND"):
+            engine = query.engine_query(query.parse(q), {})
+            assert not any(t for group in engine.tags for t in group if t.startswith("#x")), q
+            assert engine.terms, q
+
+
+def test_a_symbols_search_runs_without_parallel_workers_on_postgresql(app, db, users, api):
+    """PostgreSQL: a query asked as a number-symbol's tag turns parallel workers off for its statements only
+    (query._serial_if_symbol); the setting is the session's again afterwards, and a word's search keeps it."""
+    from sqlalchemy import event
+
+    from docflow.auth.models import User
+    from docflow.search import query
+
+    register(api, users["clerk"], "Kế hoạch tập huấn", number_symbol="3/KH-UBND")
+    said = []
+
+    def listen(conn, cursor, statement, *args):
+        said.append(statement)
+
+    with app.test_request_context():
+        user = db.session.get(User, users["leader"].id)
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            for q in ("3/KH-UBND", "tập huấn"):
+                said.clear()
+                before = db.session.execute(sa.text("SHOW max_parallel_workers_per_gather")).scalar() \
+                    if db.engine.dialect.name == "postgresql" else None
+                assert query.search(user, query.load_args({"q": q})).total == 1
+                serial = [s for s in said if "max_parallel_workers_per_gather" in s and "SHOW" not in s]
+                if db.engine.dialect.name != "postgresql" or q == "tập huấn":
+                    assert serial == [], q  # SQLite has no such setting; a word's search keeps the planner's
+                else:
+                    assert serial == ["SET LOCAL max_parallel_workers_per_gather = 0",
+                                      "RESET max_parallel_workers_per_gather"]
+                    assert said.index(serial[0]) < min(i for i, s in enumerate(said) if "search_index" in s)
+                    assert db.session.execute(sa.text("SHOW max_parallel_workers_per_gather")).scalar() == before
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
+            db.session.rollback()
+
+
 # ---- kept in step --------------------------------------------------------------------------------------
 
 def test_register_update_cancel_are_reflected(api, users):

@@ -60,8 +60,18 @@ def test_the_participation_migration_appends_the_tags_as_the_code_makes_them(app
     made = dict(db.session.execute(sa.select(SearchIndex.document_id, SearchIndex.tags)).all())
     docs = db.session.scalars(sa.select(Document)).all()
     expected = {d.id: indexer.document_tags(d) for d in docs}
-    db.session.commit()
     assert made == expected
+    # and 0023 appends the symbol tags of the rows' texts
+    symbols = _migration("20261202_0023_symbol_tags.py")
+    symbols.retag(db.session.connection(), symbols.with_symbol_tags)
+    texts = {r.document_id: r for r in db.session.execute(sa.select(
+        SearchIndex.document_id, SearchIndex.tags, SearchIndex.body, SearchIndex.attachments_text,
+        SearchIndex.symbol_norm))}
+    db.session.commit()
+    assert {i: r.tags for i, r in texts.items()} == {
+        d.id: indexer.with_symbol_tags(indexer.document_tags(d), texts[d.id].body, texts[d.id].attachments_text,
+                                       texts[d.id].symbol_norm) for d in docs}
+    assert sum("#x" in r.tags for r in texts.values()) > 300  # every registered letter has its own
     # what the rows hold: the seed's units as units, a specialist's draft by person and unit
     kinds = {t[:2] for tags in made.values() for t in tags.split()}
     assert {"#a", "#n", "#p"} <= kinds
@@ -100,8 +110,7 @@ def test_a_stale_tag_is_caught(app, db, users, api):
     db.session.commit()
     with pytest.raises(AssertionError, match="out of step"):
         _search_tags_in_step()
-    db.session.execute(sa.update(SearchIndex).where(SearchIndex.document_id == doc["id"])
-                       .values(tags=indexer.document_tags(db.session.get(Document, doc["id"]))))
+    indexer.retag([doc["id"]])
     db.session.commit()
 
 
