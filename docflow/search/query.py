@@ -71,6 +71,8 @@ PHRASE_CAP = 1_000
 RANK_CAP = 2_000
 #: bm25() of search_fts's columns: the document's own text over its attachments; the tags count for nothing
 BM25_WEIGHTS = (2.0, 1.0, 0.0)
+#: the newest documents a term's share is read from (`_weighs_nothing`)
+COMMON_SAMPLE = 2_000
 #: a period (from/to) of at most this many months is asked of the engine as the months' tags
 MONTH_TAGS = 36
 #: the dossier facet lists the dossiers holding most of the (first CAP + 1) matching documents
@@ -268,6 +270,27 @@ def _symbol_cond(symbol: str):
     return cond
 
 
+FTS_ALL = sa.table("search_fts", sa.column("rowid", sa.Integer)).alias("matched")
+
+
+def _weighs_nothing(term: Term) -> bool:
+    """SQLite: is the term in at least half of the newest COMMON_SAMPLE documents? Then it weighs nothing in
+    bm25: FTS5 clamps the IDF of a phrase in half the documents or more, log((N - n + 0.5) / (n + 0.5)), to
+    1e-6 (`nhân` is in 533k of 1M documents, through "nhân dân"). bm25 still reads the phrase's whole list to
+    count them: ~40 ms at 1M. Read on the newest documents (a rowid range: FTS5 reads only that part of the
+    list), once per request; over the whole index when it is smaller than the sample."""
+    known = g.setdefault("search_weighs_nothing", {}) if has_app_context() else {}
+    if term not in known:
+        top = db.session.scalar(sa.select(sa.func.max(SearchIndex.document_id))) or 0
+        low = top - COMMON_SAMPLE
+        sample = db.session.scalar(sa.select(sa.func.count()).select_from(SearchIndex)
+                                   .where(SearchIndex.document_id > low))
+        holding = db.session.scalar(sa.select(sa.func.count()).select_from(FTS).where(
+            _fts_match(fts5_match(Parsed(terms=[term]))), FTS.c.rowid > low))
+        known[term] = bool(sample) and 2 * holding >= sample
+    return known[term]
+
+
 def _asks_symbol_tag(parsed: Parsed) -> bool:
     """The engine query holds the number-symbol's tag (symbol_group): every document whose key is the
     query's is among its hits already."""
@@ -318,11 +341,35 @@ def _engine_selects(parsed: Parsed, ranked: bool) -> list:
             cols = [FTS_ROWID.label("id")] + ([rank.label("rank")] if ranked else [])
             conds = [_fts_match(match)] + ([rank.op("MATCH")(sa.literal(f"bm25{BM25_WEIGHTS}", sa.Text))]
                                            if ranked and not alone and parsed.positive else [])
+            if ranked and alone and parsed.positive:
+                conds = _scored(parsed, match, cols) or conds
             selects.append(sa.select(*cols).select_from(FTS).where(*conds))
     if parsed.symbol and not (tagged and exact.compare(SearchIndex.symbol_norm == parsed.symbol)):
         cols = [SearchIndex.document_id.label("id")] + ([sa.literal(-1e9).label("rank")] if ranked else [])
         selects.append(sa.select(*cols).where(exact))
     return selects
+
+
+def _scored(parsed: Parsed, match: str, cols: list) -> list | None:
+    """SQLite, a ranked select: bm25 over only the phrases that weigh in it, the hits kept by the whole MATCH.
+
+    bm25 counts the documents holding each phrase of its MATCH by reading the phrase's whole list (its IDF),
+    also for phrases that cannot change a score: the tags (their column weighs 0: `#y2026`, 200k documents;
+    a specialist's unit, 120k) and the words in half the documents or more (`_weighs_nothing`). Here the
+    hits are the whole MATCH's, read without bm25 (no IDF pass) as a set, and bm25 scores them through a
+    MATCH of the other phrases: the same scores (to 1e-6 per word left out). Where every word weighs nothing
+    the hits are equal (rank 0) and shown newest first. None: the MATCH is the scored one already."""
+    scored = [t for t in parsed.positive if not _weighs_nothing(t)]
+    if not parsed.tags and not parsed.negative and len(scored) == len(parsed.positive):
+        return None
+    if not scored:
+        cols[1:] = [sa.literal(0.0).label("rank")]
+        return [_fts_match(match)]
+    # `+rowid IN (a select)`: the set is made once; a plain rowid IN would be handed to FTS5 as one rowid
+    # probe each, and bm25's IDF read again for every probe (919 hits: 23 s)
+    matched = sa.select(FTS_ALL.c.rowid).where(
+        sa.literal_column("matched.search_fts").op("MATCH")(sa.literal(match, sa.Text)))
+    return [_fts_match(fts5_match(Parsed(terms=scored))), FTS_ROWID.in_(matched)]
 
 
 def _matches(parsed: Parsed, ranked: bool):
