@@ -281,13 +281,17 @@ def _weighs_nothing(term: Term) -> bool:
     list), once per request; over the whole index when it is smaller than the sample."""
     known = g.setdefault("search_weighs_nothing", {}) if has_app_context() else {}
     if term not in known:
-        top = db.session.scalar(sa.select(sa.func.max(SearchIndex.document_id))) or 0
-        low = top - COMMON_SAMPLE
-        sample = db.session.scalar(sa.select(sa.func.count()).select_from(SearchIndex)
-                                   .where(SearchIndex.document_id > low))
+        if "span" not in known:
+            # the ids are dense (a document is never deleted): the sample's size from the ends of the primary
+            # key, not a count of its wide rows (2,000 of them: ~1.5 ms)
+            # (each end its own statement: SQLite reads min() and max() together by scanning every row)
+            low = db.session.scalar(sa.select(sa.func.min(SearchIndex.document_id)))
+            top = db.session.scalar(sa.select(sa.func.max(SearchIndex.document_id)))
+            known["span"] = (max((top or 0) - COMMON_SAMPLE, (low or 1) - 1), top or 0)
+        after, top = known["span"]
         holding = db.session.scalar(sa.select(sa.func.count()).select_from(FTS).where(
-            _fts_match(fts5_match(Parsed(terms=[term]))), FTS.c.rowid > low))
-        known[term] = bool(sample) and 2 * holding >= sample
+            _fts_match(fts5_match(Parsed(terms=[term]))), FTS.c.rowid > after))
+        known[term] = top > after and 2 * holding >= top - after
     return known[term]
 
 
