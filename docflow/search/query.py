@@ -345,7 +345,7 @@ def _engine_selects(parsed: Parsed, ranked: bool) -> list:
             cols = [FTS_ROWID.label("id")] + ([rank.label("rank")] if ranked else [])
             conds = [_fts_match(match)] + ([rank.op("MATCH")(sa.literal(f"bm25{BM25_WEIGHTS}", sa.Text))]
                                            if ranked and not alone and parsed.positive else [])
-            if ranked and alone and parsed.positive:
+            if ranked and alone and parsed.positive and not tagged:
                 conds = _scored(parsed, match, cols) or conds
             selects.append(sa.select(*cols).select_from(FTS).where(*conds))
     if parsed.symbol and not (tagged and exact.compare(SearchIndex.symbol_norm == parsed.symbol)):
@@ -929,11 +929,9 @@ def _serial_if_symbol(parsed: Parsed, args: dict, user):
     serial = parsed.symbol and _dialect() == "postgresql" and _asks_symbol_tag(engine_query(parsed, args, user))
     if serial:
         db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
-    try:
-        yield
-    finally:
-        if serial:
-            db.session.execute(sa.text("RESET max_parallel_workers_per_gather"))
+    yield
+    if serial:  # after a failed statement the transaction is rolled back, and the setting with it
+        db.session.execute(sa.text("RESET max_parallel_workers_per_gather"))
 
 
 def search(user, args: dict) -> Result:
