@@ -40,6 +40,8 @@ def seeded(url: str, n: int) -> None:
     if url.startswith(PG):
         subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
                         f"CREATE DATABASE {url[len(PG):]}"], capture_output=True)
+    elif url.startswith("sqlite:///"):  # the cache directory, when a benchmark's prepare() is called alone
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     flask(url, "db", "upgrade")
     engine = sa.create_engine(url)
     with engine.connect() as conn:
