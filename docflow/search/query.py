@@ -107,6 +107,9 @@ class Term:
     pieces: tuple[str, ...]  # its words, as the tokenizers split them
     kind: str = "word"  # word, phrase, prefix
     negate: bool = False
+    #: asked of the engine only to narrow the rows a filter then checks (the sender's words: `_sender_term`);
+    #: it weighs nothing in the relevance
+    narrows_only: bool = False
 
 
 @dataclass
@@ -314,8 +317,9 @@ def _engine_selects(parsed: Parsed, ranked: bool) -> list:
     if _dialect() == "postgresql":
         tsq = pg_tsquery(parsed)
         if tsq is not None:
-            # ranked by the words alone: ts_rank of the query with its tags weighs every hit's tags too
-            words = pg_tsquery(replace(parsed, tags=()))
+            # ranked by the words alone: ts_rank of the query with its tags weighs every hit's tags too (and the
+            # sender filter's words are the filter's, not the search's)
+            words = pg_tsquery(replace(parsed, tags=(), terms=[t for t in parsed.terms if not t.narrows_only]))
             rank = -sa.func.ts_rank(TSV, words) if words is not None else sa.literal(0.0)
             if tagged:
                 rank = sa.case((SearchIndex.symbol_norm == parsed.symbol, -1e9), else_=rank)
@@ -361,9 +365,11 @@ def _scored(parsed: Parsed, match: str, cols: list) -> list | None:
     also for phrases that cannot change a score: the words in half the documents or more
     (`_weighs_nothing`: ~40 ms for `nhân` at 1M) and the tags (their column weighs 0). Where a word weighs
     nothing, the hits are the whole MATCH's, read without bm25 (no IDF pass) as a set, and bm25 scores them
-    through a MATCH of the other words: the same scores (to 1e-6 per word left out). Where no word weighs the
-    hits are equal (rank 0) and shown newest first. None: every word weighs: the MATCH as it is."""
-    scored = [t for t in parsed.positive if not _weighs_nothing(t)]
+    through a MATCH of the other words: the same scores (to 1e-6 per word left out). The sender filter's words
+    (`Term.narrows_only`) are left out the same way: they are the filter's, not the search's (`"tai nguy"*`
+    for "Sở Tài nguyên" also cost its prefix's IDF pass). Where no word weighs the hits are equal (rank 0)
+    and shown newest first. None: every word weighs: the MATCH as it is."""
+    scored = [t for t in parsed.positive if not t.narrows_only and not _weighs_nothing(t)]
     if len(scored) == len(parsed.positive):
         # only the tags would be left out: their lists are shorter than a common word's (a unit's 120k, a year's
         # 200k against 500k and more) and a second walk of the words costs more than their IDF pass (a
@@ -491,7 +497,7 @@ def _sender_term(sender: str) -> Term | None:
         # a longer prefix merges its words' doclists (per row, when the date index is walked); the indexed
         # prefix of it is as necessary, and the LIKE decides
         pieces = (*pieces[:-1], pieces[-1][:max(FTS5_PREFIXES)])
-    return Term(" ".join(pieces), pieces, kind if kind == "prefix" or len(pieces) > 1 else "word")
+    return Term(" ".join(pieces), pieces, kind if kind == "prefix" or len(pieces) > 1 else "word", narrows_only=True)
 
 
 def _months(low: date, high: date) -> list[date]:
@@ -578,7 +584,7 @@ def _engine_query(parsed: Parsed, args: dict, user=None) -> Parsed:
     sender = (args.get("sender") or "").strip()
     if sender and not (sender.isdigit() and int(sender) <= MAX_ID):
         term = _sender_term(sender)
-        if term is not None and term not in terms:
+        if term is not None and all((t.text, t.kind, t.negate) != (term.text, term.kind, False) for t in terms):
             terms.append(term)
     tags = symbol + filter_tags(args) + viewer_tags(user) if symbol or any(not t.negate for t in terms) else ()
     if terms == parsed.terms and not tags:

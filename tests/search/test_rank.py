@@ -62,3 +62,26 @@ def test_a_words_weight_is_read_on_the_newest_documents(app, db, users, api, let
         assert query._weighs_nothing(cong) and not query._weighs_nothing(hat)
         viec = query.parse("việc").terms[0]
         assert query._weighs_nothing(viec)  # in every one of the newest 8, in 8 of all 11
+
+
+def test_the_sender_filters_words_weigh_nothing(app, db, users, api, letters):
+    """The sender filter's words narrow the engine's hits (query._sender_term) but are not the search's:
+    they are left out of the score."""
+    sender = "Sở Tài nguyên và Môi trường"
+    once = register(api, users["clerk"], "Công văn về hạt giống", sender_name=sender)["id"]
+    thrice = register(api, users["clerk"], "Công văn về hạt nhân, hạt điều và hạt tiêu", sender_name=sender)["id"]
+    said = []
+
+    def listen(conn, cursor, statement, parameters, *args):
+        if "bm25(" in statement:
+            said.extend(p for p in parameters if isinstance(p, str) and "body" in p)
+
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        found = search(api, users["leader"], q="hạt", sender="Sở Tài nguyên", per_page=50)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert found["sort"] == "relevance"
+    assert [i["id"] for i in found["items"]] == [thrice, once]
+    assert said[0] == '{body attachments_text} : ("hat")'  # scored by the search's word alone
+    assert '"tai nguy"*' in said[1]  # the sender's words kept the hits
