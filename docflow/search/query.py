@@ -14,7 +14,6 @@ query holding a phrase is counted up to PHRASE_CAP.
 """
 
 import html
-import math
 import re
 import unicodedata
 from contextlib import contextmanager
@@ -76,13 +75,6 @@ BM25_WEIGHTS = (2.0, 1.0, 0.0)
 COMMON_SAMPLE = 2_000
 #: a period (from/to) of at most this many months is asked of the engine as the months' tags
 MONTH_TAGS = 36
-#: PostgreSQL counts (and pages) a large result set from its newest months (`_windowed`), at most this many
-WINDOW_MONTHS = 4
-#: the parts of a query estimated one by one (`_estimates`)
-ESTIMATED_PARTS = 8
-#: PostgreSQL reads the hits of a query the planner expects in at most this share of the documents from the
-#: GIN index's bitmap (`_matches(fenced=True)`)
-FENCED_SHARE = 0.1
 #: the dossier facet lists the dossiers holding most of the (first CAP + 1) matching documents
 DOSSIER_FACET = 20
 MAX_QUERY = 500
@@ -101,9 +93,6 @@ _SYMBOL = re.compile(r"^\d+(?:/\d{4})?/[^\s/]*[^\W\d_][^\s]*$")
 _MARK_ON, _MARK_OFF = "\ue000", "\ue001"
 #: what every symbol tag starts with (indexer.symbol_tags)
 SYMBOL_TAG = tag("symbol", "")
-#: the filters' key of a window of months (`_windowed`): (first month, last month), never a user's filter
-#: (load_args keeps only SearchArgs' fields)
-WINDOW = "_window"
 
 
 class QueryError(ValidationFailed):
@@ -396,15 +385,14 @@ def _scored(parsed: Parsed, match: str, cols: list) -> list | None:
     return [_fts_match(fts5_match(Parsed(terms=scored))), FTS_ROWID.in_(matched)]
 
 
-def _matches(parsed: Parsed, ranked: bool, fenced: bool = False):
+def _matches(parsed: Parsed, ranked: bool):
     """A subquery of (id[, rank]) of the documents the text matches; rank: lower is better.
 
     One select is used as it is (its ids are unique): no DISTINCT or GROUP BY, which would make the engine
-    read every hit before the caller's LIMIT applies; only a union is de-duplicated. `fenced` (PostgreSQL):
-    the hits are read as a set of their own (OFFSET 0), from the GIN index's bitmap (`_search`)."""
+    read every hit before the caller's LIMIT applies; only a union is de-duplicated."""
     selects = _engine_selects(parsed, ranked)
     if len(selects) == 1:
-        return (selects[0].offset(0) if fenced else selects[0]).subquery("hits")
+        return selects[0].subquery("hits")
     sub = sa.union_all(*selects).subquery("m")
     if ranked:
         return sa.select(sub.c.id, sa.func.min(sub.c.rank).label("rank")).group_by(sub.c.id).subquery("hits")
@@ -512,15 +500,11 @@ def _sender_term(sender: str) -> Term | None:
     return Term(" ".join(pieces), pieces, kind if kind == "prefix" or len(pieces) > 1 else "word", narrows_only=True)
 
 
-def _next_month(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
 def _months(low: date, high: date) -> list[date]:
     months, day = [], low.replace(day=1)
     while day <= high and len(months) <= MONTH_TAGS:
         months.append(day)
-        day = _next_month(day)
+        day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
     return months
 
 
@@ -541,8 +525,6 @@ def filter_tags(args: dict) -> tuple[tuple[str, ...], ...]:
         months = _months(args["from_"], args["to"])
         if len(months) <= MONTH_TAGS:
             groups.append(tuple(tag("month", m) for m in months))
-    if args.get(WINDOW):
-        groups.append(tuple(tag("month", m) for m in _months(*args[WINDOW])))
     return tuple(groups)
 
 
@@ -635,9 +617,6 @@ def filters(args: dict, user=None, engine: Parsed | None = None) -> list:
         conds.append(sa.exists().where(SearchIndex.document_id == Document.id,
                                        SearchIndex.sender_key.like(pattern, escape="\\")))
     conds += _between(doc_date(), args.get("from_"), args.get("to"))
-    if args.get(WINDOW):  # the months [first, last] of the documents' date (`_windowed`)
-        first, last = args[WINDOW]
-        conds += [doc_date() >= first, doc_date() < _next_month(last)]
     conds += _between(Document.received_date, args.get("received_from"), args.get("received_to"))
     conds += _between(Document.issued_date, args.get("issued_from"), args.get("issued_to"))
     for name in ("urgency", "confidentiality", "status", "year"):
@@ -735,12 +714,12 @@ def _takes_part_in_many(user) -> bool:
     return known[key]
 
 
-def _statement(user, parsed: Parsed, args: dict, columns, ranked: bool, fenced: bool = False):
+def _statement(user, parsed: Parsed, args: dict, columns, ranked: bool):
     parsed = engine_query(parsed, args, user)
     stmt = sa.select(*columns).select_from(Document)
     hits = None
     if parsed:
-        hits = _matches(parsed, ranked, fenced)
+        hits = _matches(parsed, ranked)
         stmt = stmt.join(hits, hits.c.id == Document.id)
     return stmt.where(_visible(user, parsed), *filters(args, user, parsed)), hits
 
@@ -961,116 +940,6 @@ def _serial_if_symbol(parsed: Parsed, args: dict, user):
         db.session.execute(sa.text("RESET max_parallel_workers_per_gather"))
 
 
-def _explained_rows(tsq) -> int:
-    """PostgreSQL: the planner's estimate of the rows of search_index matching `tsq` (the tsvector column's
-    statistics: the share of the documents holding each lexeme and tag), without running it (~0.3 ms)."""
-    connection = db.session.connection()
-    compiled = sa.select(sa.literal(1)).select_from(SearchIndex).where(TSV.op("@@")(tsq)).compile(
-        dialect=connection.dialect)
-    plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
-    return int(plan[0]["Plan"]["Plan Rows"])
-
-
-def _estimates(engine: Parsed) -> tuple[int, int] | None:
-    """PostgreSQL: (at most, planner's) estimates of the engine's hits; None without words.
-
-    The planner multiplies the shares of the query's parts as if they were independent, and reads a phrase
-    as its words anywhere: `"ngân sách nhà nước"`, 204k documents at 1M, is estimated at 4k. The hits are at
-    most those of the rarest part: each word of the positive terms and each group of tags, estimated alone
-    (at most ESTIMATED_PARTS of them)."""
-    if not engine.positive:
-        return None
-    parts = []
-    for t in engine.positive:
-        for i, piece in enumerate(t.pieces):
-            last = i == len(t.pieces) - 1
-            parts.append(Parsed(terms=[Term(piece, (piece,), "prefix" if t.kind == "prefix" and last else "word")]))
-    parts += [Parsed(tags=(group,)) for group in engine.tags]
-    unique = []
-    for part in parts:
-        if part not in unique:
-            unique.append(part)
-    at_most = min(_explained_rows(pg_tsquery(part)) for part in unique[:ESTIMATED_PARTS])
-    return at_most, _explained_rows(pg_tsquery(engine))
-
-
-@dataclass
-class _Span:
-    """The documents' dates as the windows need them: the newest month (months since year 0) and the
-    documents a month on average."""
-    top: int
-    per_month: float
-
-    def window(self, months: int) -> tuple[date, date]:
-        """The newest `months` months: (first, last)."""
-        first = self.top - months + 1
-        return date(first // 12, first % 12 + 1, 1), date(self.top // 12, self.top % 12 + 1, 1)
-
-
-def _span(args: dict) -> _Span | None:
-    newest = db.session.scalar(sa.select(sa.func.max(doc_date())))
-    oldest = db.session.scalar(sa.select(sa.func.min(doc_date())))
-    if newest is None or oldest is None:
-        return None
-    top = newest.year * 12 + newest.month - 1
-    months = top - (oldest.year * 12 + oldest.month - 1) + 1
-    if args.get("to"):
-        top = min(top, args["to"].year * 12 + args["to"].month - 1)
-    return _Span(top, _documents_total() / months)
-
-
-def _window_months(span: _Span, estimate: int, wanted: int) -> int | None:
-    """How many of the newest months should hold `wanted` hits twice over when `estimate` documents match,
-    spread over the dates (at least 2: the newest month may have begun yesterday); None beyond WINDOW_MONTHS
-    (the whole result set is asked then)."""
-    a_month = estimate / max(1, _documents_total()) * span.per_month
-    months = max(2, math.ceil(2 * wanted / a_month)) if a_month > 0 else WINDOW_MONTHS + 1
-    return months if months <= WINDOW_MONTHS else None
-
-
-def _documents_total() -> int:
-    known = g.setdefault("search_documents_total", {}) if has_app_context() else {}
-    if "n" not in known:
-        known["n"] = db.session.scalar(sa.select(sa.func.max(Document.id))) or 0
-    return known["n"]
-
-
-def _windowed(user, parsed: Parsed, args: dict, columns, cap: int, estimate: int):
-    """PostgreSQL: the count and facets of a result set of more than `cap` documents read from its newest
-    months: (rows, filed, span) as `_counted` gives them, or None where the `estimate` of the hits says the
-    newest WINDOW_MONTHS months should not hold more than `cap` of them twice over, or they did not.
-
-    GIN builds its bitmap of every hit before the first row is read: each word's whole posting list (`thực
-    hiện`, 490k documents at 1M; the 4 words of `"ngân sách nhà nước"`, 204k candidates: 60-70 ms), and the
-    heap and the documents are then read one row a page, wherever the hits are. Asked with the tags of the
-    newest months beside the words, the index skips through the words' lists by the months' short ones (GIN's
-    fast scan: `thuc & hien & #m202611`, 2 ms), and the newest months' rows lie side by side in both tables
-    (~3.5 hits a page against 1). The facets are then those of the newest cap + 1 documents."""
-    span = _span(args)
-    months = _window_months(span, estimate, cap + 1) if span else None
-    if months is None:
-        return None
-    stmt, _hits = _statement(user, parsed, {**args, WINDOW: span.window(months)}, columns, ranked=False)
-    rows, filed = _counted(user, stmt, cap)
-    if sum(row[-1] for row in rows) <= cap:
-        return None
-    return rows, filed, span
-
-
-def _windowed_page(user, parsed: Parsed, args: dict, span: _Span, estimate: int, offset: int, limit: int):
-    """PostgreSQL: the page of a large result set, newest first, from the newest months expected to hold its
-    end (twice over) when the date index walked with a probe per row would read more than WALK_ROWS rows
-    for it; None when they did not hold it (or the walk is cheaper)."""
-    end = offset + limit
-    if end * _documents_total() <= WALK_ROWS * estimate:
-        return None
-    months = _window_months(span, estimate, end)
-    if months is None:
-        return None
-    items = _page(user, parsed, {**args, WINDOW: span.window(months)}, False, offset, limit)
-    return items if len(items) == limit else None
-
-
 def search(user, args: dict) -> Result:
     parsed = parse(args.get("q"))
     with _serial_if_symbol(parsed, args, user):
@@ -1079,33 +948,22 @@ def search(user, args: dict) -> Result:
 
 def _search(user, parsed: Parsed, args: dict) -> Result:
     page, per_page = args.get("page", 1), args.get("per_page", 20)
-    columns = [Document.id, Document.doc_type_id, Document.direction, Document.year, Document.status]
-    stmt, _hits = _statement(user, parsed, args, columns, ranked=False)
+    stmt, _hits = _statement(user, parsed, args, [Document.id, Document.doc_type_id, Document.direction,
+                                                   Document.year, Document.status], ranked=False)
     cap = cap_for(user, parsed)
-    engine = engine_query(parsed, args, user)
-    estimates = (_estimates(engine) if _dialect() == "postgresql" and parsed and not _asks_symbol_tag(engine)
-                 else None)
-    windowed = _windowed(user, parsed, args, columns, cap, estimates[0]) if estimates else None
-    if windowed:
-        rows, filed = windowed[:2]
-    else:
-        if estimates and estimates[1] <= FENCED_SHARE * _documents_total():
-            # the planner would rather walk both primary keys and test each row's tsvector (a merge join) than
-            # read the hits it expects to be few: `Biên*` (44k of 1M) 377 -> 58 ms
-            stmt, _hits = _statement(user, parsed, args, columns, ranked=False, fenced=True)
-        rows, filed = _counted(user, stmt, cap)
+    rows, filed = _counted(user, stmt, cap)
     found = sum(row[-1] for row in rows)
     exact = found <= cap
     total = min(found, cap)
     ranked = bool(parsed) and args.get("sort", "relevance") == "relevance" and exact and total <= RANK_CAP
-    items, offset = [], (page - 1) * per_page
-    if offset < total:
+    items = []
+    if (page - 1) * per_page < total:
+        engine = engine_query(parsed, args, user)
         large = not ranked and (not exact if not engine else _walk_date_index(engine, total, exact, page * per_page))
-        items = _windowed_page(user, parsed, args, windowed[2], estimates[0], offset, per_page) if windowed else None
-        if items is None and large:
-            items = _walked_page(user, parsed, args, offset, per_page, total, exact)
-        elif items is None:
-            items = _page(user, parsed, args, ranked, offset, per_page)
+        if large:
+            items = _walked_page(user, parsed, args, (page - 1) * per_page, per_page, total, exact)
+        else:
+            items = _page(user, parsed, args, ranked, (page - 1) * per_page, per_page)
     return Result(items=items, snippets=snippets(parsed, items), total=total, total_exact=exact,
                   facets=_facets(rows, filed), facets_exact=exact, page=page, per_page=per_page,
                   sort="relevance" if ranked else "date", parsed=parsed)
