@@ -704,8 +704,8 @@ def is_overdue(a: Assignment, on: date | None = None) -> bool:
 def task_branches(user: User) -> list:
     """The disjoint parts of the user's inbox (task_filter is their OR): their own assignments, and their
     unit's when they head it. Each is served by its index in due-date order (ix_assignments_user_tasks,
-    ix_assignments_unit_tasks): tasks(user, state).where(branch) reads only that part, and with a LIMIT
-    stops after it (the dashboard's cards); the OR of both made SQLite walk ix_assignments_state."""
+    ix_assignments_unit_tasks): tasks(user, state, branch) reads only that part, and with a LIMIT stops
+    after it (the dashboard's cards); the OR of both made SQLite walk ix_assignments_state."""
     mine = Assignment.user_id == user.id
     if user.has_role("unit_head") and user.unit_id:
         return [mine, sa.and_(Assignment.user_id.is_(None), Assignment.unit_id == user.unit_id)]
@@ -726,11 +726,14 @@ def open_task_states(day: date | None = None) -> dict:
             "due_soon": sa.and_(Assignment.due_date >= day, Assignment.due_date <= calendar.add_working_days(day, 1))}
 
 
-def tasks(user: User, state: str = "open"):
+def tasks(user: User, state: str = "open", branch=None):
     """select(Assignment) of the user's inbox: open, due_soon, overdue or done; only visible documents.
-    The open ones are in due-date order (none last): the overdue first, then those due soon."""
+    The open ones are in due-date order (none last): the overdue first, then those due soon. `branch`: one
+    of task_branches(user) in place of the whole inbox. (Their OR beside a branch's own condition made
+    PostgreSQL build a bitmap of the unit's every done task, 110k at 1M, to count 1,001 of them: 8.5 ms.)"""
     stmt = (sa.select(Assignment).join(Document, Document.id == Assignment.document_id)
-            .where(task_filter(user), access.visible_filter(user, probe=True)))  # from the user's few assignments
+            .where(task_filter(user) if branch is None else branch,
+                   access.visible_filter(user, probe=True)))  # from the user's few assignments
     if state == "done":
         stmt = stmt.where(Assignment.state == "done").order_by(Assignment.done_at.desc(), Assignment.id.desc())
     else:
@@ -756,7 +759,7 @@ def _first_ids(user: User, state: str, n: int) -> list[int]:
         columns, key, newest = (Assignment.due_date, Assignment.id), (lambda r: (r[0] is None, r[0] or date.min,
                                                                              r[1])), False
     rows = [r for b in task_branches(user)
-            for r in db.session.execute(tasks(user, state).where(b).with_only_columns(*columns).limit(n))]
+            for r in db.session.execute(tasks(user, state, b).with_only_columns(*columns).limit(n))]
     return [r[-1] for r in sorted(rows, key=key, reverse=newest)[:n]]
 
 
@@ -772,7 +775,7 @@ def count_tasks(user: User, state: str = "open", limit: int | None = None) -> li
     """The inbox list's bounded count (up to `limit`, TASK_COUNT_LIMIT by default), summed over its parts
     (task_branches), each counted from its index."""
     limit = TASK_COUNT_LIMIT if limit is None else limit
-    parts = [lists.count_upto(tasks(user, state).where(b), limit) for b in task_branches(user)]
+    parts = [lists.count_upto(tasks(user, state, b), limit) for b in task_branches(user)]
     if not all(exact for _, exact in parts):
         return lists.Count(limit, False)
     n = sum(k for k, _ in parts)
