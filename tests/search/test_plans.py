@@ -190,3 +190,44 @@ def test_the_walk_probes_the_engine_per_row_on_postgresql(app, users):
         if query.db.engine.dialect.name == "postgresql":
             assert "@@" in sql and "OFFSET" in sql
         query.db.session.rollback()
+
+
+def test_a_prefix_is_counted_from_its_hits_for_an_office_wide_viewer(app, office_seeded, db, monkeypatch):
+    """PostgreSQL: the count of a prefix query (an office-wide viewer's) is planned without hash or merge
+    joins, and the settings are back after it; the answers are those of the planner's own choice."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner settings: SQLite's count is driven by the FTS5 hits already")
+    seen, counted = [], query._counted
+
+    def spy(*a, **kw):
+        seen.append(tuple(query.db.session.execute(sa.text(f"SHOW {name}")).scalar()
+                          for name in ("enable_hashjoin", "enable_mergejoin")))
+        return counted(*a, **kw)
+
+    monkeypatch.setattr(query, "_counted", spy)
+    with app.test_request_context():
+        for who, q, during in (("leader", "ngân*", ("off", "off")), ("clerk", "quy*", ("off", "off")),
+                               ("leader", "ngân sách", ("on", "on")), ("specialist", "ngân*", ("on", "on"))):
+            user = _user(office_seeded[who].username)
+            answers = []
+            for forced in (True, False):
+                if not forced:
+                    monkeypatch.setattr(query, "_counted_from_the_hits", lambda _user, _engine: _nothing())
+                seen.clear()
+                result = query.search(user, _args({"q": q, "per_page": 50}))
+                answers.append(([d.id for d in result.items], result.total, result.total_exact, result.facets))
+                assert seen == [during if forced else ("on", "on")], (who, q)
+                after = tuple(query.db.session.execute(sa.text(f"SHOW {name}")).scalar()
+                              for name in ("enable_hashjoin", "enable_mergejoin"))
+                assert after == ("on", "on")
+                query.db.session.rollback()
+            monkeypatch.setattr(query, "_counted_from_the_hits", _counted_from_the_hits)
+            assert answers[0] == answers[1] and answers[0][1] > 0, (who, q)
+
+
+@contextmanager
+def _nothing():
+    yield
+
+
+_counted_from_the_hits = query._counted_from_the_hits
