@@ -933,11 +933,8 @@ def _serial_if_symbol(parsed: Parsed, args: dict, user):
     ~7 ms of start-up on 2 cores for a 1-hit `8783/QĐ-HĐND` (p50 of the bench's symbols at 1M 49 -> 27 ms).
     Not for other queries: prefixes and filters of many hits were slower without them (p95 456 -> 654 ms)."""
     serial = parsed.symbol and _dialect() == "postgresql" and _asks_symbol_tag(engine_query(parsed, args, user))
-    if serial:
-        db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
-    yield
-    if serial:  # after a failed statement the transaction is rolled back, and the setting with it
-        db.session.execute(sa.text("RESET max_parallel_workers_per_gather"))
+    with _planner_settings({"max_parallel_workers_per_gather": "0"} if serial else {}):
+        yield
 
 
 @contextmanager
@@ -952,13 +949,20 @@ def _counted_from_the_hits(user, engine: Parsed):
     RESTRICTED_CAP, their participation's tags beside the words) was joined from the hits already."""
     forced = (_dialect() == "postgresql" and not restricted(user)
               and any(t.kind == "prefix" for t in engine.positive))
-    if forced:
-        db.session.execute(sa.text("SET LOCAL enable_hashjoin = off"))
-        db.session.execute(sa.text("SET LOCAL enable_mergejoin = off"))
+    with _planner_settings({"enable_hashjoin": "off", "enable_mergejoin": "off"} if forced else {}):
+        yield
+
+
+@contextmanager
+def _planner_settings(settings: dict[str, str]):
+    """PostgreSQL: planner settings (names and values of this module, never input) for the statements run
+    inside, `SET LOCAL` and reset after them; after a failed statement the transaction is rolled back, and
+    the settings with it."""
+    for name, value in settings.items():
+        db.session.execute(sa.text(f"SET LOCAL {name} = {value}"))
     yield
-    if forced:  # after a failed statement the transaction is rolled back, and the settings with it
-        db.session.execute(sa.text("RESET enable_hashjoin"))
-        db.session.execute(sa.text("RESET enable_mergejoin"))
+    for name in settings:
+        db.session.execute(sa.text(f"RESET {name}"))
 
 
 def search(user, args: dict) -> Result:

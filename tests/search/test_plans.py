@@ -197,7 +197,7 @@ def test_a_prefix_is_counted_from_its_hits_for_an_office_wide_viewer(app, office
     joins, and the settings are back after it; the answers are those of the planner's own choice."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's planner settings: SQLite's count is driven by the FTS5 hits already")
-    seen, counted = [], query._counted
+    seen, counted, planner_settings = [], query._counted, query._planner_settings
 
     def spy(*a, **kw):
         seen.append(tuple(query.db.session.execute(sa.text(f"SHOW {name}")).scalar()
@@ -211,23 +211,15 @@ def test_a_prefix_is_counted_from_its_hits_for_an_office_wide_viewer(app, office
             user = _user(office_seeded[who].username)
             answers = []
             for forced in (True, False):
-                if not forced:
-                    monkeypatch.setattr(query, "_counted_from_the_hits", lambda _user, _engine: _nothing())
-                seen.clear()
-                result = query.search(user, _args({"q": q, "per_page": 50}))
+                with monkeypatch.context() as patch:
+                    if not forced:  # the planner's own choice
+                        patch.setattr(query, "_planner_settings", lambda _settings: planner_settings({}))
+                    seen.clear()
+                    result = query.search(user, _args({"q": q, "per_page": 50}))
                 answers.append(([d.id for d in result.items], result.total, result.total_exact, result.facets))
                 assert seen == [during if forced else ("on", "on")], (who, q)
                 after = tuple(query.db.session.execute(sa.text(f"SHOW {name}")).scalar()
                               for name in ("enable_hashjoin", "enable_mergejoin"))
                 assert after == ("on", "on")
                 query.db.session.rollback()
-            monkeypatch.setattr(query, "_counted_from_the_hits", _counted_from_the_hits)
             assert answers[0] == answers[1] and answers[0][1] > 0, (who, q)
-
-
-@contextmanager
-def _nothing():
-    yield
-
-
-_counted_from_the_hits = query._counted_from_the_hits
