@@ -224,3 +224,22 @@ def test_no_leak_through_attachment_downloads_or_register_exports(world, api, db
             symbols = [row[3] for row in sheet.iter_rows(min_row=XLSX_HEADER_ROW + 1, values_only=True)]
             labels = {symbol.split("-", 1)[1] for symbol in symbols}
             assert labels == expected & book, (name, confidential)
+
+
+def test_the_rule_is_built_once_per_request_and_follows_the_user(world, db):
+    """visible_filter is remembered for the application context (a request) by the user's id, roles,
+    clearance, unit and active flag and by its shape: asked again it is the same condition; a user whose
+    roles or clearance change within it is given the rule of what they are now."""
+    from docflow.incoming import services
+    from docflow.registry import access
+
+    people, ids = world
+    user = people["specialist"]
+    assert access.visible_filter(user) is access.visible_filter(user)
+    assert access.visible_filter(user, probe=True) is not access.visible_filter(user)
+    assert _labels(ids, [d.id for d in db.session.scalars(services.list_incoming(user))]) == EXPECTED_DOCS["specialist"]
+    user.clearance = "top_secret"
+    user.set_roles(["leader"])
+    db.session.flush()
+    assert _labels(ids, [d.id for d in db.session.scalars(services.list_incoming(user))]) == ALL
+    db.session.rollback()
