@@ -782,6 +782,15 @@ def count_tasks(user: User, state: str = "open", limit: int | None = None) -> li
     return lists.Count(min(n, limit), n <= limit)
 
 
+def count_task_tabs(user: User, limit: int | None = None) -> dict[str, lists.Count]:
+    """The bounded counts of the inbox's open, due-soon and overdue lists (count_tasks). The overdue tasks
+    are open ones: when they are over the limit, so are the open, which are then not counted again (a busy
+    unit's 1,001 overdue tasks, each proved visible: ~9 ms at 1M on PostgreSQL)."""
+    overdue = count_tasks(user, "overdue", limit)
+    return {"open": overdue if not overdue.exact else count_tasks(user, "open", limit),
+            "due_soon": count_tasks(user, "due_soon", limit), "overdue": overdue}
+
+
 def first_tasks(user: User, state: str, n: int, options=()) -> list[Assignment]:
     """The inbox list's first `n` tasks (each part's first `n` from its index, merged)."""
     return _by_ids(_first_ids(user, state, n), options)

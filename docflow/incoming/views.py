@@ -510,7 +510,7 @@ def upload(doc_id: int):
 def tasks():
     state = request.args.get("state") if request.args.get("state") in TASK_STATES else "open"
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), 1_000_000)
-    counts = {s: services.count_tasks(current_user, s) for s in TASK_STATES if s != "done"}
+    counts = services.count_task_tabs(current_user)
     pagination = services.task_page(current_user, state, page=page, per_page=PER_PAGE, counted=counts.get(state),
                                     options=lambda root: (selectinload(root.document),))
     return render_template("incoming/tasks.html", pagination=pagination, state=state, counts=counts,

@@ -67,9 +67,6 @@ def task_cards(user) -> dict:
     rows are the open card's overdue ones, the due-soon card's too when they are among them (else their
     own first rows). Open is over the limit when overdue is (it holds them); without an open task (most
     leaders, clerks and archivists) nothing is counted."""
-    def counted(state):
-        return incoming.count_tasks(user, state, CARD_COUNT_LIMIT)
-
     def first(state):
         # each row's document (number, subject) comes with it
         return incoming.first_tasks(user, state, SHORT_LIST, (sa.orm.joinedload(Assignment.document),))
@@ -78,14 +75,13 @@ def task_cards(user) -> dict:
     if not rows:  # overdue and due soon are open tasks too
         none = lists.Count(0)
         return {state: {"count": none, "rows": []} for state in ("open", "overdue", "due_soon")}
-    overdue = counted("overdue")
-    n = overdue if not overdue.exact else counted("open")
-    due_soon = counted("due_soon")
+    counts = incoming.count_task_tabs(user, CARD_COUNT_LIMIT)
+    overdue, due_soon = counts["overdue"], counts["due_soon"]
     day = today()
     soon = [a for a in rows if a.due_date is not None and a.due_date >= day][:int(due_soon)]
     if len(soon) < min(int(due_soon), SHORT_LIST):  # the open card's rows stop before them
         soon = first("due_soon")
-    return {"open": {"count": n, "rows": rows},
+    return {"open": {"count": counts["open"], "rows": rows},
             "overdue": {"count": overdue, "rows": [a for a in rows if a.due_date is not None
                                                    and a.due_date < day]},
             "due_soon": {"count": due_soon, "rows": soon}}

@@ -79,3 +79,21 @@ def test_a_count_the_caller_has_is_not_counted_again(db, inbox):
     assert incoming.task_page(inbox, "open", page=1, per_page=1, counted=given).total is given
     last = incoming.task_page(inbox, "open", page=1, per_page=50, counted=given)  # one page: its rows are the count
     assert int(last.total) == len(last.items) and not last.has_next
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 1000])
+def test_the_tabs_counts_are_each_lists_count(db, inbox, monkeypatch, limit):
+    """The inbox's open, due-soon and overdue counts (count_task_tabs) are each list's bounded count; the open
+    tasks are counted only when the overdue ones (open tasks too) are within the limit."""
+    expected = {state: incoming.count_tasks(inbox, state, limit) for state in ("open", "due_soon", "overdue")}
+    asked = []
+    count_tasks = incoming.count_tasks
+    monkeypatch.setattr(incoming, "count_tasks", lambda user, state, lim=None: asked.append(state)
+                        or count_tasks(user, state, lim))
+    tabs = incoming.count_task_tabs(inbox, limit)
+    assert {s: (int(c), c.exact) for s, c in tabs.items()} == {s: (int(c), c.exact) for s, c in expected.items()}
+    assert ("open" in asked) == expected["overdue"].exact
+    if limit == 1:  # the fixture's overdue tasks are over it: the open ones are not counted
+        assert not expected["overdue"].exact and "open" not in asked
+    if limit == 1000:
+        assert all(c.exact for c in expected.values()) and "open" in asked
