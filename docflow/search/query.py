@@ -810,10 +810,11 @@ def _hit_bounds(engine: Parsed) -> tuple[int, int] | None:
 
 def _range_walked(user, parsed: Parsed, args: dict, k: int, after: tuple | None = None,
                   bounds: tuple[int, int] | None = None):
-    """SQLite: select of (id, day, hit) of the next k candidates of the date order, in that order, hit true for
-    those the text matches. A candidate is a document the user may see that the filters keep, read from the
-    date index newest first (ix_documents_search_date: its from/to filter is a range of it); `after`: the
-    previous candidates' last (day, id), where these follow (a keyset, tested on the index's own entries).
+    """SQLite: select of (id, day, 1) of those of the next k candidates of the date order that the text matches,
+    and a row (id, day, -n) of the last of them and of how many were read (none when there were none). A
+    candidate is a document the user may see that the filters keep, read from the date index newest first
+    (ix_documents_search_date: its from/to filter is a range of it); `after`: the previous candidates' last
+    (day, id), where these follow (a keyset, tested on the index's own entries).
 
     The same matches, in the same order, as `ordered(..., large=True)` finds over the same candidates. Instead
     of a full-text probe per candidate (FTS5 seeks every segment of every word's doclist for one rowid: 50-200
@@ -848,8 +849,13 @@ def _range_walked(user, parsed: Parsed, args: dict, k: int, after: tuple | None 
         if engine.symbol:
             text.append(sa.exists().where(SearchIndex.document_id == first.c.id, _symbol_cond(engine.symbol)))
         hit = sa.or_(*text)
-    return (sa.select(first.c.id, first.c.day, sa.case((hit, 1), else_=0).label("hit"))
-            .order_by(first.c.day.is_(None), first.c.day.desc(), first.c.id.desc()))
+    # the matches, then one row of the batch itself: its last candidate (the least in the date order) and
+    # how many it read, as -n (returning every candidate cost ~1.5 us a row: a phrase's 10,240, 15 ms)
+    matches = sa.select(first.c.id, first.c.day, sa.literal(1).label("hit")).where(hit)
+    read = sa.select(sa.func.count()).select_from(first).scalar_subquery()
+    last = (sa.select(first.c.id, first.c.day, -read)
+            .order_by(first.c.day.is_(None).desc(), first.c.day.asc(), first.c.id.asc()).limit(1))
+    return sa.union_all(matches, last.subquery().select())
 
 
 def _walked_page(user, parsed: Parsed, args: dict, offset: int, limit: int, total: int = 0,
@@ -879,11 +885,14 @@ def _walked_page(user, parsed: Parsed, args: dict, offset: int, limit: int, tota
     while True:
         # on the connection: the ORM's result machinery cost ~1.5 us a row of the thousands of candidates
         rows = db.session.connection().execute(_range_walked(user, parsed, args, k, after, bounds)).all()
-        matched = [doc_id for doc_id, _day, hit in rows if hit]
+        # in the date order: newest first, the undated last
+        matched = [doc_id for doc_id, day, hit in sorted(
+            (r for r in rows if r[2] > 0), key=lambda r: (r[1] is not None, r[1] or "", r[0]), reverse=True)]
+        last = next((r for r in rows if r[2] <= 0), None)
         found += matched
-        if len(found) >= end or len(rows) < k:
+        if len(found) >= end or last is None or -last[2] < k:
             break
-        after = (rows[-1][1], rows[-1][0])  # (day, id)
+        after = (last[1], last[0])  # (day, id)
         k = k * WALK_GROWTH if not matched else min(k * WALK_GROWTH ** 2, max(k, 3 * (end - len(found)) * k
                                                                                    // (2 * len(matched))))
     return _documents(found[offset:end])
