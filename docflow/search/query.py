@@ -886,8 +886,8 @@ def _walked_page(user, parsed: Parsed, args: dict, offset: int, limit: int, tota
         # on the connection: the ORM's result machinery cost ~1.5 us a row of the thousands of candidates
         rows = db.session.connection().execute(_range_walked(user, parsed, args, k, after, bounds)).all()
         # in the date order: newest first, the undated last
-        matched = [doc_id for doc_id, day, hit in sorted(
-            (r for r in rows if r[2] > 0), key=lambda r: (r[1] is not None, r[1] or "", r[0]), reverse=True)]
+        matched = [doc_id for doc_id, _day, _hit in sorted(
+            (r for r in rows if r[2] > 0), key=lambda r: (r[1] is not None, r[1] or date.min, r[0]), reverse=True)]
         last = next((r for r in rows if r[2] <= 0), None)
         found += matched
         if len(found) >= end or last is None or -last[2] < k:

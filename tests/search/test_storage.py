@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from tests.search.helpers import ids, register
 
-#: an attachment's text of 600 distinct words: a vector of ~8 kB, a row well over PostgreSQL's 2 kB threshold
+#: an attachment's text of 600 distinct words: a vector of ~10 kB, a row well over PostgreSQL's 2 kB threshold
 LONG_TEXT = " ".join(f"muc{i:04d} noi dung" for i in range(600))
 
 
