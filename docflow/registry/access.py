@@ -103,14 +103,19 @@ def visible_filter(user: User, direction: str | None = None, *, probe: bool = Fa
     unit, which are the key; what it finds is read from the database when a statement runs."""
     if not has_app_context():
         return _rule(user, direction, probe)
-    who = None
-    if user is not None and getattr(user, "is_authenticated", False):
-        who = (user.id, tuple(user.roles), user.clearance, user.unit_id, user.is_active)
     known = g.setdefault("visible_filter", {})
-    key = (who, direction, probe)
+    key = (user_key(user), direction, probe)
     if key not in known:
         known[key] = _rule(user, direction, probe)
     return known[key]
+
+
+def user_key(user: User) -> tuple | None:
+    """What the rule depends on of a user (id, roles, clearance, unit, active flag): the key under which a
+    request remembers what it built for them. None for no user or an anonymous one."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user.id, tuple(user.roles), user.clearance, user.unit_id, user.is_active
 
 
 def _rule(user: User, direction: str | None, probe: bool):

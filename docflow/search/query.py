@@ -686,21 +686,12 @@ def _visible(user, parsed: Parsed, *, walk: bool = False):
     gathered (a short list), which a probe per hit would not beat: a newcomer's common word probed the
     participant rows of every one of its 500k hits (1.1-1.7 s at 1M). `walk`: the statement starts from a
     few rows of the date order (`_range_walked`): probed."""
-    probe = walk or _takes_part_in_many(user)
-    # built once per request and shape: a search asks it of 2-6 statements, ~1-2 ms of Python each (the
-    # condition is an immutable expression; the user's roles and clearance are in the key)
-    known = g.setdefault("search_visible", {}) if has_app_context() else {}
-    key = (_who(user), probe)
-    if key not in known:
-        known[key] = visible_filter(user, probe=probe)
-    return known[key]
+    # built once per request and shape (access.visible_filter remembers it): a search asks it of 2-6 statements
+    return visible_filter(user, probe=walk or _takes_part_in_many(user))
 
 
-def _who(user) -> tuple | None:
-    """What the rule and the viewer's tags depend on of a user: the key of what a request remembers of them."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    return user.id, tuple(user.roles), user.clearance, user.unit_id, user.is_active
+#: what the rule and the viewer's tags depend on of a user: the key of what a request remembers of them
+_who = access.user_key
 
 
 def _takes_part_in_many(user) -> bool:
