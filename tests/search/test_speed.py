@@ -74,6 +74,31 @@ def test_large_exact_result_may_walk_too(app, users, many, monkeypatch):
         assert result.total_exact and walked == sorted_ and walked
 
 
+@pytest.mark.parametrize("head_rows", [1000, 5])
+@pytest.mark.parametrize("who", ["leader", "specialist", "clerk"])
+@pytest.mark.parametrize("args", [{"q": "quy hoach", "sort": "date"}, {"q": "", "sort": "date", "per_page": 4, "page": 3},
+                                  {"q": "quy hoach -vung", "sort": "date", "per_page": 1, "page": 2},
+                                  {"q": "quy*", "direction": "incoming", "sort": "date", "per_page": 2,
+                                   "page": 2}])
+def test_a_result_set_within_the_cap_is_paged_by_its_count(app, users, many, monkeypatch, who, args, head_rows):
+    """The count reads the whole result set when it is within the cap: its statement gives the page by date
+    too (query._counted's head), the same as the whole result set sorted; no other statement reads the hits.
+    A page ending beyond HEAD_ROWS is read by its own statement (the same page)."""
+    paged = []
+    for name in ("_page", "_walked_page"):
+        monkeypatch.setattr(query, name, lambda *a, _f=getattr(query, name), _n=name, **k: paged.append(_n) or _f(*a, **k))
+    monkeypatch.setattr(query, "HEAD_ROWS", head_rows)
+    result, walked, sorted_, dates = _page(app, users[who].username, args, monkeypatch, WALK_MIN=1, WALK_ROWS=10**9)
+    assert result.total_exact and result.sort == "date"
+    page, per_page = int(args.get("page", 1)), int(args.get("per_page", 20))
+    if (page - 1) * per_page >= result.total:
+        assert walked == [] == paged  # beyond the total: no page, nothing read for it
+        return
+    assert walked and walked == sorted_
+    assert dates == sorted(dates, key=lambda d: (d is not None, d), reverse=True)
+    assert len(paged) == (0 if page * per_page <= head_rows else 1)
+
+
 def test_walk_order_sqlite_uses_the_index(app, users, many):
     with app.test_request_context():
         user = query.db.session.scalar(sa.select(User).where(User.username == users["leader"].username))
