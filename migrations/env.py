@@ -47,9 +47,10 @@ def get_metadata():
 
 # Made by hand in migrations, never compared by autogenerate: the search engines' own objects
 # (SQLite: the FTS5 table search_fts and its shadow tables; PostgreSQL: search_index.tsv and its indexes),
-# and the search's expression index on documents' date (migration 0008).
+# and the search's expression indexes on documents' date (migrations 0008, 0025).
 SEARCH_ENGINE_TABLE_PREFIX = "search_fts"
-SEARCH_ENGINE_INDEXES = {"ix_search_index_tsv", "ix_search_index_symbol_trgm", "ix_documents_search_date"}
+SEARCH_ENGINE_INDEXES = {"ix_search_index_tsv", "ix_search_index_symbol_trgm", "ix_documents_search_date",
+                         "ix_documents_search_year"}
 
 
 def include_name(name, type_, parent_names):

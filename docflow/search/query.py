@@ -43,8 +43,9 @@ from docflow.registry.models import DocType, Document, Participant
 from docflow.search.indexer import symbol_key, symbol_norm, symbol_tags, tag
 from docflow.search.models import SearchIndex
 
-#: the documents' date order, walked for a large result set (migration 0008)
-DATE_INDEX = "ix_documents_search_date"
+#: the documents' date order, walked for a large result set (migration 0008); within a year, for a search
+#: filtered by year (migration 0025)
+DATE_INDEX, YEAR_DATE_INDEX = "ix_documents_search_date", "ix_documents_search_year"
 #: a date-ordered page of at least WALK_MIN hits walks the date index if it should find the page within
 #: WALK_ROWS rows of it (query._walk_date_index)
 WALK_MIN, WALK_ROWS = 2_000, 5_000
@@ -845,11 +846,18 @@ def ordered(user, parsed: Parsed, args: dict, ranked: bool, large: bool = False)
         # each of them: INDEXED BY makes it walk the date order (ORDER BY satisfied, stopped by the LIMIT)
         text = [_match_probe(parsed)] if parsed else []
         return (sa.select(Document).where(_visible(user, parsed, walk=True), *filters(args, user, parsed), *text)
-                .with_hint(Document, f"INDEXED BY {DATE_INDEX}", "sqlite").order_by(*order))
+                .with_hint(Document, f"INDEXED BY {_date_index(args)}", "sqlite").order_by(*order))
     stmt, hits = _statement(user, parsed, args, [Document], ranked)
     if ranked and hits is not None:
         order.insert(0, hits.c.rank.asc())
     return stmt.order_by(*order)
+
+
+def _date_index(args: dict) -> str:
+    """The date order's index a walk reads (SQLite's hint): within the year when the search is filtered by
+    year, so that the walk starts at that year's newest document instead of passing over every newer one
+    (year=2025 under 2026's 200k documents at 1M: 13.5 -> 1.5 ms a batch)."""
+    return YEAR_DATE_INDEX if args.get("year") is not None else DATE_INDEX
 
 
 def _hit_bounds(engine: Parsed) -> tuple[int, int] | None:
@@ -869,7 +877,7 @@ def _range_walked(user, parsed: Parsed, args: dict, k: int, after: tuple | None 
     """SQLite: select of (id, day, 1) of those of the next k candidates of the date order that the text matches,
     and a row (id, day, -n) of the last of them and of how many were read (none when there were none). A
     candidate is a document the user may see that the filters keep, read from the date index newest first
-    (ix_documents_search_date: its from/to filter is a range of it); `after`: the previous candidates' last
+    (`_date_index`: its from/to filter is a range of it); `after`: the previous candidates' last
     (day, id), where these follow (a keyset, tested on the index's own entries).
 
     The same matches, in the same order, as `ordered(..., large=True)` finds over the same candidates. Instead
@@ -890,7 +898,7 @@ def _range_walked(user, parsed: Parsed, args: dict, k: int, after: tuple | None 
         conds.append(Document.id.between(*bounds))
     conds += [_visible(user, engine, walk=True), *filters(args, user, engine)]
     first = (sa.select(Document.id, date.label("day")).where(*conds)
-             .with_hint(Document, f"INDEXED BY {DATE_INDEX}", "sqlite")
+             .with_hint(Document, f"INDEXED BY {_date_index(args)}", "sqlite")
              .order_by(date.desc().nulls_last(), Document.id.desc()).limit(k).cte("firstk"))
     hit = sa.true()
     if engine:

@@ -49,7 +49,9 @@ def _page(app, username, args, monkeypatch, **settings):
 @pytest.mark.parametrize("args", [{"q": "quy hoach", "sort": "date"}, {"q": "quy hoach"},
                                   {"q": "quy hoach", "per_page": 3, "page": 2}, {"q": "quy*", "direction": "incoming"},
                                   {"q": "quy hoach -vung", "sort": "date"}, {"q": "", "sort": "date"},
-                                  {"q": "", "sort": "date", "per_page": 4, "page": 3}])
+                                  {"q": "", "sort": "date", "per_page": 4, "page": 3},
+                                  {"q": "quy hoach", "year": 2026, "sort": "date"},
+                                  {"q": "quy hoach", "year": 2025, "sort": "date"}])
 def test_large_result_walks_the_date_index_newest_visible_first(app, users, many, monkeypatch, who, args, walk):
     """(SQLite reads the candidates WALK_FIRST at a time, growing by WALK_GROWTH: one at a time, each after the
     last, crosses the documents without a date too.)"""
@@ -99,15 +101,26 @@ def test_a_result_set_within_the_cap_is_paged_by_its_count(app, users, many, mon
     assert len(paged) == (0 if page * per_page <= head_rows else 1)
 
 
-def test_walk_order_sqlite_uses_the_index(app, users, many):
+@pytest.mark.parametrize("args", [{}, {"year": 2026}])
+def test_walk_order_sqlite_uses_the_index(app, users, many, args):
+    """The date order's index, within the year when the search is filtered by year (migration 0025); the
+    plan reads it in order (no sort of the candidates)."""
+    index = query.YEAR_DATE_INDEX if args else query.DATE_INDEX
     with app.test_request_context():
         user = query.db.session.scalar(sa.select(User).where(User.username == users["leader"].username))
-        stmt = query.ordered(user, query.parse("quy hoach"), {}, False, large=True).limit(20)
-        sql = str(stmt.compile(query.db.engine))
-        if query.db.engine.dialect.name == "sqlite":
-            assert f"INDEXED BY {query.DATE_INDEX}" in sql
-        else:
-            assert "INDEXED BY" not in sql
+        parsed = query.parse("quy hoach")
+        for stmt in (query.ordered(user, parsed, args, False, large=True).limit(20),
+                     query._range_walked(user, parsed, args, 20)):
+            sql = str(stmt.compile(query.db.engine))
+            if query.db.engine.dialect.name == "sqlite":
+                assert f"INDEXED BY {index}" in sql
+                # (SQLite's dialect leaves the LIMIT of an OFFSET alone a parameter: -1, no limit)
+                literal = str(stmt.compile(query.db.engine, compile_kwargs={"literal_binds": True}))
+                plan = " ".join(str(r[-1]) for r in query.db.session.connection().exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + literal.replace("LIMIT ? OFFSET", "LIMIT -1 OFFSET")))
+                assert f"USING INDEX {index}" in plan and "TEMP B-TREE FOR ORDER BY" not in plan.split("firstk")[0]
+            else:
+                assert "INDEXED BY" not in sql
         query.db.session.rollback()
 
 
