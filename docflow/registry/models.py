@@ -151,9 +151,15 @@ class Participant(db.Model):
     flows; the one visibility rule (registry/access.py) reads only this table."""
 
     __tablename__ = "document_participants"
+    __table_args__ = (
+        # a document's rows with who they name: the rule's probe of one document (registry/access.py: a
+        # restricted user's walk of a list or of the search's date order, the search's unit filter) reads
+        # the index alone, not each row (migration 0026)
+        sa.Index("ix_document_participants_document", "document_id", "unit_id", "user_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
     #: primary, coordinate, inform, drafter, approver, recipient ...
