@@ -1013,18 +1013,52 @@ def _serial_if_symbol(parsed: Parsed, args: dict, user):
 
 @contextmanager
 def _counted_from_the_hits(user, engine: Parsed):
-    """PostgreSQL: the count of a prefix query joined from its hits, one document looked up by its key per
-    hit (a nested loop), never a hash or merge join. A prefix is a partial match: GIN builds the bitmap of
-    every word it starts before the first row, whatever the plan, and the planner then either walked both
-    primary keys testing each row's tsvector until the cap (a merge join: `Biên*`, 44k hits, 230k rows
-    tested, 182-370 ms at 1M) or hashed every hit against a scan of the documents (`dịch*`). A leader's
-    searches at 1M: `Biên*` 169 -> 107 ms, `chuyển đổi*` 305 -> 163, `dịch*` 191 -> 116, `giáo*`, `xây*` and
-    `ngân*` as before (bench/README.md round 8). An office-wide viewer's only: a restricted viewer's count (up to
-    RESTRICTED_CAP, their participation's tags beside the words) was joined from the hits already."""
-    forced = (_dialect() == "postgresql" and not restricted(user)
-              and any(t.kind == "prefix" for t in engine.positive))
+    """PostgreSQL: an office-wide viewer's count joined from its hits, one document looked up by its key per
+    hit (a nested loop), never a hash or merge join, for a prefix query and for words the planner expects in
+    few documents (`_sparse`).
+
+    A prefix is a partial match: GIN builds the bitmap of every word it starts before the first row, whatever
+    the plan, and the planner then either walked both primary keys testing each row's tsvector until the cap
+    (a merge join: `Biên*`, 44k hits, 230k rows tested, 182-370 ms at 1M) or hashed every hit against a scan
+    of the documents (`dịch*`). A leader's searches at 1M: `Biên*` 169 -> 107 ms, `chuyển đổi*` 305 -> 163,
+    `dịch*` 191 -> 116, `giáo*`, `xây*` and `ngân*` as before (bench/README.md round 8).
+
+    Words in few documents: the merge join tests the vector of every row of both keys until it has the cap's
+    hits, 1/share rows a hit, where the GIN bitmap costs each hit once; the planner prices a `@@` test as one
+    operator, so it picks the merge join all the same (bench/README.md round 10).
+
+    An office-wide viewer's only: a restricted viewer's count (up to RESTRICTED_CAP, their participation's
+    tags beside the words) was joined from the hits already."""
+    forced = (_dialect() == "postgresql" and not restricted(user) and engine.positive
+              and (any(t.kind == "prefix" for t in engine.positive) or _sparse(engine)))
     with _planner_settings({"enable_hashjoin": "off", "enable_mergejoin": "off"} if forced else {}):
         yield
+
+
+#: PostgreSQL: the share of the documents at most which the planner may expect an office-wide viewer's words
+#: in for their count to be joined from the hits (`_sparse`). At 1M, the leader's count and facets (the planner's
+#: merge join -> the nested loop, ms): `chuyển đổi số` (5.9% expected) 244 -> 111, `Gáo`, `Tà Lài`, `Mã Đà`,
+#: `hạt nhân` 4-6 ms less each, `đất đai` by date (0.9% expected, as two words that go together: many more) 71 ->
+#: 79; but `ngân sách` (8.5%) 55 -> 119 and the common words (24-54%) 2-15 ms more each
+SPARSE_SHARE = 0.07
+
+
+def _sparse(engine: Parsed) -> bool:
+    """PostgreSQL: does the planner expect the engine query's hits in at most SPARSE_SHARE of the indexed
+    documents? Its estimate (`EXPLAIN` of the words alone against the table's row count, ~0.5 ms), not a
+    count. Not for a phrase of two words or more: its bitmap holds every document with all its words, each
+    then rechecked; nor beside the filters' tags, whose long lists the bitmap intersects too (the leader's
+    filtered searches at 1M: 0-6 ms slower each joined from the hits, bench/README.md round 10)."""
+    if engine.tags or any(t.kind == "phrase" and len(t.pieces) > 1 for t in engine.positive):
+        return False
+    probe = sa.select(sa.literal(1)).select_from(SearchIndex).where(TSV.op("@@")(pg_tsquery(engine)))
+    compiled = probe.compile(dialect=db.session.get_bind().dialect)
+    conn = db.session.connection()
+    plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    expected = plan[0]["Plan"]["Plan Rows"]
+    rows = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = 'search_index'::regclass").scalar()
+    return rows is not None and rows > 0 and expected <= SPARSE_SHARE * rows
 
 
 @contextmanager
