@@ -69,11 +69,18 @@ def test_large_result_walks_the_date_index_newest_visible_first(app, users, many
 
 
 def test_large_exact_result_may_walk_too(app, users, many, monkeypatch):
-    for who in ("leader", "specialist", "clerk"):
-        args = {"q": "quy hoach", "sort": "date"}
+    """A result set within the cap whose page is beyond the count's head (HEAD_ROWS 0 here) may walk the date
+    index as well (query._walk_date_index): the same page."""
+    walks = []
+    monkeypatch.setattr(query, "_walked_page", lambda *a, _f=query._walked_page, **k: walks.append(1) or _f(*a, **k))
+    for who in ("leader", "clerk"):  # (the specialist's two hits are too few for a walk: `_walk_date_index`)
+        args = {"q": "quy hoach", "sort": "date", "per_page": 2, "page": 2}
+        walks.clear()
+        # (SQLite walks when WALK_GROWTH x the page's end x the documents <= the hits squared)
         result, walked, sorted_, _dates = _page(app, users[who].username, args, monkeypatch,
-                                                WALK_MIN=1, WALK_ROWS=10**9)
+                                                WALK_MIN=1, WALK_ROWS=10**9, HEAD_ROWS=0, WALK_GROWTH=1)
         assert result.total_exact and walked == sorted_ and walked
+        assert walks == [1], who
 
 
 @pytest.mark.parametrize("head_rows", [1000, 5])
