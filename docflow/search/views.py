@@ -135,7 +135,7 @@ def export():
         cell.data_type = "s"  # never a formula, whatever the text starts with
         return cell
 
-    ws.append([text(h) for h in (_("Direction"), _("Number"), _("Number and symbol"), _("Issue date"),
+    ws.append([text(h) for h in (_("Incoming or outgoing"), _("Number"), _("Number and symbol"), _("Issue date"),
                                  _("Arrival date"), _("Type"), _("Subject"), _("Issuer"), _("Status"))])
     if first is not None:
         for row in _chain(first, rows):

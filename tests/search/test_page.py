@@ -16,6 +16,13 @@ def test_search_box_on_every_page_and_results(client, api, users, login_as):
     assert page.status_code == 200
     assert "<mark>đất</mark> <mark>đai</mark>" in html
     assert "15/QĐ-UBND" in html
+    # the filter and facet of incoming/outgoing are named so, not as a leader's direction ("ý kiến chỉ đạo")
+    assert '<label class="form-label" for="search-direction">Incoming / outgoing</label>' in html
+    with client.session_transaction() as session:
+        session["lang"] = "vi"
+    html = client.get("/search/?q=dat+dai").get_data(as_text=True)
+    assert '<label class="form-label" for="search-direction">Văn bản đến/đi</label>' in html
+    assert "Ý kiến chỉ đạo" not in html
     assert client.get("/search/?q=%22&sort=date&from=x").status_code == 200  # shown as a warning, not a 500
     assert client.get("/search/?q=" + "x" * 5000).status_code == 200
 
