@@ -2,7 +2,7 @@
 
 
 import sqlalchemy as sa
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from docflow.archive import dashboard as archive
@@ -20,17 +20,19 @@ bp = Blueprint("main", __name__)
 SHORT_LIST = 5
 
 
+def approves(user) -> bool:
+    """outgoing.workflows.is_approver, asked once per request and user (the menu and the dashboard's card)."""
+    known = g.setdefault("is_approver", {})
+    key = access.user_key(user)
+    if key not in known:
+        known[key] = is_approver(user)
+    return known[key]
+
+
 @bp.app_context_processor
 def inject_menu():
     """For the menus: `is_approver()` (asked only when a page shows the menu)."""
-    cache = {}
-
-    def approver() -> bool:
-        if "value" not in cache:
-            cache["value"] = is_approver(current_user)
-        return cache["value"]
-
-    return {"is_approver": approver}
+    return {"is_approver": lambda: approves(current_user)}
 
 
 @bp.route("/")
@@ -95,14 +97,17 @@ def incoming_cards(user) -> dict:
         cards["presented"] = _card(presented)
     if user.has_role("clerk"):
         cards["not_presented"] = _card(incoming.list_incoming(user, status="registered"))
-    cards["notifications"] = _card(notifications.unread_query(user))
+    # counted as the navigation's badge is (the same number, once per request), not again up to the limit
+    unread = notifications.unread_count(user)
+    cards["notifications"] = {"count": lists.Count(min(unread, CARD_COUNT_LIMIT), unread <= CARD_COUNT_LIMIT),
+                              "rows": db.session.scalars(notifications.unread_query(user).limit(SHORT_LIST)).all()}
     cards["notification_links"] = notifications.links(cards["notifications"]["rows"])
     return cards
 
 
 def outgoing_cards(user) -> dict:
     """The drafts waiting for the user's approval (outgoing.services.awaiting_approval), for approvers."""
-    if not is_approver(user):
+    if not approves(user):
         return {}
     docs = outgoing.awaiting_approval(user)
     return {"awaiting": {"count": len(docs), "rows": docs[:SHORT_LIST]}}

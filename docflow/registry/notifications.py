@@ -40,15 +40,18 @@ def mark_read(user, notification_id: int | None = None) -> int:
     return db.session.execute(stmt.values(read_at=utcnow())).rowcount
 
 
-def unread_count() -> int:
-    """The current user's unread notifications (once per request; the navigation badge)."""
-    if not getattr(current_user, "is_authenticated", False):
+def unread_count(user=None) -> int:
+    """The unread notifications of `user` (the current user by default), counted once per request: the
+    navigation's badge and the dashboard's card."""
+    user = current_user if user is None else user
+    if not getattr(user, "is_authenticated", False):
         return 0
-    if "unread_notifications" not in g:
-        g.unread_notifications = db.session.scalar(
-            sa.select(sa.func.count(Notification.id)).where(Notification.user_id == current_user.id,
+    known = g.setdefault("unread_notifications", {})
+    if user.id not in known:
+        known[user.id] = db.session.scalar(
+            sa.select(sa.func.count(Notification.id)).where(Notification.user_id == user.id,
                                                             Notification.read_at.is_(None))) or 0
-    return g.unread_notifications
+    return known[user.id]
 
 
 def document_url(doc_id: int | None, direction: str | None) -> str | None:
