@@ -13,6 +13,7 @@ asked once for its hits in their id range; PostgreSQL: the date index walked, th
 query holding a phrase is counted up to PHRASE_CAP.
 """
 
+import functools
 import html
 import json
 import re
@@ -37,9 +38,11 @@ from docflow.core.errors import ValidationFailed
 from docflow.core.text import bad_text_reason, fold, like_escape
 from docflow.core.values import MAX_ID
 from docflow.extensions import db
+from docflow.incoming.models import Assignment
+from docflow.outgoing.models import Recipient
 from docflow.registry import access
 from docflow.registry.access import OFFICE_WIDE_ROLES, visible_filter
-from docflow.registry.models import DocType, Document, Participant
+from docflow.registry.models import Attachment, DocType, Document, Participant
 from docflow.search.indexer import symbol_key, symbol_norm, symbol_tags, tag
 from docflow.search.models import SearchIndex
 
@@ -1164,6 +1167,105 @@ def highlight(text: str | None, parsed: Parsed) -> str | None:
     return "".join(out)
 
 
+#: characters of each attachment's text read for a fragment (extract.MAX_TEXT_CHARS: up to 2M): a match further
+#: in is shown from the index instead (`_engine_fragments`)
+SNIPPET_SCAN = 200_000
+#: characters shown on each side of the first match in a fragment of the original text
+SNIPPET_CONTEXT = 70
+_WORD_CHAR = r"[^\W_]"
+
+
+@functools.cache
+def _letter_classes() -> dict[str, str]:
+    """For each ASCII letter and digit, a regular expression class of every precomposed letter (both cases)
+    that `fold` makes it: `a` -> [AaÀàÁá...ẶặẦầ...], `d` -> [DdĐđÐð]."""
+    found: dict[str, set[str]] = {}
+    for code in (*range(0x30, 0x7B), *range(0xC0, 0x250), *range(0x1E00, 0x1F00)):
+        ch = chr(code)
+        folded_ch = fold(ch)
+        if len(folded_ch) == 1 and folded_ch.isascii() and folded_ch.isalnum():
+            found.setdefault(folded_ch, set()).add(ch)
+    return {k: "[" + "".join(sorted(v)) + "]" for k, v in found.items()}
+
+
+def _original_pattern(parsed: Parsed) -> re.Pattern | None:
+    """A pattern finding the query's words (`highlight`'s: a prefix's pieces as prefixes) in original, NFC text,
+    accents and case ignored: what the index's folding would match, read where it was written."""
+    classes = _letter_classes()
+    words = set()
+    for t in parsed.positive:
+        for piece in t.pieces:
+            body = "".join(classes.get(c, re.escape(c)) for c in piece)
+            words.add(body + (_WORD_CHAR + "*" if t.kind == "prefix" else ""))
+    if not words:
+        return None
+    alternatives = "|".join(sorted(words, key=len, reverse=True))
+    return re.compile(f"(?<!{_WORD_CHAR})(?:{alternatives})(?!{_WORD_CHAR})")
+
+
+def _fragment(text: str, pattern: re.Pattern) -> tuple[str, int] | None:
+    """The words around the pattern's first match in `text` (white space made single spaces, "…" where cut),
+    HTML-escaped with every match in <mark>, and how many distinct words it marks; None without a match."""
+    first = pattern.search(text)
+    if first is None:
+        return None
+    start, end = max(0, first.start() - SNIPPET_CONTEXT), min(len(text), first.end() + SNIPPET_CONTEXT)
+    window = text[start:end]
+    head, tail = first.start() - start, first.end() - start  # the first match within the window
+    if start > 0:  # from the first whole word
+        cut = min((i for i in (window.find(c, 0, head) for c in " \n\t") if i >= 0), default=-1)
+        window, tail = (window[cut + 1:], tail - cut - 1) if cut >= 0 else (window, tail)
+    if end < len(text):  # to the last whole word
+        cut = max(window.rfind(c, tail) for c in " \n\t")
+        window = window[:cut] if cut >= tail else window
+    window = " ".join(window.split())
+    out, last, marked = [], 0, set()
+    for m in pattern.finditer(window):
+        out += [html.escape(window[last:m.start()]), "<mark>", html.escape(m.group()), "</mark>"]
+        last = m.end()
+        marked.add(fold(m.group()))
+    out.append(html.escape(window[last:]))
+    return ("…" if start > 0 else "") + "".join(out) + ("…" if end < len(text) else ""), len(marked)
+
+
+def _original_fragments(parsed: Parsed, docs: list) -> dict[int, str]:
+    """For documents whose subject holds none of the words: a fragment of the original text they matched in,
+    with its accents (the index holds folded text: `…giao tham muu ke hoach…` where the letter says `…giao
+    tham mưu kế hoạch…`). The document's own fields (sender, signer, notes, direction, result, reason for
+    cancelling), its recipients, its assignments' directions and its attachments' extracted text (the
+    indexer's: done, the first SNIPPET_SCAN characters of each), read in one statement for the page; the
+    text marking the most distinct words, the first on a tie. Words found only beyond the scan are left to
+    `_engine_fragments`."""
+    pattern = _original_pattern(parsed) if docs else None
+    if pattern is None:
+        return {}
+    sources = {d.id: [d.sender_name, d.signer, d.notes, getattr(d, "instruction", None),
+                      getattr(d, "result", None), d.cancelled_reason] for d in docs}
+    ids = list(sources)
+    # the rest of what the indexer reads of them (indexer._row, attachments_text), in its order
+    texts = sa.union_all(
+        sa.select(Recipient.document_id, sa.literal(1).label("part"), Recipient.id, Recipient.name)
+        .where(Recipient.document_id.in_(ids)),
+        sa.select(Assignment.document_id, sa.literal(2), Assignment.id, Assignment.instruction)
+        .where(Assignment.document_id.in_(ids), Assignment.instruction.is_not(None)),
+        sa.select(Attachment.document_id, sa.literal(3), Attachment.id,
+                  sa.func.substr(Attachment.text, 1, SNIPPET_SCAN))
+        .where(Attachment.document_id.in_(ids), Attachment.text_status == "done", Attachment.text.is_not(None)),
+    ).subquery()
+    for doc_id, _part, _id, text in db.session.execute(sa.select(texts).order_by(*list(texts.c)[:3])):
+        sources[doc_id].append(text)
+    out = {}
+    for doc_id, texts in sources.items():
+        best = None
+        for text in texts:
+            found = _fragment(text, pattern) if text else None
+            if found is not None and (best is None or found[1] > best[1]):
+                best = found
+        if best is not None:
+            out[doc_id] = best[0]
+    return out
+
+
 def _engine_fragments(parsed: Parsed, ids: list[int]) -> dict[int, str]:
     """Fragments of the indexed (folded) text around the matches, for documents whose subject holds none
     of the words (they matched in the sender, notes, direction or an attachment). Only for the page."""
@@ -1187,8 +1289,9 @@ def _engine_fragments(parsed: Parsed, ids: list[int]) -> dict[int, str]:
 
 
 def snippets(parsed: Parsed, docs) -> dict[int, str]:
-    """Each document's subject with the words in <mark>; else, where the words matched elsewhere, fragments
-    of the indexed text around them. A document that bears the number-symbol searched for is shown by it
+    """Each document's subject with the words in <mark>; else, where the words matched elsewhere, a fragment
+    of the original text around them (`_original_fragments`), or of the indexed, folded text when they are
+    not in what that reads (`_engine_fragments`). A document that bears the number-symbol searched for is shown by it
     (its number_symbol beside the subject): no fragment is looked for (FTS5 probes each of its words' lists
     per document: ~0.5 ms a row at 1M)."""
     out, rest = {}, []
@@ -1197,8 +1300,9 @@ def snippets(parsed: Parsed, docs) -> dict[int, str]:
         if marked:
             out[doc.id] = marked
         elif not (parsed.symbol and symbol_norm(doc.number_symbol) == parsed.symbol):
-            rest.append(doc.id)
-    out.update(_engine_fragments(parsed, rest))
+            rest.append(doc)
+    out.update(_original_fragments(parsed, rest))
+    out.update(_engine_fragments(parsed, [d.id for d in rest if d.id not in out]))
     for doc in docs:
         out.setdefault(doc.id, html.escape(doc.subject or ""))
     return out

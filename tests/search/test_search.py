@@ -109,12 +109,16 @@ def inline_jobs(app):
 
 @pytest.mark.parametrize("builder,name", [(F.pdf_bytes, "quyet-dinh.pdf"), (F.docx_bytes, "quyet-dinh.docx")])
 def test_words_inside_attachments_are_found(api, users, db, inline_jobs, builder, name):
-    doc = register(api, users["clerk"], "Công văn không tiêu đề")
+    doc = register(api, users["clerk"], "Giấy mời không tiêu đề")
     assert ids(api, users["leader"], q="tang cuong") == set()
     assert upload(api, users["clerk"], doc["id"], builder(), name).status_code == 201
     found = search(api, users["leader"], q="tăng cường công tác")
     assert [i["id"] for i in found["items"]] == [doc["id"]]
-    assert "<mark>" in found["items"][0]["snippet"]
+    # the fragment is the attachment's own text, accents and all, not the index's folded copy
+    assert ("Quyết định về việc <mark>tăng</mark> <mark>cường</mark> <mark>công</mark> <mark>tác</mark> văn thư"
+            in found["items"][0]["snippet"])
+    unaccented = search(api, users["leader"], q="cong tac van*")["items"][0]["snippet"]
+    assert "Quyết định về việc tăng cường <mark>công</mark> <mark>tác</mark> <mark>văn</mark> thư" in unaccented
 
 
 def test_a_symbol_finds_the_documents_that_cite_it(api, users, db, inline_jobs):
@@ -212,6 +216,11 @@ def test_outgoing_draft_is_indexed_with_recipients(api, users):
     doc = draft(api, users["specialist"], "Đề nghị phối hợp kiểm kê tài sản")
     assert ids(api, users["specialist"], q="kiem ke") == {doc["id"]}
     assert ids(api, users["specialist"], q="so tai chinh") == {doc["id"]}
+    # shown by the recipient it matched, as written
+    other = draft(api, users["specialist"], "Đề nghị phối hợp kiểm kê tài sản",
+                  recipients=[{"name": "Sở Kế hoạch và Đầu tư"}])
+    items = search(api, users["specialist"], q="dau tu")["items"]
+    assert [(i["id"], i["snippet"]) for i in items] == [(other["id"], "Sở Kế hoạch và <mark>Đầu</mark> <mark>tư</mark>")]
 
 
 def test_rolled_back_registration_leaves_no_index_row(app, db, users):
