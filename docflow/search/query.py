@@ -15,6 +15,7 @@ query holding a phrase is counted up to PHRASE_CAP.
 
 import functools
 import html
+import itertools
 import json
 import re
 import unicodedata
@@ -1170,8 +1171,10 @@ def highlight(text: str | None, parsed: Parsed) -> str | None:
 #: characters of each attachment's text read for a fragment (extract.MAX_TEXT_CHARS: up to 2M): a match further
 #: in is shown from the index instead (`_engine_fragments`)
 SNIPPET_SCAN = 200_000
-#: characters shown on each side of the first match in a fragment of the original text
+#: a fragment of the original text: about 3 x SNIPPET_CONTEXT characters, chosen among windows starting near
+#: each of the first SNIPPET_MATCHES matches (`_fragment`)
 SNIPPET_CONTEXT = 70
+SNIPPET_MATCHES = 60
 _WORD_CHAR = r"[^\W_]"
 
 
@@ -1204,14 +1207,28 @@ def _original_pattern(parsed: Parsed) -> re.Pattern | None:
 
 
 def _fragment(text: str, pattern: re.Pattern) -> tuple[str, int] | None:
-    """The words around the pattern's first match in `text` (white space made single spaces, "…" where cut),
-    HTML-escaped with every match in <mark>, and how many distinct words it marks; None without a match."""
-    first = pattern.search(text)
-    if first is None:
+    """The words around the pattern's matches in `text` (white space made single spaces, "…" where cut),
+    HTML-escaped with every match in <mark>, and how many distinct words it marks; None without a match.
+    The window is the one, among those starting near each of the first SNIPPET_MATCHES matches, that holds
+    the most distinct words (`chuyển đổi*`: not the first `đối với` of the text but where `chuyển đổi số` is),
+    the first on a tie."""
+    matches = list(itertools.islice(pattern.finditer(text), SNIPPET_MATCHES))
+    if not matches:
         return None
-    start, end = max(0, first.start() - SNIPPET_CONTEXT), min(len(text), first.end() + SNIPPET_CONTEXT)
+    span = 2 * SNIPPET_CONTEXT
+    keys = [fold(m.group()) for m in matches]
+    best, best_words = matches[0], 0
+    for i, m in enumerate(matches):
+        words, j = set(), i
+        while j < len(matches) and matches[j].end() <= m.start() + span:
+            words.add(keys[j])
+            j += 1
+        if len(words) > best_words:
+            best, best_words = m, len(words)
+    start = max(0, best.start() - SNIPPET_CONTEXT // 2)
+    end = min(len(text), max(best.end(), best.start() + span) + SNIPPET_CONTEXT // 2)
     window = text[start:end]
-    head, tail = first.start() - start, first.end() - start  # the first match within the window
+    head, tail = best.start() - start, best.end() - start  # the chosen match within the window
     if start > 0:  # from the first whole word
         cut = min((i for i in (window.find(c, 0, head) for c in " \n\t") if i >= 0), default=-1)
         window, tail = (window[cut + 1:], tail - cut - 1) if cut >= 0 else (window, tail)
@@ -1228,6 +1245,23 @@ def _fragment(text: str, pattern: re.Pattern) -> tuple[str, int] | None:
     return ("…" if start > 0 else "") + "".join(out) + ("…" if end < len(text) else ""), len(marked)
 
 
+@functools.cache
+def _texts_statement():
+    """The rest of what the indexer reads of the documents `ids` (indexer._row, attachments_text), in its
+    order: recipients, assignments' directions, attachments' text. Built once (~1 ms of SQLAlchemy a page)."""
+    ids = sa.bindparam("ids", expanding=True)
+    texts = sa.union_all(
+        sa.select(Recipient.document_id, sa.literal(1).label("part"), Recipient.id, Recipient.name)
+        .where(Recipient.document_id.in_(ids)),
+        sa.select(Assignment.document_id, sa.literal(2), Assignment.id, Assignment.instruction)
+        .where(Assignment.document_id.in_(ids), Assignment.instruction.is_not(None)),
+        sa.select(Attachment.document_id, sa.literal(3), Attachment.id,
+                  sa.func.substr(Attachment.text, 1, SNIPPET_SCAN))
+        .where(Attachment.document_id.in_(ids), Attachment.text_status == "done", Attachment.text.is_not(None)),
+    ).subquery()
+    return sa.select(texts).order_by(*list(texts.c)[:3])
+
+
 def _original_fragments(parsed: Parsed, docs: list) -> dict[int, str]:
     """For documents whose subject holds none of the words: a fragment of the original text they matched in,
     with its accents (the index holds folded text: `…giao tham muu ke hoach…` where the letter says `…giao
@@ -1241,18 +1275,7 @@ def _original_fragments(parsed: Parsed, docs: list) -> dict[int, str]:
         return {}
     sources = {d.id: [d.sender_name, d.signer, d.notes, getattr(d, "instruction", None),
                       getattr(d, "result", None), d.cancelled_reason] for d in docs}
-    ids = list(sources)
-    # the rest of what the indexer reads of them (indexer._row, attachments_text), in its order
-    texts = sa.union_all(
-        sa.select(Recipient.document_id, sa.literal(1).label("part"), Recipient.id, Recipient.name)
-        .where(Recipient.document_id.in_(ids)),
-        sa.select(Assignment.document_id, sa.literal(2), Assignment.id, Assignment.instruction)
-        .where(Assignment.document_id.in_(ids), Assignment.instruction.is_not(None)),
-        sa.select(Attachment.document_id, sa.literal(3), Attachment.id,
-                  sa.func.substr(Attachment.text, 1, SNIPPET_SCAN))
-        .where(Attachment.document_id.in_(ids), Attachment.text_status == "done", Attachment.text.is_not(None)),
-    ).subquery()
-    for doc_id, _part, _id, text in db.session.execute(sa.select(texts).order_by(*list(texts.c)[:3])):
+    for doc_id, _part, _id, text in db.session.execute(_texts_statement(), {"ids": list(sources)}):
         sources[doc_id].append(text)
     out = {}
     for doc_id, texts in sources.items():

@@ -27,14 +27,22 @@ def test_the_words_are_marked_in_the_original_text():
         "theo số <mark>15</mark>/<mark>QĐ</mark>-<mark>UBND</mark>")
 
 
-def test_a_long_text_is_cut_at_whole_words_around_the_first_match():
-    before, after = " ".join(["trước"] * 40), " ".join(["sau"] * 40)
+def test_a_long_text_is_cut_at_whole_words_around_the_match():
+    before, after = " ".join(["trước"] * 40), " ".join(["sau"] * 80)
     html, _n = _fragment(f"{before}\n\n  ngân   sách\t{after}", "ngan sach")
     assert html.startswith("…trước ") and html.endswith(" sau…")
     assert "trước <mark>ngân</mark> <mark>sách</mark> sau" in html  # white space made single spaces
     words = html.strip("…").split(" ")
     assert {"trước", "sau"} >= set(words) - {"<mark>ngân</mark>", "<mark>sách</mark>"}  # no cut word
-    assert len(html) < 2 * query.SNIPPET_CONTEXT + 40
+    assert len(html) < 3 * query.SNIPPET_CONTEXT + 40
+
+
+def test_the_window_holding_most_of_the_words_is_shown():
+    filler = " ".join(["khác"] * 60)
+    text = f"Đối với các đơn vị {filler} đẩy mạnh chuyển đổi số trong cơ quan {filler}"
+    html, words = _fragment(text, "chuyển đổi*")
+    assert "<mark>chuyển</mark> <mark>đổi</mark> số" in html and "Đối" not in html
+    assert words == 2
 
 
 WORD = st.text(alphabet=LETTERS, min_size=1, max_size=6)
