@@ -2,6 +2,7 @@
 
 import io
 import tempfile
+from datetime import date
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -11,13 +12,14 @@ from flask_login import current_user, login_required
 
 from docflow.archive.models import Dossier
 from docflow.archive.rules import may_see_dossier
+from docflow.auth.models import Unit
 from docflow.core.enums import CLEARANCE_LABELS, DIRECTION_LABELS, URGENCY_LABELS
 from docflow.core.errors import ValidationFailed
 from docflow.core.text import bad_text_reason
 from docflow.core.timeutil import format_date
 from docflow.extensions import db
 from docflow.registry.books import XLSX_MIMETYPE, cell_text
-from docflow.registry.models import DocType
+from docflow.registry.models import DocType, Register
 from docflow.search import query
 from docflow.search.models import SavedSearch
 
@@ -28,6 +30,37 @@ KEYS = ("q", "direction", "doc_type", "sender", "from", "to", "received_from", "
         "issued_to", "urgency", "confidentiality", "status", "unit", "register", "year", "dossier", "sort")
 EXPORT_LIMIT = 50_000
 MAX_SAVED = 50
+
+
+#: the filters the page's form has no control for (set by a facet link, a saved search or a link from another
+#: page): named above the results, each with a link that removes it, and kept by the form as hidden fields
+OTHER_FILTERS = ("year", "unit", "register", "confidentiality", "received_from", "received_to", "issued_from",
+                 "issued_to")
+
+
+def _other_filters(raw: dict) -> list[tuple[str, str, str]]:
+    """(name, value, label) of the OTHER_FILTERS the request sets, in that order."""
+    def day(value: str) -> str:
+        try:
+            return format_date(date.fromisoformat(value))
+        except ValueError:
+            return value  # the form's errors say what is wrong with it
+
+    def named(model, value: str) -> str:
+        row = db.session.get(model, int(value)) if value.isdigit() and len(value) < 10 else None
+        return row.name if row is not None else value
+
+    labels = {
+        "year": lambda v: _("Year: %(value)s", value=v),
+        "unit": lambda v: _("Unit: %(value)s", value=named(Unit, v)),
+        "register": lambda v: _("Register: %(value)s", value=named(Register, v)),
+        "confidentiality": lambda v: _("Confidentiality: %(value)s", value=CLEARANCE_LABELS.get(v, v)),
+        "received_from": lambda v: _("Arrival date: from %(date)s", date=day(v)),
+        "received_to": lambda v: _("Arrival date: until %(date)s", date=day(v)),
+        "issued_from": lambda v: _("Issue date: from %(date)s", date=day(v)),
+        "issued_to": lambda v: _("Issue date: until %(date)s", date=day(v)),
+    }
+    return [(name, raw[name], str(labels[name](raw[name]))) for name in OTHER_FILTERS if name in raw]
 
 
 def _current_args() -> dict:
@@ -66,7 +99,7 @@ def results():
     return render_template("search/results.html", raw=raw, result=result, errors=errors, saved=saved,
                            doc_types=doc_types, link=link, detail_url=detail_url, statuses=query.STATUS_LABELS,
                            directions=DIRECTION_LABELS, urgencies=URGENCY_LABELS, clearances=CLEARANCE_LABELS,
-                           query_string=urlencode(raw), dossier=dossier)
+                           query_string=urlencode(raw), dossier=dossier, other_filters=_other_filters(raw))
 
 
 @bp.route("/saved", methods=["POST"])

@@ -42,3 +42,24 @@ def test_saved_searches(app, client, users, login_as):
     assert other.post(f"/search/saved/{saved_id}/delete", data={"csrf_token": other_token}).status_code == 404
     assert client.post(f"/search/saved/{saved_id}/delete", data={"csrf_token": token}).status_code == 302
     assert "/search/?q=dong+nai" not in client.get("/search/").get_data(as_text=True)
+
+
+def test_filters_without_a_control_are_named_kept_and_removable(client, api, users, login_as):
+    """A facet link or a saved search sets filters the form has no control for (year, unit, register, the
+    arrival and issue dates, confidentiality): the page names each with a link that removes it, and the form
+    keeps them when the words change; the facet chosen is marked, with the same removing link."""
+    register(api, users["clerk"], "Kế hoạch phòng chống thiên tai", issued_date="2025-12-20",
+             received_date="2026-01-03")
+    login_as(users["leader"])
+    html = client.get("/search/?q=thien+tai&year=2026&received_from=2026-01-01").get_data(as_text=True)
+    chips = html.split('id="search-other-filters"', 1)[1].split("</p>", 1)[0]
+    assert "Year: 2026" in chips and "Arrival date: from 01/01/2026" in chips
+    removing = re.findall(r'href="([^"]+)"', chips)
+    assert removing == ["/search/?q=thien+tai&amp;received_from=2026-01-01", "/search/?q=thien+tai&amp;year=2026"]
+    form = html.split('id="search-form"', 1)[1].split("</form>", 1)[0]
+    assert '<input type="hidden" name="year" value="2026">' in form
+    assert '<input type="hidden" name="received_from" value="2026-01-01">' in form
+    facet = html.split("active-filter", 1)[1].split("</li>", 1)[0]  # the year chosen, marked
+    assert "2026" in facet and 'href="/search/?q=thien+tai&amp;received_from=2026-01-01"' in facet
+    plain = client.get("/search/?q=thien+tai").get_data(as_text=True)
+    assert 'id="search-other-filters"' not in plain and "active-filter" not in plain
