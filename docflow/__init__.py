@@ -208,6 +208,9 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")  # templates/macros/ui.html; babel.cfg names it too
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
+    from docflow.core.forms import day_text
+
+    app.jinja_env.filters["day_input"] = day_text  # a date field's value as typed: dd/mm/yyyy
 
     @app.context_processor
     def inject():

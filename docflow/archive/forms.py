@@ -9,10 +9,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, DateInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from docflow.core.errors import ValidationFailed
-from docflow.core.forms import BaseForm
+from docflow.core.forms import BaseForm, DayInput
 from docflow.core.values import as_id
 from docflow.registry.books import parse_day
 
@@ -198,7 +198,7 @@ class DossierForm(DossierFieldsMixin, BaseForm):
     keeper_id = SelectField(_l("Keeper"), validate_choice=False)
     retention_id = SelectField(_l("Retention"), validate_choice=False)
     medium = SelectField(_l("Medium"), choices=medium_choices(), default="electronic", validate_choice=False)
-    start_date = StringField(_l("Start date"), widget=DateInput())
+    start_date = StringField(_l("Start date"), widget=DayInput())
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 3})
     submit = SubmitField(_l("Open the dossier"))
 
@@ -278,7 +278,7 @@ class MoveForm(BaseForm):
 
 class CloseForm(BaseForm):
     version = HiddenField()
-    end_date = StringField(_l("End date (empty: today)"), widget=DateInput())
+    end_date = StringField(_l("End date (empty: today)"), widget=DayInput())
     page_total = StringField(_l("Number of pages (empty: counted from the documents)"),
                              render_kw={"inputmode": "numeric", "maxlength": 6})
     closing_note = TextAreaField(_l("Closing note"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 3})
@@ -297,7 +297,7 @@ class CloseForm(BaseForm):
 
 class KeepBackForm(BaseForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=1000)], render_kw={"rows": 2})
-    until = StringField(_l("Keep until"), widget=DateInput())
+    until = StringField(_l("Keep until"), widget=DayInput())
     submit = SubmitField(_l("Ask to keep it back"))
 
     def values(self) -> dict:
@@ -325,7 +325,7 @@ class LocationForm(BaseForm):
 
 class LoanRequestForm(BaseForm):
     reason = TextAreaField(_l("Purpose of use"), validators=[DataRequired(), Length(max=1000)], render_kw={"rows": 2})
-    due_date = StringField(_l("Return by"), widget=DateInput())
+    due_date = StringField(_l("Return by"), widget=DayInput())
     submit = SubmitField(_l("Ask to borrow"))
 
     def values(self) -> dict:

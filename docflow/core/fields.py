@@ -5,6 +5,7 @@ acceptable. A service collects them and raises one `ValidationFailed(errors)`.
 Text is refused when too long, never silently truncated.
 """
 
+import re
 from datetime import date
 
 from flask_babel import gettext as _
@@ -32,15 +33,28 @@ def clean_text(value, field: str, errors: dict, max_len: int, *, required: bool 
     return text or None
 
 
+_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def to_date(value) -> date:
+    """A date from `dd/mm/yyyy` (as the pages show and take dates) or `yyyy-mm-dd` (ISO: the API, the CLI);
+    ValueError for anything else."""
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    m = _DMY.match(text)
+    if m:
+        return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    return date.fromisoformat(text)
+
+
 def clean_date(value, field: str, errors: dict) -> date | None:
     if value in (None, ""):
         return None
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(str(value))
+        return to_date(value)
     except ValueError:
-        add_error(errors, field, _("Enter a real date (YYYY-MM-DD)."))
+        add_error(errors, field, _("Enter a real date (dd/mm/yyyy)."))
         return None
 
 

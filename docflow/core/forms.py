@@ -1,9 +1,12 @@
 """The base of every form: text that is not text (a lone surrogate, a control character) is a field
 error, in Vietnamese by default, before any validator or service sees it."""
 
+from datetime import date
+
 from flask_wtf import FlaskForm
 from wtforms import Field
 from wtforms.fields import FieldList, FormField
+from wtforms.widgets import TextInput
 
 from docflow.core.text import bad_text_reason
 
@@ -47,3 +50,29 @@ class BaseForm(FlaskForm):
         for field in junk:
             field.errors = [bad[field.name]]
         return False
+
+
+class DayInput(TextInput):
+    """A date typed as the pages show dates, dd/mm/yyyy (core.fields.to_date also takes yyyy-mm-dd). Not the
+    browser's date input: that one shows the browser's own order (mm/dd/yyyy in an English browser, where
+    12/01/2026 reads as the first of December to some and the twelfth of January to others)."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("placeholder", "dd/mm/yyyy")
+        kwargs.setdefault("inputmode", "numeric")
+        kwargs.setdefault("autocomplete", "off")
+        kwargs.setdefault("maxlength", 10)
+        kwargs.setdefault("value", day_text(field._value()))
+        return super().__call__(field, **kwargs)
+
+
+def day_text(value) -> str:
+    """A date (or its ISO text) as dd/mm/yyyy for a DayInput; anything else as it is (a typing error shown
+    back with its message)."""
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    text = "" if value is None else str(value)
+    try:
+        return date.fromisoformat(text).strftime("%d/%m/%Y") if len(text) == 10 and text[4] == "-" else text
+    except ValueError:
+        return text

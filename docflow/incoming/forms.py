@@ -18,10 +18,10 @@ from wtforms import (
 )
 from wtforms.fields import SelectChoice
 from wtforms.validators import Length
-from wtforms.widgets import DateInput, NumberInput, Select
+from wtforms.widgets import NumberInput, Select
 
 from docflow.core.enums import CLEARANCE_LABELS, CLEARANCES, MEDIA, MEDIUM_LABELS, URGENCIES, URGENCY_LABELS
-from docflow.core.forms import BaseForm
+from docflow.core.forms import BaseForm, DayInput
 
 
 def urgency_choices():
@@ -47,8 +47,8 @@ class DocumentFieldsForm(BaseForm):
     sender_id = HiddenField()
     number_symbol = StringField(_l("Number and symbol"),
                                 render_kw={"placeholder": "15/UBND-VX", "required": True, "maxlength": 60})
-    issued_date = StringField(_l("Document date"), widget=DateInput(), render_kw={"required": True})
-    received_date = StringField(_l("Arrival date"), widget=DateInput())
+    issued_date = StringField(_l("Document date"), widget=DayInput(), render_kw={"required": True})
+    received_date = StringField(_l("Arrival date"), widget=DayInput())
     doc_type = SelectField(_l("Document type"), default="CV", validate_choice=False)
     subject = TextAreaField(_l("Subject (trích yếu)"), render_kw={"rows": 3, "required": True, "maxlength": 1000})
     signer = StringField(_l("Signed by"), render_kw={"maxlength": 120})
@@ -57,7 +57,7 @@ class DocumentFieldsForm(BaseForm):
     pages = StringField(_l("Pages"), widget=NumberInput(min=1))
     copies = StringField(_l("Copies"), widget=NumberInput(min=1))
     medium = SelectField(_l("Medium"), choices=medium_choices(), default="paper", validate_choice=False)
-    due_date = StringField(_l("Deadline requested by the sender"), widget=DateInput())
+    due_date = StringField(_l("Deadline requested by the sender"), widget=DayInput())
     notes = TextAreaField(_l("Notes"), render_kw={"rows": 2, "maxlength": 2000})
 
     FIELDS = ("sender_id", "sender_name", "number_symbol", "issued_date", "received_date", "doc_type", "subject",
@@ -107,7 +107,7 @@ class SingleSelectMultipleField(SelectMultipleField):
 class AssignForm(BaseForm):
     instruction = TextAreaField(_l("Direction (ý kiến chỉ đạo)"),
                                 render_kw={"rows": 3})
-    due_date = StringField(_l("Deadline"), widget=DateInput())
+    due_date = StringField(_l("Deadline"), widget=DayInput())
     primary = SingleSelectMultipleField(_l("Lead (chủ trì)"), validate_choice=False)
     coordinators = SelectMultipleField(_l("Coordinating (phối hợp)"), validate_choice=False,
                                        render_kw={"size": 6})
@@ -117,7 +117,7 @@ class AssignForm(BaseForm):
 
 class DelegateForm(BaseForm):
     user_id = SelectField(_l("Hand on to"), validate_choice=False)
-    due_date = StringField(_l("Deadline"), widget=DateInput())
+    due_date = StringField(_l("Deadline"), widget=DayInput())
     note = TextAreaField(_l("Instruction"), render_kw={"rows": 2})
     submit = SubmitField(_l("Hand on"))
 

@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from docflow.core.errors import ValidationFailed
 from docflow.core.permissions import role_required
-from docflow.core.timeutil import today
 from docflow.incoming import reports
 
 bp = Blueprint("books", __name__, url_prefix="/books")
@@ -29,15 +28,13 @@ def _params():
 
 
 def _page(kind: str, *, book=None, form=None, errors=None):
-    now = today()
     form = form or {}
     form.setdefault("from", "")
     form.setdefault("to", "")
     if book is not None:  # the period actually used, as the date inputs expect it
         form = {**form, "from": book.period.start.isoformat(), "to": book.period.end.isoformat()}
     return render_template(f"books/{kind}.html", kind=kind, book=book, form=form, errors=errors or {},
-                           registers=reports.registers_for(current_user), display=reports.display,
-                           default_from=f"{now.year}-{now.month:02d}-01", default_to=now.isoformat())
+                           registers=reports.registers_for(current_user), display=reports.display)
 
 
 def _show(kind: str):

@@ -89,7 +89,7 @@ def _clean_incoming(data: dict, existing: Document | None = None) -> dict:
         if value and value > now:
             errors.setdefault(field, []).append(_("The date cannot be in the future."))
         if value and value.year < 1945:
-            errors.setdefault(field, []).append(_("Enter a real date (YYYY-MM-DD)."))
+            errors.setdefault(field, []).append(_("Enter a real date (dd/mm/yyyy)."))
     issued = clean.get("issued_date", existing.issued_date if existing else None)
     received = clean.get("received_date", existing.received_date if existing else None)
     if issued and received and issued > received and "issued_date" not in errors:

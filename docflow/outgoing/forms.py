@@ -18,10 +18,10 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields import SelectChoice
-from wtforms.widgets import CheckboxInput, DateInput, ListWidget, NumberInput
+from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
 
 from docflow.core.enums import CLEARANCE_LABELS, CLEARANCES, URGENCIES, URGENCY_LABELS
-from docflow.core.forms import BaseForm
+from docflow.core.forms import BaseForm, DayInput
 from docflow.outgoing.services import CHANNELS, SIGNING_CAPACITIES
 
 #: the rows of the ladder table on the workflow form
@@ -117,7 +117,7 @@ class CancelForm(BaseForm):
 
 class IssueForm(BaseForm):
     version = HiddenField()
-    issued_date = StringField(_l("Date of issue"), widget=DateInput())
+    issued_date = StringField(_l("Date of issue"), widget=DayInput())
     submit = SubmitField(_l("Issue: give the number"))
 
 

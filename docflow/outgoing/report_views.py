@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from docflow.core.errors import ValidationFailed
 from docflow.core.permissions import role_required
-from docflow.core.timeutil import today
 from docflow.outgoing import reports
 
 bp = Blueprint("outbooks", __name__, url_prefix="/books")
@@ -28,15 +27,13 @@ def _params():
 
 
 def _page(kind: str, *, book=None, form=None, errors=None, status: int = 200):
-    now = today()
     form = dict(form or {})
     form.setdefault("from", "")
     form.setdefault("to", "")
     if book is not None:  # the period actually used, as the date inputs expect it
         form = {**form, "from": book.period.start.isoformat(), "to": book.period.end.isoformat()}
     html = render_template(f"outbooks/{kind}.html", kind=kind, book=book, form=form, errors=errors or {},
-                           display=reports.display, default_from=f"{now.year}-{now.month:02d}-01",
-                           default_to=now.isoformat())
+                           display=reports.display)
     return html, status
 
 

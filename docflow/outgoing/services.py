@@ -11,7 +11,7 @@ from docflow.auth.models import Unit, User
 from docflow.core import audit, calendar, settings
 from docflow.core.enums import CLEARANCES, URGENCIES, cleared_levels
 from docflow.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from docflow.core.fields import check_version, clean_text, one_text
+from docflow.core.fields import check_version, clean_text, one_text, to_date
 from docflow.core.text import fold
 from docflow.core.timeutil import to_local, today, utcnow
 from docflow.core.values import as_id, get_by_id
@@ -426,9 +426,9 @@ def issue(doc: Document, *, actor: User, issued_date=None, complete_replies: boo
         issued = issued_date
     else:
         try:
-            issued = date.fromisoformat(str(issued_date))
+            issued = to_date(issued_date)
         except ValueError:
-            raise ValidationFailed({"issued_date": [_("Enter a real date (YYYY-MM-DD).")]}) from None
+            raise ValidationFailed({"issued_date": [_("Enter a real date (dd/mm/yyyy).")]}) from None
     if issued > day:
         raise ValidationFailed({"issued_date": [_("The date cannot be in the future.")]})
     agency = settings.agency()
@@ -508,9 +508,9 @@ def dispatch(doc: Document, *, actor: User, channel: str, recipient_ids=None, di
     now = utcnow()
     if dispatched_on not in (None, ""):
         try:
-            day = dispatched_on if isinstance(dispatched_on, date) else date.fromisoformat(str(dispatched_on))
+            day = to_date(dispatched_on)
         except ValueError:
-            raise ValidationFailed({"dispatched_on": [_("Enter a real date (YYYY-MM-DD).")]}) from None
+            raise ValidationFailed({"dispatched_on": [_("Enter a real date (dd/mm/yyyy).")]}) from None
         if day > today() or (doc.issued_date and day < doc.issued_date):
             raise ValidationFailed({"dispatched_on": [_("The date is between the issue date and today.")]})
         local_now = to_local(now)

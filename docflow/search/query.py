@@ -36,6 +36,7 @@ from docflow.archive.models import Dossier, DossierDocument
 from docflow.archive.rules import dossier_filter
 from docflow.core.enums import CLEARANCES, DIRECTION_LABELS, DIRECTIONS, URGENCIES
 from docflow.core.errors import ValidationFailed
+from docflow.core.fields import to_date
 from docflow.core.text import bad_text_reason, fold, like_escape
 from docflow.core.values import MAX_ID
 from docflow.extensions import db
@@ -453,6 +454,16 @@ def doc_date():
     return sa.func.coalesce(Document.issued_date, Document.received_date)
 
 
+class Day(fields.Date):
+    """A date as yyyy-mm-dd or as the pages take it, dd/mm/yyyy (core.fields.to_date)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return to_date(value)
+        except (ValueError, TypeError):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
+
+
 class SearchArgs(Schema):
     """The filters of GET /search and of the results page (names as api.md)."""
 
@@ -463,12 +474,12 @@ class SearchArgs(Schema):
     direction = fields.Str(validate=validate.OneOf(DIRECTIONS))
     doc_type = fields.Str(validate=validate.Length(max=10))
     sender = fields.Str(validate=validate.Length(max=250))
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
-    received_from = fields.Date()
-    received_to = fields.Date()
-    issued_from = fields.Date()
-    issued_to = fields.Date()
+    from_ = Day(data_key="from")
+    to = Day()
+    received_from = Day()
+    received_to = Day()
+    issued_from = Day()
+    issued_to = Day()
     urgency = fields.Str(validate=validate.OneOf(URGENCIES))
     confidentiality = fields.Str(validate=validate.OneOf(CLEARANCES))
     status = fields.Str(validate=validate.OneOf(STATUSES))

@@ -2,7 +2,6 @@
 
 import io
 import tempfile
-from datetime import date
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -15,6 +14,7 @@ from docflow.archive.rules import may_see_dossier
 from docflow.auth.models import Unit
 from docflow.core.enums import CLEARANCE_LABELS, DIRECTION_LABELS, URGENCY_LABELS
 from docflow.core.errors import ValidationFailed
+from docflow.core.fields import to_date
 from docflow.core.text import bad_text_reason
 from docflow.core.timeutil import format_date
 from docflow.extensions import db
@@ -42,7 +42,7 @@ def _other_filters(raw: dict) -> list[tuple[str, str, str]]:
     """(name, value, label) of the OTHER_FILTERS the request sets, in that order."""
     def day(value: str) -> str:
         try:
-            return format_date(date.fromisoformat(value))
+            return format_date(to_date(value))
         except ValueError:
             return value  # the form's errors say what is wrong with it
 

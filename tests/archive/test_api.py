@@ -138,7 +138,7 @@ def test_bad_input_is_a_422_or_404_and_a_stale_version_a_409(db, people, docs, a
     _problem(archivist.post("/dossiers", json={"code": "1", "title": "X", "retention_years": 0}), 422,
              "retention_years")
     _problem(archivist.post("/dossiers", json={"code": "1", "title": "X", "retention_years": 5, "unit_id": 999,
-                                               "keeper_id": "abc", "start_date": "31/12/2026"}), 422,
+                                               "keeper_id": "abc", "start_date": "31/02/2026"}), 422,
              "unit_id", "keeper_id", "start_date")
     _problem(archivist.post("/dossiers", json={"code": "1" * 41, "title": "X", "retention_years": 5}), 422, "code")
     created = archivist.post("/dossiers", json={"code": "01.VP", "title": "Hồ sơ", "retention_years": None})

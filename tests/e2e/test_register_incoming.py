@@ -28,7 +28,7 @@ def test_clerk_registers_with_the_keyboard_and_the_issuer_autocomplete(sender, p
     page.wait_for_url("**/dashboard")
     page.goto(live_server + "/incoming/new")
     assert page.evaluate("document.activeElement.id") == "sender_name"  # the first field has the focus
-    assert page.input_value("#received_date") == today().isoformat()  # arrival date prefilled
+    assert page.input_value("#received_date") == f"{today():%d/%m/%Y}"  # arrival date prefilled, day first
 
     page.keyboard.type("so noi vu")  # no diacritics: the list still offers "Sở Nội vụ tỉnh Đồng Nai"
     page.wait_for_function(
@@ -37,7 +37,7 @@ def test_clerk_registers_with_the_keyboard_and_the_issuer_autocomplete(sender, p
     assert page.input_value("#sender_id") == str(sender)
     page.keyboard.press("Tab")
     page.keyboard.type("12/SNV-VP")
-    page.fill("#issued_date", today().isoformat())
+    page.fill("#issued_date", f"{today():%d/%m/%Y}")  # typed as the office writes dates
     page.fill("#subject", "V/v kiểm tra công tác văn thư, lưu trữ năm 2026")
     page.click("#submit_next")
     page.wait_for_selector("#last-number")

@@ -132,7 +132,7 @@ def test_full_flow_register_present_assign_progress_complete(office_people, as_u
     assert page.status_code == 200
     html = _text(page)
     assert 'id="sender_name"' in html and "autofocus" in html and 'list="org-options"' in html
-    assert f'value="{_today().isoformat()}"' in html  # the arrival date defaults to today
+    assert f'value="{_today():%d/%m/%Y}"' in html  # the arrival date defaults to today
     assert "js/register.js" in html and "<script>" not in html  # no inline script (CSP)
 
     response = client.post("/incoming/new", data=_form(), follow_redirects=True)
@@ -292,7 +292,7 @@ def test_register_field_errors_and_bad_input_never_500(office_people, as_user, d
                                                        doc_type="XX", urgency="whatever", sender_id="x"))
     assert response.status_code == 200
     html = _text(response)
-    for message in ("Enter the subject (trích yếu).", "Enter a real date (YYYY-MM-DD).", "Enter a whole number.",
+    for message in ("Enter the subject (trích yếu).", "Enter a real date (dd/mm/yyyy).", "Enter a whole number.",
                     "Unknown document type.", "Unknown value."):
         assert message in html, message
     assert _docs(db) == []
@@ -323,7 +323,7 @@ def test_stale_edit_shows_the_message_and_changes_nothing(office_people, as_user
     doc_id = _register(client)
     page = _text(client.get(f"/incoming/{doc_id}/edit"))
     version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
-    assert 'value="Sở Nội vụ"' in page and f'value="{_today().isoformat()}"' in page
+    assert 'value="Sở Nội vụ"' in page and f'value="{_today():%d/%m/%Y}"' in page
     # someone else saves first
     response = client.post(f"/incoming/{doc_id}/edit", data=_form(version=version, subject="Bản sửa thứ nhất"))
     assert response.status_code == 302
@@ -518,3 +518,22 @@ def test_upload_more_files_from_the_detail_page(office_people, as_user, db):
                            content_type="multipart/form-data", follow_redirects=True)
     assert response.status_code == 200 and "bao-cao.png" in _text(response)
     assert [a.filename for a in _docs(db)[0].attachments] == ["bao-cao.png"]
+
+
+def test_dates_are_typed_and_shown_day_first(office_people, as_user, db):
+    """Date fields are text typed as dd/mm/yyyy (the browser's date input shows its own locale's order:
+    12/01/2026 is the first of December in an English browser); yyyy-mm-dd is taken too."""
+    client = as_user(office_people["clerk"])
+    html = _text(client.get("/incoming/new"))
+    field = re.search(r'<input[^>]*id="issued_date"[^>]*>', html).group()
+    assert 'type="text"' in field and 'placeholder="dd/mm/yyyy"' in field
+    day = _today() - timedelta(days=40)
+    response = client.post("/incoming/new", data=_form(issued_date=f"{day:%d/%m/%Y}", received_date=f" {day:%d/%m/%Y} "),
+                           follow_redirects=True)
+    assert response.status_code == 200
+    doc = _docs(db)[0]
+    assert (doc.issued_date, doc.received_date) == (day, day)
+    bad = client.post("/incoming/new", data=_form(issued_date="31/02/2026", number_symbol="7/X"))
+    assert bad.status_code == 200 and "Enter a real date (dd/mm/yyyy)." in _text(bad)
+    assert 'value="31/02/2026"' in _text(bad)  # shown back as typed, with its message
+    assert len(_docs(db)) == 1

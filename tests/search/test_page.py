@@ -63,3 +63,16 @@ def test_filters_without_a_control_are_named_kept_and_removable(client, api, use
     assert "2026" in facet and 'href="/search/?q=thien+tai&amp;received_from=2026-01-01"' in facet
     plain = client.get("/search/?q=thien+tai").get_data(as_text=True)
     assert 'id="search-other-filters"' not in plain and "active-filter" not in plain
+
+
+def test_the_date_filters_are_typed_day_first(client, api, users, login_as):
+    doc = register(api, users["clerk"], "Báo cáo phòng chống lụt bão", issued_date="2025-12-20",
+                   received_date="2026-01-03")
+    login_as(users["leader"])
+    for typed in ("20/12/2025", "2025-12-20"):
+        html = client.get(f"/search/?q=lut+bao&from={typed}&to=20/12/2025").get_data(as_text=True)
+        assert f'href="/incoming/{doc["id"]}"' in html
+        assert re.search(r'<input[^>]*id="search-from"[^>]*value="20/12/2025"', html)
+    html = client.get("/search/?q=lut+bao&from=21/12/2025").get_data(as_text=True)
+    assert f'href="/incoming/{doc["id"]}"' not in html
+    assert client.get("/search/?q=lut+bao&from=31/02/2025").status_code == 200  # a warning, not a 500
