@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 from config import Config, config_from_env
 from docflow.core import enums, keys, tx
 from docflow.core.backup import restrict
+from docflow.core.forms import day_text
 from docflow.core.timeutil import format_date, format_datetime
 from docflow.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
@@ -208,8 +209,6 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")  # templates/macros/ui.html; babel.cfg names it too
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
-    from docflow.core.forms import day_text
-
     app.jinja_env.filters["day_input"] = day_text  # a date field's value as typed: dd/mm/yyyy
 
     @app.context_processor
