@@ -42,7 +42,7 @@ from docflow.core.values import as_id, get_by_id
 from docflow.extensions import db
 from docflow.incoming.models import IncomingDocument  # noqa: F401  (the incoming flow's mapper, for visibility)
 from docflow.outgoing.models import OutgoingDocument  # noqa: F401  (the outgoing flow's mapper, for visibility)
-from docflow.registry import access, storage
+from docflow.registry import access, events, storage
 from docflow.registry.models import Attachment, Document
 
 MEDIA = ("paper", "electronic", "mixed")
@@ -1164,7 +1164,11 @@ def approve_disposition(disposition: Disposition, *, actor, decision=None) -> Di
                                           .order_by(Attachment.id))) if doomed else []
     for attachment in attachments:
         attachment.destroyed_at = now
+        # the file's content goes with it: its extracted text is no longer kept, found or shown in a snippet
+        attachment.text, attachment.text_status = None, "none"
     db.session.flush()
+    for doc in {a.document_id: a.document for a in attachments}.values():  # the index without that text
+        events.attachment_text_ready.send(doc, actor=actor, attachment_id=None, status="none")
     for attachment in attachments:
         audit.record("attachment.destroy", obj=attachment, actor=actor,
                      after={"document_id": attachment.document_id, "sha256": attachment.sha256,

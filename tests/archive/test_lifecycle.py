@@ -8,6 +8,7 @@ from docflow.archive.models import Dossier
 from docflow.core import audit
 from docflow.core.timeutil import today
 from docflow.registry.models import Attachment
+from docflow.search import indexer
 from tests.archive.conftest import stored
 from tests.conftest import login
 
@@ -80,6 +81,11 @@ def test_expire_propose_approve_destroys_files_and_keeps_records(db, people, doc
     _ok(archivist.post(f"/dossiers/{dossier_id}/close", json={"end_date": f"{old}-12-20"}))
     files = [a for doc in (docs["letter"], docs["issued"]) for a in doc.attachments]
     assert files and all(stored(a.sha256) for a in files)
+    # the letter's file was read (its text found by the search, as after the extraction job)
+    files[0].text, files[0].text_status = "Biên bản kiểm kê kho lương thực dự trữ", "done"
+    indexer.index_attachments(docs["letter"])
+    db.session.commit()
+    assert [i["id"] for i in _ok(leader.get("/search?q=luong+thuc+du+tru"))["items"]] == [docs["letter"].id]
     expired = _ok(archivist.get("/dossiers?expired=1"))["items"]
     assert [d["code"] for d in expired] == ["03.VP"] and expired[0]["retention_ends"] == f"{old + 5}-12-31"
 
@@ -95,6 +101,9 @@ def test_expire_propose_approve_destroys_files_and_keeps_records(db, people, doc
     for attachment in files:  # the rows, with their metadata, are the record
         row = db.session.get(Attachment, attachment.id)
         assert row.destroyed_at is not None and row.filename and row.sha256 == attachment.sha256
+        assert row.text is None  # the content is gone with the file: its text too
+    assert _ok(leader.get("/search?q=luong+thuc+du+tru"))["items"] == []  # no longer found by its content
+    assert [i["id"] for i in _ok(leader.get("/search?q=bao+cao+ngan+sach+quy"))["items"]] == [docs["letter"].id]
     dossier = db.session.get(Dossier, dossier_id)
     assert (dossier.status, dossier.code, dossier.title, len(dossier.entries)) == (
         "destroyed", "03.VP", "Giấy mời hội nghị", 2)
