@@ -447,10 +447,12 @@ def _totals_cells(cells: _Cells, start: date, end: date) -> dict:
     return totals
 
 
-def _handling_cells(cells: _Cells, period: Period, dims: tuple[str, str, str], key: str | None = "") -> dict:
+def _handling_cells(cells: _Cells, period: Period, dims: tuple[str, str, str], key: str | None = "",
+                    days: bool = True) -> dict:
     """{group key: ((assigned, on time, late, open, overdue open), {days: letters})} from the handling
     cells: `dims` = (classes, days, open due dates), totals (key "") or one group (`key`) or every group
-    (key None: the cells' key is the group)."""
+    (key None: the cells' key is the group). `days` False: the working days' cells are not read (every
+    histogram {})."""
     classes, days_dim, due_dim = dims
     filter_key = None if key is None or key == "" else key
     found: dict = defaultdict(lambda: [[0, 0, 0, 0, 0], {}])
@@ -467,7 +469,9 @@ def _handling_cells(cells: _Cells, period: Period, dims: tuple[str, str, str], k
         if cls in ("on_time", "late", "open"):
             figures[{"on_time": 1, "late": 2, "open": 3}[cls]] += n
     columns = ("key",) if days_dim == "hd" else ("key", "sub")
-    for row in _cell_sums(cells, days_dim, "incoming", period.start, period.end, *columns, key=filter_key):
+    histogram_rows = _cell_sums(cells, days_dim, "incoming", period.start, period.end, *columns,
+                                key=filter_key) if days else ()
+    for row in histogram_rows:
         k, d = ("", row[0]) if days_dim == "hd" else (row[0], row[1])
         histogram = found[slot(k)][1]
         histogram[int(d)] = histogram.get(int(d), 0) + int(row[-2] or 0)
@@ -756,20 +760,21 @@ def handling(user, period: Period, *, unit_id: int | None = None, user_id: int |
     return _handling_row(values, histogram)
 
 
-def handling_by(user, period: Period, by: str = "unit") -> list[dict]:
+def handling_by(user, period: Period, by: str = "unit", *, days: bool = True) -> list[dict]:
     """The handling figures per unit (of the primary handler; key None: not assigned) or per person
     handling as primary: [{"key", "label", **handling fields}], busiest first; groups with nothing
-    assigned are left out."""
+    assigned are left out. `days` False (the dashboards' tables, which show no durations): the working days
+    are not read, avg_days and median_days are None."""
     if by not in HANDLING_BY:
         raise ValidationFailed({"by": [_("One of: unit, person.")]})
     cells, rest = _reach(user)
     found: dict = {}
     if cells is not None:
         counted = _handling_cells(cells, period, ("hu", "hud", "huo") if by == "unit" else ("hp", "hpd", "hpo"),
-                                  key=None)
+                                  key=None, days=days)
         found = {_id_key(k): v for k, v in counted.items()}
     if rest is not None:
-        for k, (values, histogram) in _handling_by_direct(rest, period, by).items():
+        for k, (values, histogram) in _handling_by_direct(rest, period, by, days).items():
             before, seen = found.get(k, ((0, 0, 0, 0, 0), {}))
             found[k] = (tuple(int(a or 0) + int(b or 0) for a, b in zip(before, values, strict=True)),
                         _add(seen, histogram))
@@ -786,7 +791,7 @@ def handling_by(user, period: Period, by: str = "unit") -> list[dict]:
     return out
 
 
-def _handling_by_direct(who, period: Period, by: str) -> dict:
+def _handling_by_direct(who, period: Period, by: str, days: bool = True) -> dict:
     p, key, on = _primary_join(by)
     where = _incoming_where(who, period.start, period.end)
     join = orm.outerjoin(Document, StatHandling, StatHandling.document_id == Document.id)
@@ -796,10 +801,10 @@ def _handling_by_direct(who, period: Period, by: str) -> dict:
     hist_rows = db.session.execute(
         sa.select(key, StatHandling.working_days, sa.func.count()).select_from(join)
         .where(*where, Document.status == "completed", StatHandling.working_days.is_not(None))
-        .group_by(key, StatHandling.working_days)).all()
+        .group_by(key, StatHandling.working_days)).all() if days else []
     histograms: dict = defaultdict(dict)
-    for k, days, n in hist_rows:
-        histograms[k][days] = n
+    for k, working_days, n in hist_rows:
+        histograms[k][working_days] = n
     return {r[0]: (tuple(r[1:]), histograms.get(r[0], {})) for r in rows}
 
 
@@ -1073,14 +1078,15 @@ def dashboard(user, period: Period) -> dict:
     if roles & {"leader", "admin"}:
         year = by_month()["totals"] if period.kind == "year" else None  # the year's totals, counted once
         sections["office"] = {"volume": by_month(), "handling": handling(user, period),
-                              "by_unit": handling_by(user, period, "unit"),
+                              "by_unit": handling_by(user, period, "unit", days=False),
                               "directive10": directive10(user, period.year, totals=year)}
     if "unit_head" in roles and user.unit_id is not None:
         unit = db.session.get(Unit, user.unit_id)
         people = set(db.session.scalars(sa.select(User.id).where(User.unit_id == user.unit_id)))
         sections["unit"] = {"unit_id": user.unit_id, "unit": unit.name if unit else None,
                             "handling": handling(user, period, unit_id=user.unit_id),
-                            "by_person": [r for r in handling_by(user, period, "person") if r["key"] in people],
+                            "by_person": [r for r in handling_by(user, period, "person", days=False)
+                                          if r["key"] in people],
                             "volume": by_month()}
     if "specialist" in roles:
         mine = handling(user, period, user_id=user.id)

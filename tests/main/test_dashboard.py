@@ -18,14 +18,16 @@ from tests.stats.office_figures import register
 @pytest.fixture
 def statements(app, db):
     """The SQL of the statements run while the fixture's list is recording (`record` True)."""
-    seen, record = [], [False]
+    seen, record, dims = [], [False], []
 
     def log(conn, cursor, statement, params, context, executemany):
         if record[0]:
             seen.append(" ".join(statement.split()))
+            values = params.values() if isinstance(params, dict) else params or ()
+            dims.extend(v for v in values if v in ("hd", "hud", "hpd"))  # the working days' cells
 
     sa.event.listen(db.engine, "before_cursor_execute", log)
-    yield seen, record
+    yield seen, record, dims
     sa.event.remove(db.engine, "before_cursor_execute", log)
 
 
@@ -41,7 +43,7 @@ def test_the_leaders_dashboard_asks_each_figure_once(app, db, users, statements)
     _unread(db, users, leader, 3)
     client = app.test_client()
     login(client, leader.username)
-    seen, record = statements
+    seen, record, dims = statements
     record[0] = True
     html = client.get("/dashboard").get_data(as_text=True)
     record[0] = False
@@ -56,6 +58,26 @@ def test_the_leaders_dashboard_asks_each_figure_once(app, db, users, statements)
     assert len(by_flow) == 1 and "stat_counts.direction IN" in by_flow[0]
     months = [s for s in sums if s.startswith("SELECT stat_counts.direction, stat_counts.ym, sum")]
     assert len(months) == 1
+    # the per-unit table shows no durations: only the office's figures read the working days' cells
+    assert dims == ["hd"]
+
+
+def test_the_tables_without_durations_count_the_same(db, users):
+    from docflow.stats import service
+    from tests.stats.office_figures import assign, complete
+
+    leader = users["leader"]
+    for i in range(3):
+        doc = register(users, today() - timedelta(days=20), f"{i + 1}/KT-TH", f"Việc {i}")
+        assign(users, doc, today() - timedelta(days=2 - i), user=users["specialist"])
+        if i:
+            complete(users, doc, users["specialist"], today() - timedelta(days=5), db)
+    db.session.commit()
+    period = service.Period(today().year)
+    full = service.handling_by(leader, period, "unit")
+    short = service.handling_by(leader, period, "unit", days=False)
+    assert full and any(r["median_days"] is not None for r in full)
+    assert short == [{**r, "avg_days": None, "median_days": None} for r in full]
 
 
 def test_the_notifications_card_beyond_the_limit(app, db, users, monkeypatch):
