@@ -17,6 +17,7 @@ from lunar_vn import LunarDate, lunar_to_solar
 from docflow.core import settings
 from docflow.core.enums import URGENCIES
 from docflow.core.errors import ValidationFailed
+from docflow.core.fields import to_date
 
 PRELOADED_KEY = "holidays_preloaded"
 #: the years the lunar calendar library computes
@@ -201,13 +202,9 @@ def due_soon(due: date | None, today: date, off: set[date] | None = None, within
 
 
 def parse_day(text: str) -> date | None:
-    """dd/mm/yyyy (as the pages show dates) or yyyy-mm-dd."""
-    text = text.strip()
+    """dd/mm/yyyy (as the pages show dates) or yyyy-mm-dd (core.fields.to_date); None otherwise."""
     try:
-        if "/" in text:
-            day, month, year = (int(part) for part in text.split("/"))
-            return date(year, month, day)
-        return date.fromisoformat(text)
+        return to_date(text)
     except ValueError:
         return None
 

@@ -33,12 +33,12 @@ def clean_text(value, field: str, errors: dict, max_len: int, *, required: bool 
     return text or None
 
 
-_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 
 
 def to_date(value) -> date:
-    """A date from `dd/mm/yyyy` (as the pages show and take dates) or `yyyy-mm-dd` (ISO: the API, the CLI);
-    ValueError for anything else."""
+    """A date from `dd/mm/yyyy` (as the pages show and take dates; `dd.mm.yyyy` and `dd-mm-yyyy` too) or
+    `yyyy-mm-dd` (ISO: the API, the CLI); ValueError for anything else. The one reading of a typed date."""
     if isinstance(value, date):
         return value
     text = str(value).strip()

@@ -11,6 +11,7 @@ from flask import Response
 from flask_babel import gettext as _
 
 from docflow.core.errors import ValidationFailed
+from docflow.core.fields import to_date
 from docflow.core.timeutil import format_date, office_tz, to_local, today
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -21,22 +22,15 @@ CONFIDENTIALITY_VI = {"confidential": "Mật", "secret": "Tối mật", "top_sec
 URGENCY_VI = {"urgent": "Khẩn", "very_urgent": "Thượng khẩn", "flash": "Hỏa tốc"}
 TRUE_WORDS = ("1", "true", "yes", "on", "mat")
 
-_DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def parse_day(value, key: str, errors: dict) -> date | None:
-    """dd/mm/yyyy as typed, or yyyy-mm-dd from a date input; None when empty."""
+    """dd/mm/yyyy as typed, or yyyy-mm-dd (core.fields.to_date); None when empty."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
     try:
-        m = _DMY.match(text)
-        if m:
-            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-        return date.fromisoformat(text)
+        return to_date(value)
     except ValueError:
         errors.setdefault(key, []).append(_("Not a valid date: enter it as day/month/year (dd/mm/yyyy)."))
         return None
