@@ -14,7 +14,7 @@ from werkzeug.routing import IntegerConverter
 from config import Config, config_from_env
 from docflow.core import enums, keys, tx
 from docflow.core.backup import restrict
-from docflow.core.forms import day_text
+from docflow.core.forms import DAY_INPUT_ATTRS, day_text
 from docflow.core.timeutil import format_date, format_datetime
 from docflow.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
@@ -210,6 +210,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["day_input"] = day_text  # a date field's value as typed: dd/mm/yyyy
+    app.jinja_env.globals["day_input_attrs"] = DAY_INPUT_ATTRS
 
     @app.context_processor
     def inject():

@@ -9,6 +9,7 @@ from wtforms.fields import FieldList, FormField
 from wtforms.widgets import TextInput
 
 from docflow.core.text import bad_text_reason
+from docflow.core.timeutil import format_date
 
 
 def _leaves(fields):
@@ -52,17 +53,17 @@ class BaseForm(FlaskForm):
         return False
 
 
+#: the attributes of a day-first date field (DayInput; the templates' plain inputs: `day_input_attrs|xmlattr`)
+DAY_INPUT_ATTRS = {"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off", "maxlength": 10}
+
+
 class DayInput(TextInput):
     """A date typed as the pages show dates, dd/mm/yyyy (core.fields.to_date also takes yyyy-mm-dd). Not the
     browser's date input: that one shows the browser's own order (mm/dd/yyyy in an English browser, where
     12/01/2026 reads as the first of December to some and the twelfth of January to others)."""
 
     def __call__(self, field, **kwargs):
-        kwargs.setdefault("placeholder", "dd/mm/yyyy")
-        kwargs.setdefault("inputmode", "numeric")
-        kwargs.setdefault("autocomplete", "off")
-        kwargs.setdefault("maxlength", 10)
-        kwargs.setdefault("value", day_text(field._value()))
+        kwargs = {**DAY_INPUT_ATTRS, "value": day_text(field._value()), **kwargs}
         return super().__call__(field, **kwargs)
 
 
@@ -70,9 +71,9 @@ def day_text(value) -> str:
     """A date (or its ISO text) as dd/mm/yyyy for a DayInput; anything else as it is (a typing error shown
     back with its message)."""
     if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
+        return format_date(value)
     text = "" if value is None else str(value)
     try:
-        return date.fromisoformat(text).strftime("%d/%m/%Y") if len(text) == 10 and text[4] == "-" else text
+        return format_date(date.fromisoformat(text)) if len(text) == 10 and text[4] == "-" else text
     except ValueError:
         return text

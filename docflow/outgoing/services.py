@@ -1,7 +1,7 @@
 """Outgoing correspondence services (domain.md §1.2, §1.3, §3): drafts and versions, the approval
 ladder, issuing (number and symbol), dispatch. They flush; the caller commits."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -422,8 +422,6 @@ def issue(doc: Document, *, actor: User, issued_date=None, complete_replies: boo
     day = today()
     if issued_date in (None, ""):
         issued = day
-    elif isinstance(issued_date, date):
-        issued = issued_date
     else:
         try:
             issued = to_date(issued_date)

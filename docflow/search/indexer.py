@@ -174,10 +174,15 @@ def document_tags(doc, pairs: Iterable[tuple[int | None, int | None]] | None = N
 
 # ---- one document (in the sender's transaction) ------------------------------------------------------
 
+def own_texts(doc: Document) -> tuple:
+    """The document's own text fields the index holds (beside its recipients, its assignments' directions and
+    its attachments' text), as written: the search's snippets read them again (query._original_fragments)."""
+    return (doc.number_symbol, doc.subject, doc.sender_name, doc.signer, doc.notes, getattr(doc, "instruction", None),
+            getattr(doc, "result", None), doc.cancelled_reason)
+
+
 def _body(doc: Document, recipients: Iterable[str] = (), instructions: Iterable[str] = ()) -> str:
-    return folded(doc.number_symbol, doc.subject, doc.sender_name, doc.signer, doc.notes,
-                  getattr(doc, "instruction", None), getattr(doc, "result", None), doc.cancelled_reason,
-                  *recipients, *instructions)
+    return folded(*own_texts(doc), *recipients, *instructions)
 
 
 def _row(doc: Document, *, new: bool = False, attachments: str | None = None) -> dict:

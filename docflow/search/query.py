@@ -45,7 +45,7 @@ from docflow.outgoing.models import Recipient
 from docflow.registry import access
 from docflow.registry.access import OFFICE_WIDE_ROLES, visible_filter
 from docflow.registry.models import Attachment, DocType, Document, Participant
-from docflow.search.indexer import symbol_key, symbol_norm, symbol_tags, tag
+from docflow.search.indexer import own_texts, symbol_key, symbol_norm, symbol_tags, tag
 from docflow.search.models import SearchIndex
 
 #: the documents' date order, walked for a large result set (migration 0008); within a year, for a search
@@ -1276,16 +1276,15 @@ def _texts_statement():
 def _original_fragments(parsed: Parsed, docs: list) -> dict[int, str]:
     """For documents whose subject holds none of the words: a fragment of the original text they matched in,
     with its accents (the index holds folded text: `…giao tham muu ke hoach…` where the letter says `…giao
-    tham mưu kế hoạch…`). The document's own fields (sender, signer, notes, direction, result, reason for
-    cancelling), its recipients, its assignments' directions and its attachments' extracted text (the
-    indexer's: done, the first SNIPPET_SCAN characters of each), read in one statement for the page; the
+    tham mưu kế hoạch…`). The document's own fields (indexer.own_texts), its recipients, its assignments'
+    directions and its attachments' extracted text (the indexer's: done, the first SNIPPET_SCAN characters of
+    each), read in one statement for the page; the
     text marking the most distinct words, the first on a tie. Words found only beyond the scan are left to
     `_engine_fragments`."""
     pattern = _original_pattern(parsed) if docs else None
     if pattern is None:
         return {}
-    sources = {d.id: [d.sender_name, d.signer, d.notes, getattr(d, "instruction", None),
-                      getattr(d, "result", None), d.cancelled_reason] for d in docs}
+    sources = {d.id: list(own_texts(d)) for d in docs}
     for doc_id, _part, _id, text in db.session.execute(_texts_statement(), {"ids": list(sources)}):
         sources[doc_id].append(text)
     out = {}
