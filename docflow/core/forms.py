@@ -3,6 +3,8 @@ error, in Vietnamese by default, before any validator or service sees it."""
 
 from datetime import date
 
+from flask_babel import get_translations
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field
 from wtforms.fields import FieldList, FormField
@@ -35,8 +37,42 @@ def bad_text_errors(form) -> dict[str, str]:
     return bad
 
 
+class CatalogTranslations:
+    """WTForms' own messages ("This field is required.", "Field cannot be longer than 64 characters.", "Not a
+    valid integer value.") looked up in docflow's catalogs: WTForms ships no Vietnamese, and Flask-WTF's i18n
+    reads WTForms' catalogs only, so they came out in English on the Vietnamese pages. Vietnamese has no plural,
+    so a plural message is one msgid per form (the one n asks for)."""
+
+    def gettext(self, string):
+        return get_translations().gettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return self.gettext(singular if n == 1 else plural)
+
+
+CATALOG_TRANSLATIONS = CatalogTranslations()
+
+#: WTForms' messages the forms can show, named here so that extracting the catalogs keeps their translations
+#: ("This field is required." and "Not a valid choice." are marked elsewhere too)
+WTFORMS_MESSAGES = (
+    _l("Field cannot be longer than %(max)d character."), _l("Field cannot be longer than %(max)d characters."),
+    _l("Field must be at least %(min)d character long."), _l("Field must be at least %(min)d characters long."),
+    _l("Field must be between %(min)d and %(max)d characters long."), _l("Field must be equal to %(other_name)s."),
+    _l("Number must be at least %(min)s."), _l("Number must be at most %(max)s."),
+    _l("Number must be between %(min)s and %(max)s."), _l("Invalid input."), _l("Invalid Choice: could not coerce."),
+    _l("Invalid choice(s): one or more data inputs could not be coerced."),
+    _l("'%(value)s' is not a valid choice for this field."), _l("'%(value)s' are not valid choices for this field."),
+    _l("Not a valid integer value."), _l("Not a valid date value."),
+)
+
+
 class BaseForm(FlaskForm):
-    """FlaskForm that refuses junk text with a field error, whatever the other validators say."""
+    """FlaskForm that refuses junk text with a field error, whatever the other validators say, and says
+    WTForms' own messages in the page's language."""
+
+    class Meta:
+        def get_translations(self, form):
+            return CATALOG_TRANSLATIONS
 
     def validate(self, extra_validators=None) -> bool:
         bad = bad_text_errors(self)
