@@ -42,7 +42,7 @@ from docflow.core.values import as_id, get_by_id
 from docflow.extensions import db
 from docflow.incoming.models import IncomingDocument  # noqa: F401  (the incoming flow's mapper, for visibility)
 from docflow.outgoing.models import OutgoingDocument  # noqa: F401  (the outgoing flow's mapper, for visibility)
-from docflow.registry import access, events, storage
+from docflow.registry import access, events, history, storage
 from docflow.registry.models import Attachment, Document
 
 MEDIA = ("paper", "electronic", "mixed")
@@ -1203,3 +1203,12 @@ def refuse_disposition(disposition: Disposition, *, actor, decision) -> Disposit
     audit.record("disposition.refuse", obj=disposition, actor=actor, before={"state": "proposed"},
                  after={"state": "refused", "decision": decision})
     return disposition
+
+
+def _dossier_names(dossier_ids: set[int]):
+    """(dossier_id, "01.VP – title") of these dossiers, for the sentences of the audit log."""
+    rows = db.session.execute(sa.select(Dossier.id, Dossier.code, Dossier.title).where(Dossier.id.in_(dossier_ids)))
+    return [(dossier_id, f"{code} – {title}" if code else title) for dossier_id, code, title in rows]
+
+
+history.register_dossier_names(_dossier_names)  # the registry's history names a dossier with it

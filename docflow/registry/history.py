@@ -22,6 +22,7 @@ from docflow.core.enums import CLEARANCE_LABELS, MEDIUM_LABELS, ROLE_LABELS, URG
 from docflow.core.models import AuditEvent
 from docflow.core.timeutil import format_date, format_datetime
 from docflow.extensions import db
+from docflow.registry.models import Document
 
 #: payload keys naming a person by username, and by id
 USERNAME_KEYS = ("leader", "to", "user", "username")
@@ -71,11 +72,21 @@ AREA_LABELS = {
     "login.": _l("Sign-ins"), "user.": _l("User accounts"), "unit.": _l("Units"), "token.": _l("API tokens"),
     "setting.": _l("Settings"), "doc_type.": _l("Document types"), "register.": _l("Registers"),
     "organization.": _l("External organisations"), "workflow.": _l("Approval workflows"), "seed.": _l("Demo data"),
+    "exchange.": _l("Electronic exchange (edXML)"), "retention.": _l("Retention table"), "plan.": _l("File plans"),
+    "dossier.": _l("Dossiers"), "transfer.": _l("Transfers to the archive"), "keepback.": _l("Keep-backs"),
+    "loan.": _l("Borrowing"), "disposition.": _l("Disposition"),
 }
 OBJECT_LABELS = {"documents": _l("a document"), "users": _l("a user account"), "units": _l("a unit"),
                  "setting": _l("a setting"), "api_tokens": _l("an API token"), "doc_types": _l("a document type"),
                  "registers": _l("a register"), "organizations": _l("an organisation"),
-                 "workflows": _l("an approval workflow")}
+                 "workflows": _l("an approval workflow"), "dossiers": _l("a dossier"), "file_plans": _l("a file plan"),
+                 "transfers": _l("a transfer"), "keep_backs": _l("a keep-back"), "loans": _l("a loan"),
+                 "dispositions": _l("a disposition"), "retention_periods": _l("the retention table"),
+                 "exchange_messages": _l("an edXML message")}
+#: the edXML status codes (QCVN 102:2016), as the exchange pages name them
+EDXML_STATUS_LABELS = {"01": _l("Arrived at the receiver"), "02": _l("Refused by the receiver"),
+                       "03": _l("Accepted and registered"), "04": _l("Assigned to a handler"),
+                       "05": _l("Being handled"), "06": _l("Handling completed")}
 
 
 # ---- the document's history ------------------------------------------------------------------
@@ -134,6 +145,16 @@ def register_step_names(lookup: Callable[[set[int]], Iterable[tuple[int, int, st
     _step_names = lookup
 
 
+# The dossiers belong to the archive, which the registry does not import either: docflow.archive registers
+# (dossier ids) -> rows of (dossier_id, "01.VP – title").
+_dossier_names: Callable[[set[int]], Iterable[tuple[int, str]]] | None = None
+
+
+def register_dossier_names(lookup: Callable[[set[int]], Iterable[tuple[int, str]]]) -> None:
+    global _dossier_names
+    _dossier_names = lookup
+
+
 @dataclass
 class Names:
     """Full names of the people, names of the units and of the approval steps an event list names."""
@@ -143,11 +164,26 @@ class Names:
     units_by_code: dict = field(default_factory=dict)
     units_by_id: dict = field(default_factory=dict)
     steps: dict = field(default_factory=dict)
+    dossiers: dict = field(default_factory=dict)
+    documents: dict = field(default_factory=dict)
 
     @classmethod
     def resolve(cls, events, known_users=()) -> "Names":
         ids, usernames, unit_codes, unit_ids, step_docs = set(), set(), set(), set(), set()
+        dossier_ids, document_ids = set(), set()
         for ev in events:
+            if ev.object_type == "dossiers" and _int(ev.object_id):
+                dossier_ids.add(_int(ev.object_id))
+            after = _as_dict(ev.after)
+            if _int(after.get("dossier_id")):
+                dossier_ids.add(_int(after["dossier_id"]))
+            if isinstance(after.get("dossier_ids"), list):
+                dossier_ids.update(i for i in map(_int, after["dossier_ids"][:50]) if i)
+            if ev.action in ("dossier.add_document", "dossier.remove_document", "dossier.move_document",
+                             "attachment.destroy"):
+                document_id = _int(after.get("document_id") or _as_dict(ev.before).get("document_id"))
+                if document_id:
+                    document_ids.add(document_id)
             if ev.actor_id:
                 ids.add(ev.actor_id)
             if ev.object_type == "users" and _int(ev.object_id):
@@ -191,7 +227,20 @@ class Names:
         if step_docs and _step_names is not None:
             for doc_id, position, name in _step_names(step_docs):
                 names.steps.setdefault((doc_id, position), name)
+        if dossier_ids and _dossier_names is not None:
+            names.dossiers.update(_dossier_names(dossier_ids))
+        if document_ids:
+            rows = db.session.execute(sa.select(Document.id, Document.number_symbol, Document.subject)
+                                      .where(Document.id.in_(document_ids)))
+            for doc_id, number_symbol, subject in rows:
+                names.documents[doc_id] = number_symbol or _clip(subject or "—", 80)
         return names
+
+    def dossier(self, ref) -> str:
+        return self.dossiers.get(_int(ref)) or _("a dossier")
+
+    def document(self, ref) -> str:
+        return self.documents.get(_int(ref)) or _("a document")
 
     def user(self, ref) -> str | None:
         if isinstance(ref, str) and not ref.isdigit():
@@ -371,6 +420,94 @@ def _outgoing(ev, action: str, before: dict, after: dict, names: Names) -> str |
     return None
 
 
+def _exchange(ev, action: str, before: dict, after: dict, names: Names) -> str | None:
+    if action == "import":
+        sender = _clip(after.get("from") or "—", 40)
+        return (_("Received by edXML from %(sender)s (file %(filename)s)", sender=sender,
+                  filename=_clip(after["filename"], 120)) if after.get("filename")
+                else _("Received by edXML from %(sender)s", sender=sender))
+    if action == "export":
+        if after.get("download"):
+            return _("Downloaded the edXML envelope %(filename)s", filename=_clip(after["download"], 120))
+        return _("Wrote the edXML envelope for %(recipient)s into the outbox",
+                 recipient=_clip(after.get("recipient") or after.get("code") or "—", 200))
+    if action == "status":
+        code = str(after.get("code") or after.get("status_code") or "")
+        label = EDXML_STATUS_LABELS.get(code)
+        status = f"{code} ({label})" if label else (code or "—")
+        if after.get("direction") == "in":
+            return _("Received the edXML status %(status)s from %(sender)s", status=status,
+                     sender=_clip(after.get("from") or "—", 40))
+        return _("Sent the edXML status %(status)s to %(to)s", status=status, to=_clip(after.get("to") or "—", 40))
+    if action == "refuse":
+        return _("Refused the edXML envelope %(filename)s", filename=_clip(after.get("filename") or "—", 120))
+    return None
+
+
+def _archive(ev, action: str, before: dict, after: dict, names: Names) -> str | None:
+    if action == "retention.save":
+        return _("Saved the retention period %(name)s", name=_clip(after.get("name") or "—", 200))
+    if action == "plan.create":
+        return _("Created the file plan of %(year)s", year=after.get("year") or "—")
+    if action == "plan.add_heading":
+        return _("Added the heading %(title)s to the file plan", title=_clip(after.get("title") or "—", 200))
+    if action == "plan.approve":
+        return _("Approved the file plan")
+    if action == "plan.copy":
+        return _("Copied the file plan of %(from)s into %(to)s", **{"from": after.get("from_year") or "—",
+                                                                     "to": after.get("to_year") or "—"})
+    dossier = names.dossier(ev.object_id) if ev.object_type == "dossiers" else names.dossier(after.get("dossier_id"))
+    if action == "dossier.create":
+        code, title = after.get("code"), after.get("title")
+        return _("Created the dossier %(dossier)s", dossier=_clip(f"{code} – {title}", 200) if code and title
+                 else dossier)
+    if action == "dossier.open":
+        return _("Opened the dossier %(dossier)s", dossier=dossier)
+    if action == "dossier.update":
+        return _("Edited the dossier %(dossier)s", dossier=dossier)
+    if action == "dossier.close":
+        return _("Closed the dossier %(dossier)s", dossier=dossier)
+    if action == "dossier.destroy":
+        return _("Destroyed the dossier %(dossier)s", dossier=dossier)
+    if action in ("dossier.add_document", "dossier.remove_document", "dossier.move_document"):
+        document = names.document(after.get("document_id") or before.get("document_id"))
+        if action == "dossier.add_document":
+            return _("Filed %(document)s in the dossier %(dossier)s", document=document, dossier=dossier)
+        if action == "dossier.remove_document":
+            return _("Took %(document)s out of the dossier %(dossier)s", document=document, dossier=dossier)
+        return _("Moved %(document)s to position %(n)s in the dossier %(dossier)s", document=document,
+                 n=after.get("position") or "—", dossier=dossier)
+    listed = ", ".join(names.dossier(i) for i in after.get("dossier_ids") or [] if _int(i)) or "—"
+    if action == "transfer.create":
+        return _("Proposed the transfer to the archive of %(dossiers)s", dossiers=_clip(listed))
+    if action == "transfer.accept":
+        return _("Accepted a transfer into the archive")
+    if action == "keepback.request":
+        return _("Asked to keep back the dossier %(dossier)s until %(date)s", dossier=dossier,
+                 date=_date(after.get("until")))
+    if action in ("keepback.approve", "keepback.refuse"):
+        text = _("Approved a keep-back") if action == "keepback.approve" else _("Refused a keep-back")
+        return _with_comment(text, after.get("comment"))
+    if action == "loan.request":
+        return _("Asked to borrow the dossier %(dossier)s until %(date)s", dossier=dossier,
+                 date=_date(after.get("due_date")))
+    loan_steps = {"loan.approve": _l("Approved a loan"), "loan.refuse": _l("Refused a loan"),
+                  "loan.lend": _l("Lent a dossier"), "loan.return": _l("Took a lent dossier back")}
+    if action in loan_steps:
+        return _with_comment(str(loan_steps[action]), after.get("comment"))
+    if action == "disposition.propose":
+        return _("Proposed the destruction of %(dossiers)s", dossiers=_clip(listed))
+    if action == "disposition.approve":
+        return _("Approved the destruction of %(dossiers)s", dossiers=_clip(listed))
+    if action == "disposition.refuse":
+        return _("Refused a proposed destruction")
+    return None
+
+
+#: the archive's audit areas (docflow.archive.services)
+ARCHIVE_AREAS = ("retention", "plan", "dossier", "transfer", "keepback", "loan", "disposition")
+
+
 def _account(ev, names: Names, after: dict, before: dict) -> str:
     return (names.user(_int(ev.object_id)) or after.get("full_name") or before.get("full_name")
             or names.user(after.get("username") or after.get("user")) or _("someone"))
@@ -379,6 +516,9 @@ def _account(ev, names: Names, after: dict, before: dict) -> str:
 def _others(ev, action: str, before: dict, after: dict, names: Names) -> str | None:
     if action == "attachment.add":
         return _("Attached the file %(filename)s", filename=_clip(after.get("filename") or "—", 120))
+    if action == "attachment.destroy":
+        return _("Destroyed a file of %(document)s (approved destruction)", document=names.document(
+            after.get("document_id")))
     if action == "login.success":
         return _("Signed in through the API") if after.get("channel") == "api" else _("Signed in")
     if action == "login.failure":
@@ -454,6 +594,10 @@ def describe(event, names: Names | None = None) -> str:
             text = _incoming(event, verb, before, after, names)
         elif area == "outgoing":
             text = _outgoing(event, verb, before, after, names)
+        elif area == "exchange":
+            text = _exchange(event, verb, before, after, names)
+        elif area in ARCHIVE_AREAS:
+            text = _archive(event, action, before, after, names)
         else:
             text = _others(event, action, before, after, names)
     except (TypeError, ValueError, AttributeError, KeyError):  # a payload of an older or unexpected shape

@@ -289,3 +289,51 @@ def test_odd_payloads_never_break_the_audit_page(app, client, people, db):
     assert response.status_code == 200
     text = re.sub(r"<[^>]+>", " ", re.sub(r"<details>.*?</details>", "", response.get_data(as_text=True), flags=re.S))
     assert "incoming.assign" not in text and "outgoing.approve" not in text
+
+
+def test_exchange_events_are_told_not_a_generic_change(app, db, people, outgoing_doc):
+    """The edXML envelopes written on electronic dispatch (or downloaded), and the status messages, used to
+    read "Thay đổi văn bản" / "Changed a document" in the document's history."""
+    from docflow.core import audit
+    from docflow.exchange import outbox
+
+    outbox.export(outgoing_doc, actor=people["clerk"])
+    audit.record("exchange.status", object_type="documents", object_id=outgoing_doc.id, actor=people["clerk"],
+                 after={"exchange_message_id": 1, "direction": "in", "status_code": "03", "from": "000.00.01.H19",
+                        "description": None})
+    audit.record("exchange.export", object_type="documents", object_id=outgoing_doc.id,
+                 after={"recipient": "Sở Tài chính", "code": "000.00.01.H19", "file": "x.edxml", "sha256": "ab"})
+    db.session.commit()
+    vi = _texts(app, outgoing_doc, "vi")
+    assert "Thay đổi văn bản" not in sum(vi.values(), [])
+    assert "Tạo gói tin edXML gửi Sở Tài chính (hộp thư đi)" in vi["exchange.export"]
+    assert any(t.startswith("Tải gói tin edXML ") and t.endswith(".edxml") for t in vi["exchange.export"])
+    assert vi["exchange.status"] == ["Nhận thông điệp trạng thái edXML 03 (Đã tiếp nhận) từ 000.00.01.H19"]
+    en = _texts(app, outgoing_doc, "en")
+    assert "Changed a document" not in sum(en.values(), [])
+    assert "Wrote the edXML envelope for Sở Tài chính into the outbox" in en["exchange.export"]
+    assert en["exchange.status"] == ["Received the edXML status 03 (Accepted and registered) from 000.00.01.H19"]
+
+
+def test_archive_events_are_told_on_the_audit_page(app, client, db, make_user, people, incoming_doc):
+    """The archive's events (dossiers, loans...) used to read "Thực hiện một thao tác trong hệ thống"."""
+    from docflow.archive import services
+
+    archivist = make_user("archivist", unit="VP", username="luutru", clearance="secret")
+    dossier = services.create_dossier({"code": "01.VP", "title": "Hồ sơ văn thư năm nay", "retention_years": 10},
+                                      actor=archivist)
+    services.add_document(dossier, incoming_doc.id, actor=archivist)
+    db.session.commit()
+    login(client, "quantri")
+    for lang, created, filed, area in (
+            ("vi", "Tạo hồ sơ 01.VP – Hồ sơ văn thư năm nay",
+             "Đưa văn bản 45/SNV-VP vào hồ sơ 01.VP – Hồ sơ văn thư năm nay", "Hồ sơ"),
+            ("en", "Created the dossier 01.VP – Hồ sơ văn thư năm nay",
+             "Filed 45/SNV-VP in the dossier 01.VP – Hồ sơ văn thư năm nay", "Dossiers")):
+        client.post(f"/auth/lang/{lang}", data={"next": "/"})
+        html = client.get("/admin/audit").get_data(as_text=True)
+        table = html[html.index('id="audit-table"'):html.index("</table>")]
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.sub(r"<details>.*?</details>", "", table, flags=re.S)))
+        assert created in text and filed in text
+        assert "Thực hiện một thao tác trong hệ thống" not in text and "Did something in the system" not in text
+        assert re.search(rf'value="dossier\." *>{area}</option>', html)  # the area filter names the archive's
