@@ -245,6 +245,24 @@ def test_a_drafter_who_heads_the_unit_cannot_approve_own_draft(as_user, db, user
     assert reload(db, doc.id).status == "in_review"
 
 
+def test_the_skipped_steps_reason_is_said_in_the_readers_language(as_user, db, users):
+    """The reason of a skipped step is written by the system when the draft is submitted, in the submitter's
+    language: a draft submitted from the English pages showed "The drafter heads the unit." on the Vietnamese
+    ones (and the demo's Vietnamese reason on the English ones)."""
+    head = as_user(users["unit_head"])
+    head.post("/auth/lang/en", data={"next": "/"})
+    response, doc = draft(head, db)
+    assert head.post(f"/outgoing/{doc.id}/submit").status_code == 302
+    html = head.get(f"/outgoing/{doc.id}").get_data(as_text=True)
+    approvals = html[html.index('id="approvals"'):]
+    assert "Skipped" in approvals and "The drafter heads the unit." in approvals
+    head.post("/auth/lang/vi", data={"next": "/"})
+    html = head.get(f"/outgoing/{doc.id}").get_data(as_text=True)
+    approvals = html[html.index('id="approvals"'):]
+    assert "Người soạn thảo là trưởng đơn vị." in approvals
+    assert "The drafter heads the unit." not in approvals
+
+
 def test_issuing_before_approval_is_refused_and_changes_nothing(as_user, db, users, make_user):
     clerk_drafter = as_user(make_user("specialist", "clerk", unit="KT"))
     response, doc = draft(clerk_drafter, db)
