@@ -183,3 +183,19 @@ def test_cli_imports_a_folder(app, db, clerk, files, tmp_path):
     ok = runner.invoke(args=["docflow", "exchange", "import", str(folder / "b.edxml"), "--as", clerk.username])
     assert ok.exit_code == 1 and "refused (409)" in ok.output and "existing document id" in ok.output
     assert runner.invoke(args=["docflow", "exchange", "import", str(folder), "--as", "nobody"]).exit_code == 2
+
+
+def test_upload_page_is_named_as_its_menu_entry_and_says_its_error_keys_in_words(client, login_as, clerk):
+    """The menu said "Tiếp nhận gói tin edXML" and the page "Nhập gói tin edXML"; a refused file's reasons
+    were headed by the importer's internal key ("envelope") on the Vietnamese page."""
+    login_as(clerk)
+    with client.session_transaction() as session:
+        session["lang"] = "vi"
+    page = client.get("/exchange/import").get_data(as_text=True)
+    assert 'id="nav-edxml-import">Tiếp nhận gói tin edXML</a>' in page
+    assert '<h1 class="h3 mb-3">Tiếp nhận gói tin edXML</h1>' in page
+    answer = client.post("/exchange/import", content_type="multipart/form-data", data={
+        "csrf_token": csrf_token_from(page), "files": [(io.BytesIO(b"not xml at all"), "junk.edxml")]})
+    html = answer.get_data(as_text=True)
+    refused = html[html.index('class="edxml-refused"'):]
+    assert "<strong>Gói tin</strong>:" in refused and "<strong>envelope</strong>" not in refused
