@@ -30,6 +30,17 @@ from docflow.registry.numbering import draw_number
 ASSIGNMENT_ROLES = ("primary", "coordinate", "inform")
 
 
+def new_assignment_message(role: str, doc):
+    """The notification of a new assignment, its role said in words (not its code), in the recipient's
+    language when `notify` writes it (a lazy string)."""
+    subject = doc.subject[:200]
+    if role == "coordinate":
+        return _l("New assignment (coordinating): %(s)s", s=subject)
+    if role == "inform":
+        return _l("New assignment (for information): %(s)s", s=subject)
+    return _l("New assignment (lead): %(s)s", s=subject)
+
+
 def snapshot(doc: Document) -> dict:
     return {
         "register": doc.register_id, "year": doc.year, "number": doc.number, "number_symbol": doc.number_symbol,
@@ -403,7 +414,7 @@ def present(doc: Document, *, actor: User, leader_id=None) -> Document:
     doc.presented_at = utcnow()
     doc.version += 1
     if leader:
-        notify(leader.id, "presented", doc, _("Presented to you: %(s)s", s=doc.subject[:200]))
+        notify(leader.id, "presented", doc, _l("Presented to you: %(s)s", s=doc.subject[:200]))
     db.session.flush()
     _history("incoming.submit", doc, actor, before=before,
              after={"status": doc.status, "leader": leader.username if leader else None})
@@ -504,7 +515,7 @@ def assign(doc: Document, *, actor: User, instruction: str | None, assignees: li
                          unit_id=unit.id if unit else (user.unit_id if user else None))
         recipients = [user] if user else people.unit_heads(unit.id)
         for r in recipients:
-            notify(r.id, "assigned", doc, _("New assignment (%(role)s): %(s)s", role=role, s=doc.subject[:200]), a.id)
+            notify(r.id, "assigned", doc, new_assignment_message(role, doc), a.id)
     doc.instruction = instruction
     doc.directed_by_id = actor.id
     doc.directed_at = utcnow()
@@ -575,8 +586,7 @@ def delegate(assignment: Assignment, *, actor: User, user_id, due_date=None, not
     db.session.add(child)
     participants.add(doc, assignment.role, user_id=user.id, unit_id=user.unit_id)
     db.session.flush()
-    notify(user.id, "assigned", doc, _("New assignment (%(role)s): %(s)s", role=assignment.role,
-                                       s=doc.subject[:200]), child.id)
+    notify(user.id, "assigned", doc, new_assignment_message(assignment.role, doc), child.id)
     _history("incoming.delegate", doc, actor, after={"assignment": assignment.id, "to": user.username,
                                                      "due_date": due})
     events.document_assigned.send(doc, actor=actor, assignment_ids=[child.id])
@@ -687,8 +697,8 @@ def urge(assignment: Assignment, *, actor: User, message: str | None = None) -> 
     assignment.last_urged_at = utcnow()
     recipients = [assignment.user] if assignment.user_id else people.unit_heads(assignment.unit_id)
     for r in recipients:
-        text = message or _("Overdue since %(d)s: %(s)s", d=assignment.due_date.strftime("%d/%m/%Y"),
-                            s=doc.subject[:200])
+        text = message or _l("Overdue since %(d)s: %(s)s", d=assignment.due_date.strftime("%d/%m/%Y"),
+                             s=doc.subject[:200])
         notify(r.id, "urged", doc, text, assignment.id)
     db.session.flush()
     _history("incoming.urge", doc, actor, after={"assignment": assignment.id})
@@ -836,9 +846,9 @@ def send_deadline_reminders(on: date | None = None) -> int:
                                                                         Notification.assignment_id == a.id))
             if exists:
                 continue
-            msg = (_("Overdue since %(d)s: %(s)s", d=a.due_date.strftime("%d/%m/%Y"), s=a.document.subject[:200])
+            msg = (_l("Overdue since %(d)s: %(s)s", d=a.due_date.strftime("%d/%m/%Y"), s=a.document.subject[:200])
                    if kind == "overdue" else
-                   _("Due %(d)s: %(s)s", d=a.due_date.strftime("%d/%m/%Y"), s=a.document.subject[:200]))
+                   _l("Due %(d)s: %(s)s", d=a.due_date.strftime("%d/%m/%Y"), s=a.document.subject[:200]))
             notify(r.id, kind, a.document, msg, a.id)
             sent += 1
     db.session.flush()

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l  # notifications: written in their recipient's language
 
 from docflow.auth import people
 from docflow.auth.models import Unit, User
@@ -302,8 +303,8 @@ def _enter_step(doc: Document, position: int, actor: User) -> None:
         for user in approvers:
             if user.id not in known:
                 participants.add(doc, "approver", user_id=user.id)
-            notify(user.id, "approval", doc, _("Waiting for your approval (%(step)s): %(s)s", step=step.name,
-                                                 s=doc.subject[:200]))
+            notify(user.id, "approval", doc, _l("Waiting for your approval (%(step)s): %(s)s", step=step.name,
+                                                  s=doc.subject[:200]))
         return
     doc.status = "approved"
     doc.current_step = None
@@ -313,9 +314,9 @@ def _enter_step(doc: Document, position: int, actor: User) -> None:
     for clerk in people.clerks(cleared_for=doc.confidentiality):
         if clerk.id not in known:
             participants.add(doc, "clerk", user_id=clerk.id)
-        notify(clerk.id, "to_issue", doc, _("Approved, ready to issue: %(s)s", s=doc.subject[:200]))
+        notify(clerk.id, "to_issue", doc, _l("Approved, ready to issue: %(s)s", s=doc.subject[:200]))
     if doc.drafter_id:
-        notify(doc.drafter_id, "approved", doc, _("Your draft was approved: %(s)s", s=doc.subject[:200]))
+        notify(doc.drafter_id, "approved", doc, _l("Your draft was approved: %(s)s", s=doc.subject[:200]))
 
 
 def submit(doc: Document, *, actor: User) -> Document:
@@ -369,7 +370,7 @@ def return_draft(doc: Document, *, actor: User, comment: str) -> Document:
     doc.status = "returned"
     doc.step_due_date = None
     doc.version += 1
-    notify(doc.drafter_id, "returned", doc, _("Returned for revision: %(s)s", s=doc.subject[:200]))
+    notify(doc.drafter_id, "returned", doc, _l("Returned for revision: %(s)s", s=doc.subject[:200]))
     db.session.flush()
     _history("outgoing.return", doc, actor, before=before, after={**snapshot(doc), "comment": text})
     events.document_returned.send(doc, actor=actor, step=step.position)
@@ -386,7 +387,7 @@ def reject(doc: Document, *, actor: User, comment: str) -> Document:
     doc.current_step = None
     doc.step_due_date = None
     doc.version += 1
-    notify(doc.drafter_id, "rejected", doc, _("Rejected: %(s)s", s=doc.subject[:200]))
+    notify(doc.drafter_id, "rejected", doc, _l("Rejected: %(s)s", s=doc.subject[:200]))
     db.session.flush()
     _history("outgoing.reject", doc, actor, before=before, after={**snapshot(doc), "comment": text})
     events.document_rejected.send(doc, actor=actor, step=step.position)
@@ -521,8 +522,8 @@ def dispatch(doc: Document, *, actor: User, channel: str, recipient_ids=None, di
         if r.unit_id:  # internal: the unit's head gets it in their inbox
             for head in people.unit_heads(r.unit_id):
                 if head.cleared_for(doc.confidentiality):
-                    notify(head.id, "internal", doc, _("Internal document %(n)s: %(s)s", n=doc.number_symbol,
-                                                         s=doc.subject[:200]))
+                    notify(head.id, "internal", doc, _l("Internal document %(n)s: %(s)s", n=doc.number_symbol,
+                                                          s=doc.subject[:200]))
     db.session.flush()
     _history("outgoing.dispatch", doc, actor, after={"channel": channel, "recipients": [r.name for r in chosen],
                                                      "dispatched_at": now.isoformat()})

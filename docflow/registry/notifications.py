@@ -2,10 +2,12 @@
 notifications page, the dashboard and the navigation badge."""
 
 import sqlalchemy as sa
-from flask import g, url_for
+from flask import current_app, g, url_for
+from flask_babel import force_locale
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
+from docflow.auth.models import User
 from docflow.core.models import Notification
 from docflow.core.timeutil import utcnow
 from docflow.extensions import db
@@ -14,10 +16,21 @@ from docflow.registry.models import Document
 MESSAGE_MAX = 500
 
 
-def notify(user_id: int, kind: str, doc: Document, message: str, assignment_id: int | None = None) -> None:
-    """Queue a notification for a user about a document (in the caller's transaction)."""
+def recipient_locale(user_id: int) -> str:
+    """The language a notification is written in: the one its recipient chose last, else the office's default."""
+    locale = db.session.scalar(sa.select(User.locale).where(User.id == user_id))
+    return locale if locale in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def notify(user_id: int, kind: str, doc: Document, message, assignment_id: int | None = None) -> None:
+    """Queue a notification for a user about a document (in the caller's transaction). `message`: a lazy
+    string (lazy_gettext), written in the recipient's language, not in the language of whoever acted (the
+    text is stored: a clerk on the English pages used to send English to a Vietnamese leader); a plain
+    string (a leader's own words) is kept as written."""
+    with force_locale(recipient_locale(user_id)):
+        text = str(message)
     db.session.add(Notification(user_id=user_id, kind=kind, document_id=doc.id, assignment_id=assignment_id,
-                                message=message[:MESSAGE_MAX]))
+                                message=text[:MESSAGE_MAX]))
 
 
 def unread_query(user):
