@@ -446,6 +446,27 @@ def test_transfer_lists_keep_backs_and_disposition(as_user, users, archive, db):
     assert "QĐ số 5/QĐ-UBND" in _html(leader, "/archive/dispositions")
 
 
+def test_a_decided_disposition_says_who_decided_and_when(as_user, users, db):
+    """A destruction approved (or refused) showed its proposer and the proposal's date only: not who decided
+    it, nor when."""
+    archivist, leader = users["archivist"], users["leader"]
+    old = services.create_dossier({"code": "07.KT", "title": "Hồ sơ cũ", "year": 2001, "retention_years": 5,
+                                   "start_date": date(2001, 1, 2)}, actor=archivist)
+    services.close_dossier(old, {"end_date": date(2001, 12, 1)}, actor=archivist)
+    disposition = services.propose_disposition([old.id], reason="Hết thời hạn bảo quản", actor=archivist)
+    services.approve_disposition(disposition, actor=leader, decision="QĐ số 5/QĐ-UBND")
+    db.session.commit()
+    client = as_user(archivist)
+    card = _html(client, "/archive/dispositions")
+    card = card[card.index(f'id="disposition-{disposition.id}"'):]
+    assert f"Decided by {leader.full_name} on {today().strftime('%d/%m/%Y')}" in card
+    with client.session_transaction() as session:
+        session["lang"] = "vi"
+    card = _html(client, "/archive/dispositions")
+    card = card[card.index(f'id="disposition-{disposition.id}"'):]
+    assert f"Người quyết định: {leader.full_name}, ngày {today().strftime('%d/%m/%Y')}" in card
+
+
 def test_the_work_queue_and_an_issued_documents_page(as_user, users, archive, db):
     issued = issue(db, users, "Công văn trả lời Bộ Tài chính", today()).id
     db.session.commit()
