@@ -35,6 +35,12 @@ class Series:
 
     name: str
     values: Sequence[float | int | None]
+    #: a colour of its own (a figure whose colour says something: overdue in red), else the palette's
+    color: str | None = None
+
+
+def color_of(series: Series, j: int) -> str:
+    return series.color or PALETTE[j % len(PALETTE)]
 
 
 def number(value, digits: int = 1) -> str:
@@ -129,7 +135,7 @@ def _close(out: list[str]) -> Markup:
 def _legend(series: Sequence[Series], x: float, y: float, markers: str = "rect") -> list[str]:
     out = ['<g class="legend">']
     for i, s in enumerate(series):
-        color = PALETTE[i % len(PALETTE)]
+        color = color_of(s, i)
         if markers == "line":
             out.append(f'<line x1="{x:.1f}" y1="{y - 4:.1f}" x2="{x + 14:.1f}" y2="{y - 4:.1f}" stroke="{color}" '
                        f'stroke-width="3"/>')
@@ -188,7 +194,7 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
             h = plot_h * (v / top) if top else 0
             x = x_start + (0 if stacked else bar_w * j)
             y = y0 - h - (plot_h * (base / top) if stacked and top else 0)
-            color = PALETTE[j % len(PALETTE)]
+            color = color_of(s, j)
             out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(bar_w - 1, 1):.1f}" height="{h:.1f}" '
                        f'fill="{color}" data-value="{escape(value if value is not None else "")}">'
                        f'<title>{escape(category)} – {escape(s.name)}: {escape(number(value))}{escape(unit)}</title>'
@@ -242,7 +248,7 @@ def hbar_chart(title: str, categories: Sequence[str], series: Sequence[Series], 
             v = value or 0
             w = plot_w * (v / top) if top else 0
             y = y_row + 4 + bar_h * j
-            color = PALETTE[j % len(PALETTE)]
+            color = color_of(s, j)
             out.append(f'<rect x="{x0:.1f}" y="{y:.1f}" width="{w:.1f}" height="{max(bar_h - 1, 1):.1f}" '
                        f'fill="{color}" data-value="{escape(value if value is not None else "")}">'
                        f'<title>{escape(category)} – {escape(s.name)}: {escape(number(value))}{escape(unit)}</title>'
@@ -278,7 +284,7 @@ def line_chart(title: str, categories: Sequence[str], series: Sequence[Series], 
         out.append(f'<g><title>{escape(category)}</title>'
                    + _text(x_of(i), y0 + 16, _short(category, max(3, int(band / 6.5))), size=11) + "</g>")
     for j, s in enumerate(series):
-        color = PALETTE[j % len(PALETTE)]
+        color = color_of(s, j)
         points = [(x_of(i), y0 - plot_h * (v / top) if top and v is not None else y0, v)
                   for i, v in enumerate(s.values) if i < n]
         segment: list[str] = []

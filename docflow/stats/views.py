@@ -94,12 +94,18 @@ def _downloads(table: exports.Table) -> dict:
             "xlsx": url_for("stats.table_xlsx", name=table.name) + ("?" + query if query else "")}
 
 
+#: the figures whose colour says something: on time green, late orange, overdue red (not the palette's order,
+#: which drew the overdue ones green)
+SERIES_COLORS = {"completed_on_time": "#198754", "completed_late": "#fd7e14", "overdue_open": "#dc3545"}
+
+
 def _series(table: exports.Table, keys: list[str]) -> tuple[list[str], list[charts.Series]]:
     """A table's lines (its total aside) as a chart's categories and series."""
     index = {c.key: i for i, c in enumerate(table.columns)}
     rows = [r for r in table.rows if not r.total]
     categories = [str(r.cells[0]) for r in rows]
-    series = [charts.Series(str(table.columns[index[k]].label), [r.cells[index[k]] for r in rows])
+    series = [charts.Series(str(table.columns[index[k]].label), [r.cells[index[k]] for r in rows],
+                            SERIES_COLORS.get(k))
               for k in keys if k in index]
     return categories, series
 
@@ -113,7 +119,7 @@ def chart_of(table: exports.Table, keys: list[str], kind: str = "bar", *, limit:
     title = title or f"{table.title} ({table.subtitle})"
     if limit is not None and len(categories) > limit:  # the table beside it has every line
         categories = categories[:limit]
-        series = [charts.Series(s.name, list(s.values)[:limit]) for s in series]
+        series = [charts.Series(s.name, list(s.values)[:limit], s.color) for s in series]
         title += " – " + _("the first %(n)s lines of the table", n=limit)
     chart_id = "chart-" + table.name
     if kind == "hbar":

@@ -258,6 +258,16 @@ def test_every_chart_is_svg_with_a_title_and_a_table_beside_it(as_user, users, f
     assert bars[1::2] == [r["outgoing"] for r in month[:-1]]
 
 
+def test_the_handling_charts_draw_overdue_in_red_and_on_time_in_green(as_user, users, figures):
+    """The handling charts took the palette's third colour, green, for the overdue documents."""
+    html = _html(as_user(users["leader"]), f"/stats/handling?year={figures['year']}")
+    for name in ("handling-unit", "handling-person"):
+        chart = html.split(f'id="chart-{name}"', 1)[1].split("</svg>", 1)[0]
+        legend = chart.split('<g class="legend">', 1)[1]
+        colours = re.findall(r'<rect [^>]*fill="(#[0-9a-f]{6})"/>\s*<text[^>]*>([^<]+)</text>', legend)
+        assert colours == [("#198754", "Completed on time"), ("#fd7e14", "Completed late"), ("#dc3545", "Overdue")]
+
+
 # ---- Directive 10 ---------------------------------------------------------------------------------------
 
 def _save(client, baseline, target):
