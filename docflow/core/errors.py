@@ -1,9 +1,12 @@
 """Domain errors raised by services, and their mapping to problem+json and error pages."""
 
 import logging
+from types import SimpleNamespace
 
 from flask import current_app, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
@@ -104,6 +107,32 @@ def _flatten_field(flat: dict, path: str, msgs) -> None:
             flat.setdefault(path, []).append(str(msg))
 
 
+#: the pages of the HTTP errors with no template of their own, in the page's language (werkzeug's own
+#: name and description are English: "Bad Request", "The CSRF token is missing.", "Request Entity Too Large")
+HTTP_ERROR_PAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Go back, reload the page and try again.")),
+    405: (_l("Cannot be done this way"), _l("This page cannot be used this way.")),
+    413: (_l("Too large"), _l("What was sent is larger than the office allows (%(mb)s MB per file). Nothing was "
+                              "saved.")),
+    429: (_l("Too many attempts"), _l("Too many attempts in a short time. Wait a minute and try again.")),
+}
+
+
+def http_error_page(error: HTTPException) -> SimpleNamespace:
+    """The name and description an error page shows for `error`, in the page's language."""
+    if isinstance(error, CSRFError):  # the form's token expired (a page left open), or the session ended
+        return SimpleNamespace(name=_("The form has expired"),
+                               description=_("The page was open too long, or the session ended: nothing was saved. "
+                                             "Go back, reload the page and send the form again."))
+    name, description = HTTP_ERROR_PAGES.get(error.code, (None, None))
+    if name is not None and error.description and error.description != type(error).description:
+        return SimpleNamespace(name=str(name), description=str(error.description))  # the app's own words
+    if name is None:
+        return SimpleNamespace(name=_("Error"), description=_("The request could not be handled."))
+    return SimpleNamespace(name=str(name), description=str(description) % {
+        "mb": current_app.config.get("MAX_UPLOAD_MB")} if error.code == 413 else str(description))
+
+
 def register_error_handlers(app):
     @app.before_request
     def refuse_junk_query():
@@ -123,8 +152,9 @@ def register_error_handlers(app):
         if is_api_request():
             return _http_exception_problem(error)
         code = error.code or 500
-        template = f"errors/{code}.html" if code in (403, 404, 500) else "errors/generic.html"
-        return render_template(template, error=error), code
+        if code in (403, 404, 500):
+            return render_template(f"errors/{code}.html", error=error), code
+        return render_template("errors/generic.html", error=http_error_page(error)), code
 
     @app.errorhandler(DomainError)
     def handle_domain(error: DomainError):
