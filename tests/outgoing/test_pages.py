@@ -263,6 +263,15 @@ def test_the_skipped_steps_reason_is_said_in_the_readers_language(as_user, db, u
     assert "The drafter heads the unit." not in approvals
 
 
+def test_the_cancel_card_is_named_for_the_document_not_the_forms_way_back(as_user, db, users):
+    """The card that cancels a draft reused the msgid "Cancel" of the forms' "leave this form" link."""
+    spec = as_user(users["specialist"])
+    response, doc = draft(spec, db)
+    html = spec.get(f"/outgoing/{doc.id}").get_data(as_text=True)
+    card = html[:html.index(f'action="/outgoing/{doc.id}/cancel"')]
+    assert re.findall(r'<h2 class="h6">([^<]+)</h2>', card)[-1] == "Cancel the document"
+
+
 def test_issuing_before_approval_is_refused_and_changes_nothing(as_user, db, users, make_user):
     clerk_drafter = as_user(make_user("specialist", "clerk", unit="KT"))
     response, doc = draft(clerk_drafter, db)
