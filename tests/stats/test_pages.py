@@ -233,6 +233,14 @@ def test_pages_are_vietnamese_by_default_with_dates_as_dd_mm_yyyy(vi_client, fig
         as_text=True)
 
 
+def test_the_documents_list_does_not_call_an_arrival_date_the_documents_date(vi_client, figures):
+    """The list behind a figure showed an incoming document's arrival date under "Ngày văn bản" (the date the
+    document bears)."""
+    html = vi_client.get(f"/stats/documents?year={figures['year']}&figure=incoming").get_data(as_text=True)
+    head = html[html.index('id="drill-table"'):html.index("</thead>")]
+    assert "Ngày đến / ngày ban hành" in head and "Ngày văn bản" not in head
+
+
 def test_the_menu_leads_to_the_statistics(as_user, users):
     for role in ("admin", "clerk", "leader", "unit_head", "specialist", "archivist"):
         html = _html(as_user(users[role]), "/dashboard")
