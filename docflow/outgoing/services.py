@@ -570,12 +570,14 @@ def overdue_approvals(user: User):
 
 
 def internal_inbox(user: User):
-    """Issued documents sent to the user's unit (incoming-internal)."""
+    """Issued documents sent to the user's unit (incoming-internal): dispatched to it, not only addressed to it
+    (an issued document not yet dispatched is not in the unit's inbox, as its head is not notified yet)."""
     if user.unit_id is None:
         return sa.select(Document).where(sa.false())
     return (access.visible_documents(user)
             .where(Document.direction == "outgoing", Document.status == "issued",
-                   Document.id.in_(sa.select(Recipient.document_id).where(Recipient.unit_id == user.unit_id)))
+                   Document.id.in_(sa.select(Recipient.document_id).where(Recipient.unit_id == user.unit_id,
+                                                                          Recipient.dispatched_at.is_not(None))))
             .order_by(OutgoingDocument.issued_at.desc()))
 
 

@@ -139,6 +139,9 @@ def test_full_ladder_through_the_pages(as_user, db, users, make_user, doc_type, 
     recipients = db.session.scalars(sa.select(Recipient).where(Recipient.document_id == doc.id)
                                     .order_by(Recipient.id)).all()
     unit_recipient = next(r for r in recipients if r.unit_id == vx_id)
+    # issued but not yet dispatched: not in the recipient unit's inbox (its head is notified on dispatch)
+    early = as_user(make_user("specialist", unit="VX"))
+    assert symbol not in early.get("/outgoing/internal").get_data(as_text=True)
     response = clerk.post(f"/outgoing/{doc.id}/dispatch",
                           data={"dispatch-channel": "paper", "dispatch-envelopes": "2",
                                 "dispatch-recipient_ids": [str(recipients[0].id), str(unit_recipient.id)]})
