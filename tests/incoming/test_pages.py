@@ -537,3 +537,14 @@ def test_dates_are_typed_and_shown_day_first(office_people, as_user, db):
     assert bad.status_code == 200 and "Enter a real date (dd/mm/yyyy)." in _text(bad)
     assert 'value="31/02/2026"' in _text(bad)  # shown back as typed, with its message
     assert len(_docs(db)) == 1
+
+
+def test_an_empty_detail_value_is_a_dash_not_a_collapsed_row(office_people, as_user, db):
+    """An empty value (no deadline, no notes, no signer) was an empty <dd>: no height, so the next rows slid
+    up against their labels ("Deadline" and "Notes" on top of each other)."""
+    client = as_user(office_people["clerk"])
+    doc_id = _register(client, due_date="", notes="", signer="")
+    html = _text(client.get(f"/incoming/{doc_id}"))
+    details = html[html.index('<dl'):html.index("</dl>")]
+    assert '<dd class="col-sm-8" id="doc-due">—</dd>' in details
+    assert not re.search(r'<dd class="col-sm-8"[^>]*>\s*</dd>', details)
