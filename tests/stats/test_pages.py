@@ -377,3 +377,13 @@ def test_the_specialists_dashboard_counts_their_own_work(as_user, users, figures
     links = re.findall(r'href="(/stats/documents\?[^"]+)"', mine)
     assert links and all(f"user_id={users['specialist'].id}" in h for h in links)
     assert service.dashboard(users["specialist"], service.Period(figures["year"]))["sections"] == ["mine"]
+
+
+def test_the_dashboards_figures_heading_does_not_capitalise_the_period_inside_a_sentence(vi_client, figures):
+    """"Số liệu Năm 2026": the period's label, capitalised to stand alone, was put inside the heading's sentence."""
+    from docflow.core.timeutil import today
+
+    html = vi_client.get("/dashboard").get_data(as_text=True)
+    heading = html[html.index('id="stats-summary-heading"'):]
+    heading = heading[:heading.index("</h2>")]
+    assert f"Số liệu: Năm {today().year}" in heading
