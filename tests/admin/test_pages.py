@@ -817,3 +817,14 @@ def test_admin_sets_the_working_calendar(admin_client, db):
     out_of_range = admin_client.post("/admin/calendar", data={"holidays": "", "days_normal": "99", "days_urgent": "2",
                                                               "days_very_urgent": "1", "days_flash": "0"})
     assert out_of_range.status_code == 200 and "Enter 0 to 60 working days." in out_of_range.get_data(as_text=True)
+
+
+def test_the_holiday_preload_form_leaves_a_wrong_year_to_the_server_in_the_pages_language(admin_client):
+    """The form had `required` and min/max without `novalidate`: an empty or out-of-range year got the
+    browser's own bubble ("Please fill out this field.", in the browser's language) on the Vietnamese page."""
+    with admin_client.session_transaction() as session:
+        session["lang"] = "vi"
+    html = admin_client.get("/admin/calendar").get_data(as_text=True)
+    assert re.search(r'<form [^>]*id="preload-year"[^>]*novalidate', html)
+    html = admin_client.get("/admin/calendar?year=1900", follow_redirects=True).get_data(as_text=True)
+    assert "Chỉ nhận các năm từ" in html
