@@ -228,7 +228,9 @@ def import_and_commit(data: bytes | None, *, actor, filename: str | None = None,
             raise error
         kind, found = import_any(data, actor=actor, filename=filename)
         if kind == "status":
-            result.update(ok=True, kind="status", document_id=found.document_id, status_code=found.status_code)
+            ours = db.session.get(Document, found.document_id)  # named by its number and symbol on the page
+            result.update(ok=True, kind="status", document_id=found.document_id, status_code=found.status_code,
+                          number_symbol=ours.number_symbol if ours is not None else None)
             db.session.commit()
         else:
             result.update(ok=True, kind="document", document_id=found.id, number=found.number,

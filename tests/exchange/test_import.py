@@ -199,3 +199,16 @@ def test_upload_page_is_named_as_its_menu_entry_and_says_its_error_keys_in_words
     html = answer.get_data(as_text=True)
     refused = html[html.index('class="edxml-refused"'):]
     assert "<strong>Gói tin</strong>:" in refused and "<strong>envelope</strong>" not in refused
+
+
+def test_a_status_message_received_names_our_document_by_its_number(client, login_as, clerk, our_outgoing):
+    """The upload page said the status was kept on our outgoing document "#412" (its database id)."""
+    login_as(clerk)
+    page = client.get("/exchange/import").get_data(as_text=True)
+    data = status_envelope(code="04", about_code=our_outgoing.number_symbol, about_date=our_outgoing.issued_date)
+    html = client.post("/exchange/import", content_type="multipart/form-data", data={
+        "csrf_token": csrf_token_from(page), "files": [(io.BytesIO(data), "status.edxml")]}).get_data(as_text=True)
+    row = html[html.index('class="edxml-ok"'):]
+    row = row[:row.index("</tr>")]
+    assert f'<a href="/outgoing/{our_outgoing.id}">{our_outgoing.number_symbol}</a>' in row
+    assert f">#{our_outgoing.id}<" not in row
