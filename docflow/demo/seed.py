@@ -54,7 +54,7 @@ from docflow.office import init_office
 from docflow.registry import access, reference
 from docflow.registry.models import Attachment, DocType, Document, Organization, Participant, Register
 from docflow.search.indexer import FTS5_REBUILD, PG_INDEXES, SQLITE_TRIGGERS, participation_tags, symbol_tags, tags
-from docflow.search.models import SearchIndex
+from docflow.search.models import MIRRORED, SearchIndex
 from docflow.stats import counters
 from docflow.stats.models import StatCount, StatDocument, StatHandling, StatUnitCount
 
@@ -537,7 +537,7 @@ _PARTICIPANTS = _Rows(Participant.__table__, ("document_id", "unit_id", "user_id
 _ATTACHMENTS = _Rows(Attachment.__table__, ("document_id", "filename", "content_type", "size", "sha256", "text",
                                             "text_status", "created_at"))
 _INDEX = _Rows(SearchIndex.__table__, ("document_id", "body", "attachments_text", "symbol_norm", "sender_key",
-                                        "tags"))
+                                        "tags", *MIRRORED))
 _STAT_DOCUMENTS = _Rows(StatDocument.__table__, ("document_id", "signature"))
 _STAT_HANDLING = _Rows(StatHandling.__table__, ("document_id", "completed_on", "working_days"))
 _STAT_COUNTS = _Rows(StatCount.__table__, (*counters.CELL, "n", "electronic"))
@@ -735,7 +735,10 @@ def _draw(maker: _Maker, register_id: int, year: int, confidential: bool, chunk:
         index.append((doc_id, body, text_key, own_symbol, sender_key[:250] or None,
                       " ".join([tags("incoming", year, status, conf, urgency, doc_type.id, register_id, issued,
                                      received), *participation_tags((None, unit.id) for unit in units),
-                                *symbol_tags(body, text_key, own=own_symbol)])))
+                                *symbol_tags(body, text_key, own=own_symbol)]),
+                      # the document's columns the row mirrors (search.models.MIRRORED, in its order)
+                      "incoming", doc_type.id, year, first_number + i, status, conf, urgency, register_id, org.id,
+                      issued, received))
         if counts is not None:
             counts.add(doc_id, status, conf, medium, doc_type.id, register_id, org.id, received, issued, due,
                        [unit.id for unit in units], completed_at)

@@ -118,6 +118,29 @@ def user_key(user: User) -> tuple | None:
     return user.id, tuple(user.roles), user.clearance, user.unit_id, user.is_active
 
 
+def over_mirror(condition, mirror: sa.Table):
+    """A condition on `documents` (the rule, `visible_filter`; the search's filters) said over a table that
+    holds copies of the documents' columns it reads, under the same names, with `document_id` for
+    documents.id (search_index: search/models.py MIRRORED, kept by triggers). The same expression, each
+    documents column replaced by the mirror's, also inside its subqueries (a participant probe correlates
+    on the mirror's document_id): not a second form of the rule. None when it reads a column the mirror does
+    not hold; the caller then asks it of `documents`."""
+    documents = Document.__table__
+    missing = []
+
+    def replace(element):
+        if isinstance(element, sa.Column) and element.table is documents:
+            name = "document_id" if element.name == "id" else element.name
+            if name not in mirror.c:
+                missing.append(element.name)
+                return None
+            return mirror.c[name]
+        return None
+
+    adapted = sa.sql.visitors.replacement_traverse(condition, {}, replace)
+    return None if missing else adapted
+
+
 def _rule(user: User, direction: str | None, probe: bool):
     """The rule as SQL. With `direction`, the caller's statement is already restricted to that flow
     (`Document.direction == direction`), and the condition is the same rule said for that flow only:

@@ -18,7 +18,7 @@ from docflow.incoming.models import Assignment
 from docflow.outgoing.models import Recipient
 from docflow.registry import events
 from docflow.registry.models import Attachment, Document, Participant
-from docflow.search.models import SearchIndex
+from docflow.search.models import MIRRORED, SearchIndex
 
 #: private-use code points mark snippet highlights; they and NUL never reach the index
 _UNSTORABLE = re.compile("[\x00\ue000\ue001]")
@@ -273,7 +273,9 @@ END""",
   INSERT INTO search_fts(search_fts, rowid, body, attachments_text, tags)
   VALUES ('delete', old.document_id, old.body, old.attachments_text, old.tags);
 END""",
-    """CREATE TRIGGER IF NOT EXISTS search_index_au AFTER UPDATE ON search_index BEGIN
+    # only when the text changes (migration 0027): an update of the mirrored columns leaves search_fts alone
+    """CREATE TRIGGER IF NOT EXISTS search_index_au AFTER UPDATE OF body, attachments_text, tags ON search_index
+BEGIN
   INSERT INTO search_fts(search_fts, rowid, body, attachments_text, tags)
   VALUES ('delete', old.document_id, old.body, old.attachments_text, old.tags);
   INSERT INTO search_fts(rowid, body, attachments_text, tags)
@@ -296,7 +298,7 @@ def _batch_rows(first_id: int, last_id: int) -> list[dict]:
     docs = db.session.execute(sa.select(
         d.c.id, d.c.number_symbol, d.c.subject, d.c.sender_name, d.c.signer, d.c.notes, d.c.instruction,
         d.c.result, d.c.cancelled_reason, d.c.direction, d.c.year, d.c.status, d.c.confidentiality, d.c.urgency,
-        d.c.doc_type_id, d.c.register_id, d.c.issued_date, d.c.received_date)
+        d.c.doc_type_id, d.c.register_id, d.c.issued_date, d.c.received_date, d.c.number, d.c.sender_org_id)
         .where(d.c.id.between(first_id, last_id)).order_by(d.c.id)).all()
     if not docs:
         return []
@@ -326,13 +328,15 @@ def _batch_rows(first_id: int, last_id: int) -> list[dict]:
         text, symbol = folded(*files.get(r.id, ())), symbol_norm(r.number_symbol)
         rows.append({"document_id": r.id, "body": body, "attachments_text": text, "symbol_norm": symbol,
                      "sender_key": folded(r.sender_name)[:250] or None,
-                     "tags": with_symbol_tags(document_tags(r, parts.get(r.id, ())), body, text, symbol)})
+                     "tags": with_symbol_tags(document_tags(r, parts.get(r.id, ())), body, text, symbol),
+                     **{name: getattr(r, name) for name in MIRRORED}})
     return rows
 
 
 #: reindex's upsert of one row, run for each row of a batch (executemany), per dialect
 _REINDEX_UPSERTS: dict[str, Direct] = {}
-_REINDEXED = ("body", "attachments_text", "symbol_norm", "sender_key", "tags")
+#: (the mirrored columns too: the rows are the documents' as read, as the triggers would write them)
+_REINDEXED = ("body", "attachments_text", "symbol_norm", "sender_key", "tags", *MIRRORED)
 
 
 def _reindex_upsert() -> Direct:

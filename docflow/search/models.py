@@ -5,7 +5,7 @@ out of autogenerate (migrations/env.py): SQLite an FTS5 external-content table `
 by triggers, PostgreSQL a stored `tsv` column with a GIN index and a pg_trgm index on `symbol_norm`.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -31,6 +31,27 @@ class SearchIndex(db.Model):
     #: the filters' values as words no query can name (indexer.tags: `#y2026 #dincoming #sassigned ...`),
     #: asked of the engine beside the words so that a filter narrows the hits inside the full-text index
     tags: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # The document's columns that the visibility rule, the filters and the facets read, copied into its row
+    # (MIRRORED; migration 0027) so that PostgreSQL counts and facets a result set from this table alone
+    # (query._index_statement) instead of joining each hit to `documents`. Kept by triggers: the row's
+    # insert takes them from the document when it does not bring them, and an update of a document writes
+    # them again; the application never writes them (the seed brings them, as it brings the rest of the row).
+    direction: Mapped[str | None] = mapped_column(sa.String(10))
+    doc_type_id: Mapped[int | None] = mapped_column(sa.Integer)
+    year: Mapped[int | None] = mapped_column(sa.Integer)
+    number: Mapped[int | None] = mapped_column(sa.Integer)
+    status: Mapped[str | None] = mapped_column(sa.String(12))
+    confidentiality: Mapped[str | None] = mapped_column(sa.String(12))
+    urgency: Mapped[str | None] = mapped_column(sa.String(12))
+    register_id: Mapped[int | None] = mapped_column(sa.Integer)
+    sender_org_id: Mapped[int | None] = mapped_column(sa.Integer)
+    issued_date: Mapped[date | None] = mapped_column(sa.Date)
+    received_date: Mapped[date | None] = mapped_column(sa.Date)
+
+
+#: the documents' columns search_index holds as they are (same names; its document_id is documents.id)
+MIRRORED = ("direction", "doc_type_id", "year", "number", "status", "confidentiality", "urgency", "register_id",
+            "sender_org_id", "issued_date", "received_date")
 
 
 class SavedSearch(db.Model):

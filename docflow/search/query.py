@@ -363,10 +363,18 @@ def _engine_selects(parsed: Parsed, ranked: bool, known: list[int] | None = None
             if ranked and alone and parsed.positive and not tagged:
                 conds = _scored(parsed, match, cols, known) or conds
             selects.append(sa.select(*cols).select_from(FTS).where(*conds))
-    if parsed.symbol and not (tagged and exact.compare(SearchIndex.symbol_norm == parsed.symbol)):
+    if _symbol_apart(parsed, exact):
         cols = [SearchIndex.document_id.label("id")] + ([sa.literal(-1e9).label("rank")] if ranked else [])
         selects.append(sa.select(*cols).where(exact))
     return selects
+
+
+def _symbol_apart(parsed: Parsed, exact) -> bool:
+    """Is the number-symbol's look-up (`exact`, `_symbol_cond`) asked beside the engine's words? Not when the
+    engine query holds the symbol's own tag and the look-up is the exact key: its documents are among the
+    hits already."""
+    return bool(parsed.symbol) and not (_asks_symbol_tag(parsed)
+                                        and exact.compare(SearchIndex.symbol_norm == parsed.symbol))
 
 
 def _scored_terms(parsed: Parsed) -> list[Term] | None:
@@ -628,7 +636,7 @@ def _engine_query(parsed: Parsed, args: dict, user=None) -> Parsed:
     return Parsed(terms=terms, symbol=parsed.symbol, tags=tags)
 
 
-def filters(args: dict, user=None, engine: Parsed | None = None) -> list:
+def filters(args: dict, user=None, engine: Parsed | None = None, *, own_row: bool = False) -> list:
     """The filters' conditions on Document. `dossier`: the documents filed in that dossier, a semi-join on
     dossier_documents (its primary key starts with dossier_id); with a `user`, only a dossier whose
     metadata the user may see (archive/rules.dossier_filter), so another dossier's contents are not told.
@@ -636,7 +644,8 @@ def filters(args: dict, user=None, engine: Parsed | None = None) -> list:
     `unit`: when the `engine` query holds the unit's tag (`filter_tags`), every hit already is one of the
     unit's documents, so each row the statement reads is proved so by a probe of its own participant rows;
     otherwise the unit's documents are gathered (an IN list: a small unit's few documents drive the
-    statement). SQLite builds that list before the first row is read: KT's 120k participant rows at 1M,
+    statement). `own_row`: the statement reads search_index itself (`_index_statement`), whose sender_key
+    is then its own column. SQLite builds that list before the first row is read: KT's 120k participant rows at 1M,
     ~60 ms in the count and again in the date walk (`thực hiện` + unit=KT, a specialist: 186 -> 22 ms)."""
     conds = []
     if args.get("direction"):
@@ -650,8 +659,11 @@ def filters(args: dict, user=None, engine: Parsed | None = None) -> list:
         # asked of each row (its search_index row by key): the statement is driven by the engine's hits,
         # narrowed by the sender's words (engine_query), not by a scan of every row's sender_key
         pattern = f"%{like_escape(fold(sender))}%"
-        conds.append(sa.exists().where(SearchIndex.document_id == Document.id,
-                                       SearchIndex.sender_key.like(pattern, escape="\\")))
+        if own_row:  # the statement reads search_index itself (`_index_statement`)
+            conds.append(SearchIndex.sender_key.like(pattern, escape="\\"))
+        else:
+            conds.append(sa.exists().where(SearchIndex.document_id == Document.id,
+                                           SearchIndex.sender_key.like(pattern, escape="\\")))
     conds += _between(doc_date(), args.get("from_"), args.get("to"))
     conds += _between(Document.received_date, args.get("received_from"), args.get("received_to"))
     conds += _between(Document.issued_date, args.get("issued_from"), args.get("issued_to"))
@@ -749,6 +761,40 @@ def _statement(user, parsed: Parsed, args: dict, columns, ranked: bool, known: l
         hits = _matches(parsed, ranked, known)
         stmt = stmt.join(hits, hits.c.id == Document.id)
     return stmt.where(_visible(user, parsed), *filters(args, user, parsed)), hits
+
+
+def _index_statement(user, parsed: Parsed, args: dict):
+    """PostgreSQL: the count's and facets' statement (`_counted`) over search_index alone, or None where it
+    cannot be (SQLite; no words or number-symbol to ask; a rule or filter reading a column the row does not
+    mirror). The row holds the document's rule, filter and facet columns (search/models.py MIRRORED, kept by
+    triggers), so the rule and the filters are the same expressions said over it (`access.over_mirror`) and
+    each hit of the GIN bitmap is tested where it is read, instead of being joined to its document by key:
+    a leader's count of a common word, a prefix or a word in a few percent of the documents
+    (bench/README.md, search round 12)."""
+    if _dialect() != "postgresql" or not parsed:
+        return None
+    engine = engine_query(parsed, args, user)
+    if not engine:
+        return None
+    table = SearchIndex.__table__
+    conds = [access.over_mirror(c, table) for c in (_visible(user, engine), *filters(args, user, engine,
+                                                                                      own_row=True))]
+    if any(c is None for c in conds):
+        return None
+    text = []
+    tsq = pg_tsquery(engine)
+    if tsq is not None:
+        # words in many documents are tested row by row in the table's order until the cap (the function form
+        # of `@@`, which no index serves): the GIN bitmap of every hit is built before the first row (`thực
+        # hiện`, 490k hits: ~100-300 ms), where the cap's 10,001 hits are in the first ~20k rows
+        text.append(sa.func.ts_match_vq(TSV, tsq) if _dense(user, engine) else TSV.op("@@")(tsq))
+    exact = _symbol_cond(engine.symbol) if engine.symbol else None
+    if _symbol_apart(engine, exact):
+        text.append(exact)
+    day = sa.func.coalesce(table.c.issued_date, table.c.received_date)
+    return (sa.select(table.c.document_id.label("id"), table.c.doc_type_id, table.c.direction, table.c.year,
+                      table.c.status, day.label("day"))
+            .where(sa.or_(*text), *conds))
 
 
 @dataclass
@@ -1026,54 +1072,31 @@ def _serial_if_symbol(parsed: Parsed, args: dict, user):
         yield
 
 
-@contextmanager
-def _counted_from_the_hits(user, engine: Parsed):
-    """PostgreSQL: an office-wide viewer's count joined from its hits, one document looked up by its key per
-    hit (a nested loop), never a hash or merge join, for a prefix query and for words the planner expects in
-    few documents (`_sparse`).
-
-    A prefix is a partial match: GIN builds the bitmap of every word it starts before the first row, whatever
-    the plan, and the planner then either walked both primary keys testing each row's tsvector until the cap
-    (a merge join: `Biên*`, 44k hits, 230k rows tested, 182-370 ms at 1M) or hashed every hit against a scan
-    of the documents (`dịch*`). A leader's searches at 1M: `Biên*` 169 -> 107 ms, `chuyển đổi*` 305 -> 163,
-    `dịch*` 191 -> 116, `giáo*`, `xây*` and `ngân*` as before (bench/README.md round 8).
-
-    Words in few documents: the merge join tests the vector of every row of both keys until it has the cap's
-    hits, 1/share rows a hit, where the GIN bitmap costs each hit once; the planner prices a `@@` test as one
-    operator, so it picks the merge join all the same (bench/README.md round 10).
-
-    An office-wide viewer's only: a restricted viewer's count (up to RESTRICTED_CAP, their participation's
-    tags beside the words) was joined from the hits already."""
-    forced = (_dialect() == "postgresql" and not restricted(user) and engine.positive
-              and (any(t.kind == "prefix" for t in engine.positive) or _sparse(engine)))
-    with _planner_settings({"enable_hashjoin": "off", "enable_mergejoin": "off"} if forced else {}):
-        yield
+#: PostgreSQL, the count over search_index (`_index_statement`): the words are tested row by row in the table's
+#: order, without the GIN bitmap, when the cap's hits are expected within this many rows (the cap + 1 over the
+#: words' share among the newest DENSE_SAMPLE rows)
+DENSE_ROWS = 40_000
+DENSE_SAMPLE = 1_000
 
 
-#: PostgreSQL: the share of the documents at most which the planner may expect an office-wide viewer's words
-#: in for their count to be joined from the hits (`_sparse`). At 1M, the leader's count and facets (the planner's
-#: merge join -> the nested loop, ms): `chuyển đổi số` (5.9% expected) 244 -> 111, `Gáo`, `Tà Lài`, `Mã Đà`,
-#: `hạt nhân` 4-6 ms less each, `đất đai` by date (0.9% expected, as two words that go together: many more) 71 ->
-#: 79; but `ngân sách` (8.5%) 55 -> 119 and the common words (24-54%) 2-15 ms more each
-SPARSE_SHARE = 0.07
-
-
-def _sparse(engine: Parsed) -> bool:
-    """PostgreSQL: does the planner expect the engine query's hits in at most SPARSE_SHARE of the indexed
-    documents? Its estimate (`EXPLAIN` of the words alone against the table's row count, ~0.5 ms), not a
-    count. Not for a phrase of two words or more: its bitmap holds every document with all its words, each
-    then rechecked; nor beside the filters' tags, whose long lists the bitmap intersects too (the leader's
-    filtered searches at 1M: 0-6 ms slower each joined from the hits, bench/README.md round 10)."""
-    if engine.tags or any(t.kind == "phrase" and len(t.pieces) > 1 for t in engine.positive):
+def _dense(user, engine: Parsed) -> bool:
+    """PostgreSQL: are the engine query's words in so many documents that the count's cap of hits is
+    within DENSE_ROWS rows of the table's order? Read on the newest DENSE_SAMPLE index rows (a range of the
+    primary key, each row's vector tested: ~1 ms), once per request and query. Not for a number-symbol
+    (its look-up), nor beside the tags of a filter or of a restricted viewer (their lists are intersected in
+    the bitmap first: the hits left are few)."""
+    if engine.tags or engine.symbol or not engine.positive:
         return False
-    probe = sa.select(sa.literal(1)).select_from(SearchIndex).where(TSV.op("@@")(pg_tsquery(engine)))
-    compiled = probe.compile(dialect=db.session.get_bind().dialect)
-    conn = db.session.connection()
-    plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    expected = plan[0]["Plan"]["Plan Rows"]
-    rows = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = 'search_index'::regclass").scalar()
-    return rows is not None and rows > 0 and expected <= SPARSE_SHARE * rows
+    known = g.setdefault("search_dense", {}) if has_app_context() else {}
+    key = (tuple(engine.terms), cap_for(user, engine))
+    if key not in known:
+        top = db.session.scalar(sa.select(sa.func.max(SearchIndex.document_id))) or 0
+        sample = sa.select(sa.literal(1)).where(SearchIndex.document_id > top - DENSE_SAMPLE,
+                                                sa.func.ts_match_vq(TSV, pg_tsquery(engine))).subquery()
+        held = db.session.scalar(sa.select(sa.func.count()).select_from(sample)) or 0
+        read = min(top, DENSE_SAMPLE)
+        known[key] = held > 0 and (key[1] + 1) * read <= DENSE_ROWS * held
+    return known[key]
 
 
 @contextmanager
@@ -1098,16 +1121,17 @@ def _search(user, parsed: Parsed, args: dict) -> Result:
     page, per_page = args.get("page", 1), args.get("per_page", 20)
     offset, end = (page - 1) * per_page, page * per_page
     engine = engine_query(parsed, args, user)
-    stmt, _hits = _statement(user, parsed, args, [Document.id, Document.doc_type_id, Document.direction,
-                                                   Document.year, Document.status, doc_date().label("day")],
-                             ranked=False)
+    stmt = _index_statement(user, parsed, args)
+    if stmt is None:  # the hits joined to their documents (SQLite; a condition the index row cannot say)
+        stmt, _hits = _statement(user, parsed, args, [Document.id, Document.doc_type_id, Document.direction,
+                                                       Document.year, Document.status, doc_date().label("day")],
+                                 ranked=False)
     cap = cap_for(user, parsed)
     may_rank = bool(parsed) and args.get("sort", "relevance") == "relevance"
     # SQLite: a ranked page scored apart from its hits (`_scored`) is given the count's ids as its set
     known_upto = (RANK_CAP if may_rank and _dialect() == "sqlite" and not engine.symbol and engine.positive
                   and _scored_terms(engine) else 0)
-    with _counted_from_the_hits(user, engine):
-        counted = _counted(user, stmt, cap, head=end if end <= HEAD_ROWS else 0, known_upto=known_upto)
+    counted = _counted(user, stmt, cap, head=end if end <= HEAD_ROWS else 0, known_upto=known_upto)
     found = sum(row[-1] for row in counted.rows)
     exact = found <= cap
     total = min(found, cap)

@@ -20,7 +20,6 @@ from docflow.auth import services
 from docflow.auth.models import User
 from docflow.demo import seed
 from docflow.search import query
-from docflow.search.models import SearchIndex
 from tests.search.helpers import search
 
 QUERIES = [
@@ -193,80 +192,38 @@ def test_the_walk_probes_the_engine_per_row_on_postgresql(app, users):
         query.db.session.rollback()
 
 
-def test_a_prefix_is_counted_from_its_hits_for_an_office_wide_viewer(app, office_seeded, db, monkeypatch):
-    """PostgreSQL: the count of a prefix query (an office-wide viewer's) is planned without hash or merge
-    joins, and the settings are back after it; the answers are those of the planner's own choice."""
+def test_the_count_over_the_index_rows_is_the_count_over_the_documents(app, office_seeded, db, monkeypatch):
+    """PostgreSQL counts and facets from search_index alone (query._index_statement: the rule and the filters
+    said over the row's mirrored columns), its words tested row by row when they are in many documents
+    (`_dense`) or through the GIN bitmap otherwise: every answer is the one of the hits joined to their
+    documents, for every kind of viewer and every query of the mix, under low caps and above them."""
     if db.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's planner settings: SQLite's count is driven by the FTS5 hits already")
-    seen, counted, planner_settings = [], query._counted, query._planner_settings
-
-    def spy(*a, **kw):
-        seen.append(tuple(query.db.session.execute(sa.text(f"SHOW {name}")).scalar()
-                          for name in ("enable_hashjoin", "enable_mergejoin")))
-        return counted(*a, **kw)
-
-    monkeypatch.setattr(query, "_counted", spy)
+        pytest.skip("PostgreSQL's count over search_index: SQLite's count is driven by the FTS5 hits")
+    index_statement, dense = query._index_statement, query._dense
     with app.test_request_context():
-        for who, q, during in (("leader", "ngân*", ("off", "off")), ("clerk", "quy*", ("off", "off")),
-                               ("leader", "ngân sách", None), ("specialist", "ngân*", ("on", "on"))):
-            user = _user(office_seeded[who].username)
-            if during is None:  # words: as the planner expects them (test_sparse_words_are_counted_from_their_hits)
-                during = ("off", "off") if query._sparse(query.parse(q)) else ("on", "on")
-            answers = []
-            for forced in (True, False):
-                with monkeypatch.context() as patch:
-                    if not forced:  # the planner's own choice
-                        patch.setattr(query, "_planner_settings", lambda _settings: planner_settings({}))
-                    seen.clear()
-                    result = query.search(user, _args({"q": q, "per_page": 50}))
-                answers.append(([d.id for d in result.items], result.total, result.total_exact, result.facets))
-                assert seen == [during if forced else ("on", "on")], (who, q)
-                after = tuple(query.db.session.execute(sa.text(f"SHOW {name}")).scalar()
-                              for name in ("enable_hashjoin", "enable_mergejoin"))
-                assert after == ("on", "on")
-                query.db.session.rollback()
-            assert answers[0] == answers[1] and answers[0][1] > 0, (who, q)
-
-
-def test_sparse_words_are_counted_from_their_hits(app, office_seeded, db, monkeypatch):
-    """PostgreSQL: words the planner expects in at most SPARSE_SHARE of the documents are counted from their
-    hits for an office-wide viewer (no hash or merge join); common words and phrases are left to the planner;
-    the answers are the same either way."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's planner settings: SQLite's count is driven by the FTS5 hits already")
-    db.session.execute(sa.text("ANALYZE search_index"))  # the planner's estimates of the words
-    db.session.commit()  # (its statistics are rows of a table: kept past the searches' rollbacks)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(SearchIndex))
-    common = query.parse("thực hiện")  # in half the seed's subjects
-    share = db.session.scalar(sa.select(sa.func.count()).select_from(SearchIndex).where(
-        query.TSV.op("@@")(query.pg_tsquery(common)))) / total
-    assert share > 3 * query.SPARSE_SHARE and not query._sparse(common)
-    rare = next(word for word in ("Gáo", "Tà Lài", "Mã Đà", "Hàng Gòn") if 0 < db.session.scalar(
-        sa.select(sa.func.count()).select_from(SearchIndex).where(query.TSV.op("@@")(
-            query.pg_tsquery(query.parse(word))))) <= total * query.SPARSE_SHARE / 3)
-    assert query._sparse(query.parse(rare))
-    assert not query._sparse(query.parse('"thực hiện chuyển đổi số"'))  # a phrase: left to the planner
-    # beside a filter's tags: left to the planner (the bitmap would intersect the tags' long lists too)
-    assert not query._sparse(query.Parsed(terms=query.parse(rare).terms, tags=((query.tag("year", 2026),),)))
-    seen, counted, planner_settings = [], query._counted, query._planner_settings
-
-    def spy(*a, **kw):
-        seen.append(query.db.session.execute(sa.text("SHOW enable_mergejoin")).scalar())
-        return counted(*a, **kw)
-
-    monkeypatch.setattr(query, "_counted", spy)
-    with app.test_request_context():
-        for who, q, during in (("leader", rare, "off"), ("leader", "thực hiện", "on"), ("specialist", rare, "on")):
-            user = _user(office_seeded[who].username)
-            answers = []
-            for forced in (True, False):
-                with monkeypatch.context() as patch:
-                    if not forced:
-                        patch.setattr(query, "_planner_settings", lambda _settings: planner_settings({}))
-                    seen.clear()
-                    result = query.search(user, _args({"q": q, "per_page": 50}))
-                answers.append(([d.id for d in result.items], result.total, result.total_exact, result.facets))
-                assert seen == [during if forced else "on"], (who, q)
-                query.db.session.rollback()
-            assert answers[0] == answers[1], (who, q)
-            assert answers[0][1] > 0 or who == "specialist", (who, q)
+        assert dense(_user(office_seeded["leader"].username), query.parse("thực hiện"))  # in half the subjects
+        assert not dense(_user(office_seeded["leader"].username), query.parse("khongcotu"))
+        for caps in ((query.CAP, query.RESTRICTED_CAP, query.PHRASE_CAP), (60, 25, 15)):
+            monkeypatch.setattr(query, "CAP", caps[0])
+            monkeypatch.setattr(query, "RESTRICTED_CAP", caps[1])
+            monkeypatch.setattr(query, "PHRASE_CAP", caps[2])
+            for who in WHO:
+                user = _user(office_seeded[who].username)
+                for params in QUERIES:
+                    answers = []
+                    for way in ("joined", "dense", "bitmap"):
+                        g.pop("search_dense", None)
+                        monkeypatch.setattr(query, "_index_statement", (lambda *a: None) if way == "joined"
+                                            else index_statement)
+                        # "dense": every query it may take tested row by row; "bitmap": none
+                        monkeypatch.setattr(query, "_dense", lambda u, e, way=way: way == "dense" and not e.tags
+                                            and not e.symbol and bool(e.positive))
+                        result = query.search(user, _args(params))
+                        # above the cap the facets count the first cap + 1 hits each plan reads: which ones
+                        # is the plan's (facets_exact False); their sum is the same
+                        facets = (result.facets if result.facets_exact else
+                                  sum(f["count"] for f in result.facets["direction"]))
+                        answers.append(([d.id for d in result.items], result.total, result.total_exact, facets,
+                                        result.sort))
+                        query.db.session.rollback()
+                    assert answers[1] == answers[0] and answers[2] == answers[0], (who, params, caps)
