@@ -3,11 +3,13 @@ what the index's folding matches, read with its accents where it was written."""
 
 import re
 
+import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
 from docflow.core.text import fold
 from docflow.search import query
+from tests.search.helpers import register, search
 from tests.search.test_fold import LETTERS
 
 
@@ -63,3 +65,28 @@ def test_the_marked_words_are_those_the_folding_matches(words, asked):
     assert marked == [w for w in found[0].replace("<mark>", "").replace("</mark>", "").split(" ")
                       if fold(w) in wanted]
     assert found[1] == len({fold(w) for w in marked})
+
+
+def test_a_page_matched_in_the_leaders_direction_is_read_in_one_statement(app, db, api, users):
+    """The snippets read an incoming letter's own columns (its direction, its result): the page's letters
+    are loaded with every flow's columns, not one more statement per letter for them."""
+    leader = users["leader"]
+    for i in range(3):
+        letter = register(api, users["clerk"], f"Công văn số {i} về lịch làm việc")
+        assert api(leader).post(f"/incoming/{letter['id']}/assign", json={
+            "instruction": "Giao phòng rà soát quỹ đất công", "assignees": [
+                {"user_id": users["specialist"].id, "role": "primary"}]}).status_code == 200
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        answer = search(api, leader, q="quỹ đất")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    assert answer["total"] == 3
+    assert all("<mark>quỹ</mark> <mark>đất</mark>" in item["snippet"] for item in answer["items"])
+    one_letter = [s for s in statements if re.search(r"FROM documents\s+WHERE documents\.id = ", s)]
+    assert one_letter == []
