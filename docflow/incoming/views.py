@@ -36,6 +36,7 @@ from docflow.registry import access, lists, reference
 from docflow.registry.attachments import add_attachment
 from docflow.registry.history import history_of
 from docflow.registry.models import Document, Organization
+from docflow.registry.notifications import render_reading
 
 bp = Blueprint("incoming", __name__, url_prefix="/incoming")
 
@@ -357,7 +358,8 @@ def _render_detail(doc: Document, status: int = 200, conflict: str | None = None
 @bp.route("/<int:doc_id>")
 @login_required
 def detail(doc_id: int):
-    return _render_detail(_load(doc_id))
+    doc = _load(doc_id)  # reading the page reads the viewer's notifications about the document
+    return render_reading(current_user, doc.id, lambda: _render_detail(doc))
 
 
 def _act(doc: Document, key: str, form, call, success: str, mapping: dict | None = None):

@@ -34,6 +34,7 @@ from docflow.outgoing.models import ReplyLink, Workflow
 from docflow.registry import access, lists, reference
 from docflow.registry.history import history_of
 from docflow.registry.models import DocType, Document
+from docflow.registry.notifications import render_reading
 
 bp = Blueprint("outgoing", __name__, url_prefix="/outgoing")
 
@@ -322,7 +323,8 @@ def _render_detail(doc: Document, status: int = 200, error: str | None = None, *
 @bp.route("/<int:doc_id>")
 @login_required
 def detail(doc_id: int):
-    return _render_detail(_load(doc_id))
+    doc = _load(doc_id)  # reading the page reads the viewer's notifications about the document
+    return render_reading(current_user, doc.id, lambda: _render_detail(doc))
 
 
 def _act(doc: Document, key: str, call, success, mapping: dict | None = None, check_stale: bool = True):

@@ -8,6 +8,7 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from docflow.auth.models import User
+from docflow.core import tx
 from docflow.core.models import Notification
 from docflow.core.timeutil import utcnow
 from docflow.extensions import db
@@ -51,6 +52,31 @@ def mark_read(user, notification_id: int | None = None) -> int:
     if notification_id is not None:
         stmt = stmt.where(Notification.id == notification_id)
     return db.session.execute(stmt.values(read_at=utcnow())).rowcount
+
+
+def _unread_about(user, doc_id: int):
+    return (Notification.user_id == user.id, Notification.document_id == doc_id, Notification.read_at.is_(None))
+
+
+def render_reading(user, doc_id: int, render):
+    """A document's page (either flow) read by `user`: `render()` it, then mark the user's unread
+    notifications about that document read, in the same request. Only the viewer's, only that document's;
+    only once the page has rendered (an error before, such as the 404 of a document one may not see, or in
+    the rendering, marks nothing), and the page's badge already counts them out. On SQLite the page renders
+    in its read transaction and the writers' lock is taken only for the one UPDATE (see core.tx). The API's
+    document reads do not call this: an integration polling a document is not its user reading it."""
+    pending = db.session.scalar(sa.select(sa.func.count(Notification.id)).where(*_unread_about(user, doc_id))) or 0
+    if not pending:
+        return render()
+    before = unread_count(user)
+    g.unread_notifications[user.id] = max(0, before - pending)
+    tx.reading()
+    response = render()
+    tx.writing()
+    db.session.execute(sa.update(Notification).where(*_unread_about(user, doc_id)).values(read_at=utcnow())
+                       .execution_options(synchronize_session=False))
+    tx.commit_keeping_loaded()
+    return response
 
 
 def unread_count(user=None) -> int:
