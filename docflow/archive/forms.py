@@ -358,8 +358,25 @@ class DispositionForm(BaseForm):
 class DispositionDecisionForm(BaseForm):
     decision = TextAreaField(_l("Decision (number, comment)"), validators=[Optional(), Length(max=1000)],
                              render_kw={"rows": 2})
+    #: the page names the number of dossiers in the label (`confirm_label`)
+    confirm = BooleanField(_l("I confirm the destruction"))
     approve = SubmitField(_l("Approve the destruction"))
     refuse = SubmitField(_l("Refuse"))
+
+    def confirm_label(self, dossiers: int) -> None:
+        self.confirm.label.text = _("I confirm the destruction of the %(n)d dossier(s) above: their files are "
+                                    "removed for good.", n=dossiers)
+
+    def check_approval(self) -> None:
+        """Approving destroys files for good, in one click until the leader was asked to: the page's approval
+        needs the box ticked and the destruction decision's number (the head of the office issues a
+        destruction decision; domain.md 4.4). The API's `decision` stays optional (docs/api.md)."""
+        errors: dict = {}
+        if not (self.decision.data or "").strip():
+            errors["decision"] = [_("Enter the number of the destruction decision.")]
+        if not self.confirm.data:
+            errors["confirm"] = [_("Tick the box to confirm the destruction.")]
+        raise_if(errors)
 
 
 def _ids(values, name: str) -> list[int]:

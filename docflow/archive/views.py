@@ -876,6 +876,7 @@ def _dispositions_page(status: int = 200, form=None, decide_given=None):
         if rules.may_decide_disposition(current_user, p):
             decide[p.id] = (decide_given or {}).get(p.id) or f.DispositionDecisionForm(prefix=f"disp-{p.id}",
                                                                                        formdata=None)
+            decide[p.id].confirm_label(len(p.items))
     return render_template("archive/dispositions.html", expired=expired, form=form if may_propose else None,
                            proposals=proposals, decide=decide, labels=DECISION_LABELS), status
 
@@ -916,6 +917,8 @@ def disposition_decide(disposition_id: int):
         if form.refuse.data:
             services.refuse_disposition(disposition, actor=current_user, decision=decision)
         else:
+            if rules.may_decide_disposition(current_user, disposition):  # else the service's 403 or 409
+                form.check_approval()  # nothing destroyed without the ticked box and the decision's number
             services.approve_disposition(disposition, actor=current_user, decision=decision)
     if outcome.ok:
         flash(_("The destruction was refused.") if form.refuse.data else

@@ -439,11 +439,82 @@ def test_transfer_lists_keep_backs_and_disposition(as_user, users, archive, db):
                      page="/archive/dispositions", status=200)
     assert db.session.get(Disposition, disposition).state == "proposed"
     _post(leader, f"/archive/dispositions/{disposition}/decide",
-          {f"disp-{disposition}-decision": "QĐ số 5/QĐ-UBND", f"disp-{disposition}-approve": "1"},
+          {f"disp-{disposition}-decision": "QĐ số 5/QĐ-UBND", f"disp-{disposition}-confirm": "y",
+           f"disp-{disposition}-approve": "1"},
           page="/archive/dispositions")
     db.session.rollback()
     assert db.session.get(Dossier, ids["old"]).status == "destroyed"
     assert "QĐ số 5/QĐ-UBND" in _html(leader, "/archive/dispositions")
+
+
+def test_approving_a_destruction_needs_the_ticked_confirmation_and_the_decisions_number(as_user, people, db):
+    """"Duyệt hủy" destroyed the files in one click: the page's approval now asks for the box "I confirm the
+    destruction of the N dossiers" ticked and the destruction decision's number, each a Vietnamese field error
+    when missing, with nothing destroyed, audited or removed from the store; the API's `decision` stays
+    optional."""
+    from docflow.core.models import AuditEvent
+    from docflow.registry.models import Attachment
+    from tests.archive.conftest import handled_letter, make_dossier, stored
+
+    archivist, leader = people["archivist"], people["leader"]
+    old = today().year - 12
+    letters = [handled_letter(people, f"3{i}/BTC-NS", f"Văn bản hết hạn {i}") for i in range(2)]
+    first = make_dossier(archivist, "09.VP", year=old, years=5, documents=letters[:1], end=date(old, 6, 30))
+    second = make_dossier(archivist, "10.VP", year=old, years=5, documents=letters[1:], end=date(old, 6, 30))
+    proposal = services.propose_disposition([first.id, second.id], reason="Hết thời hạn bảo quản", actor=archivist)
+    db.session.commit()
+    pid, dossier_ids = proposal.id, (first.id, second.id)
+    files = [letter.attachments[0].sha256 for letter in letters]
+    client = as_user(leader)
+    with client.session_transaction() as session:
+        session["lang"] = "vi"
+    page = _html(client, "/archive/dispositions")
+    assert "Tôi xác nhận hủy 2 hồ sơ nêu trên: các tệp của hồ sơ bị xóa vĩnh viễn." in page
+    assert f'name="disp-{pid}-confirm"' in page and "checked" not in page.split(f'name="disp-{pid}-confirm"')[1][:80]
+    events = _count(db, AuditEvent)
+
+    def refused(data, *messages):
+        response = _post(client, f"/archive/dispositions/{pid}/decide", {f"disp-{pid}-approve": "1", **data},
+                         page="/archive/dispositions", status=200)
+        html = response.get_data(as_text=True)
+        for message in messages:
+            assert message in html
+        assert db.session.get(Disposition, pid).state == "proposed"
+        assert {db.session.get(Dossier, i).status for i in dossier_ids} == {"closed"}
+        assert _count(db, Attachment, Attachment.destroyed_at.is_not(None)) == 0
+        assert _count(db, AuditEvent) == events
+        assert all(stored(sha) for sha in files)
+        return html
+
+    html = refused({}, "Đánh dấu vào ô xác nhận để duyệt hủy.", "Nhập số, ký hiệu của quyết định hủy tài liệu.")
+    assert "Tôi xác nhận hủy 2 hồ sơ nêu trên" in html  # the form shown again, labelled with the count
+    refused({f"disp-{pid}-decision": "Quyết định số 12/QĐ-UBND"}, "Đánh dấu vào ô xác nhận để duyệt hủy.")
+    refused({f"disp-{pid}-confirm": "y", f"disp-{pid}-decision": "  "}, "Nhập số, ký hiệu của quyết định hủy tài liệu.")
+
+    # both given: destroyed, the decision kept
+    _post(client, f"/archive/dispositions/{pid}/decide",
+          {f"disp-{pid}-confirm": "y", f"disp-{pid}-decision": "Quyết định số 12/QĐ-UBND", f"disp-{pid}-approve": "1"},
+          page="/archive/dispositions")
+    db.session.rollback()
+    assert db.session.get(Disposition, pid).decision == "Quyết định số 12/QĐ-UBND"
+    assert {db.session.get(Dossier, i).status for i in dossier_ids} == {"destroyed"}
+    assert not any(stored(sha) for sha in files)
+
+
+def test_refusing_a_destruction_needs_no_confirmation(as_user, people, db):
+    from tests.archive.conftest import make_dossier
+
+    archivist = people["archivist"]
+    old = today().year - 12
+    dossier = make_dossier(archivist, "09.VP", year=old, years=5, end=date(old, 6, 30))
+    proposal = services.propose_disposition([dossier.id], reason="Hết thời hạn bảo quản", actor=archivist)
+    db.session.commit()
+    pid = proposal.id
+    _post(as_user(people["leader"]), f"/archive/dispositions/{pid}/decide",
+          {f"disp-{pid}-decision": "Còn giá trị tra cứu", f"disp-{pid}-refuse": "1"}, page="/archive/dispositions")
+    db.session.rollback()
+    assert db.session.get(Disposition, pid).state == "refused"
+    assert db.session.get(Dossier, dossier.id).status == "closed"
 
 
 def test_a_decided_disposition_says_who_decided_and_when(as_user, users, db):
