@@ -17,8 +17,9 @@ from docflow.demo.archive import demo_archive
 from docflow.demo.incoming import demo_incoming
 from docflow.demo.outgoing import demo_outgoing
 from docflow.extensions import db
+from docflow.incoming.models import Assignment
 from docflow.office import init_office
-from docflow.outgoing.models import ApprovalAction, Recipient
+from docflow.outgoing.models import ApprovalAction, DraftVersion, Recipient
 from docflow.registry import reference
 from docflow.registry.models import Document
 from docflow.stats import counters
@@ -140,17 +141,28 @@ _APPROVAL_EVENTS = ("outgoing.submit", "outgoing.resubmit", "outgoing.approve", 
 
 def align_history() -> int:
     """Give each document's audit events the times its fields show (the demo backdates documents
-    after the services wrote the events with the real time), then re-link the chain from the first
-    changed event with the audit module's own compute_hash, so `audit verify` still passes.
-    Events with no field of their own follow the event before them. Returns how many changed."""
+    after the services wrote the events with the real time), and the deadlines its assignments show
+    (an assignment's or a hand-on's event said the deadline the service computed from today, the table the
+    backdated one), then re-link the chain from the first changed event with the audit module's own
+    compute_hash, so `audit verify` still passes. Each approval event takes the time of the next approval
+    action of its own kind, a version event its version's time; an event with no field of its own follows
+    the event before it (its real time when that is within the minute after, else a minute later), so a
+    document's history reads in order. Returns how many changed."""
     db.session.flush()
     docs = {str(d.id): d for d in db.session.scalars(sa.select(Document))}
     approvals: dict[int, list] = {}
     for a in db.session.scalars(sa.select(ApprovalAction).order_by(ApprovalAction.id)):
-        approvals.setdefault(a.document_id, []).append(a.created_at)
+        approvals.setdefault(a.document_id, []).append((a.action, a.created_at))
+    versions = {(v.document_id, v.number): v.created_at for v in db.session.scalars(sa.select(DraftVersion))}
     dispatches: dict[int, list] = {}
     for r in db.session.scalars(sa.select(Recipient).where(Recipient.dispatched_at.is_not(None))):
         dispatches.setdefault(r.document_id, []).append(r.dispatched_at)
+    handed_on: dict[tuple, list] = {}  # (parent assignment, username) -> the hand-ons' deadlines
+    for parent_id, username, due in db.session.execute(
+            sa.select(Assignment.parent_id, User.username, Assignment.due_date)
+            .join(User, User.id == Assignment.user_id).where(Assignment.parent_id.is_not(None))
+            .order_by(Assignment.id)):
+        handed_on.setdefault((parent_id, username), []).append(due)
     events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.object_type == "documents")
                                 .order_by(AuditEvent.seq)).all()
     last: dict[str, object] = {}
@@ -162,17 +174,42 @@ def align_history() -> int:
             continue
         queue = queues.setdefault(ev.object_id, {"approvals": list(approvals.get(doc.id, [])),
                                                  "dispatches": sorted(set(dispatches.get(doc.id, [])))})
+        after = ev.after if isinstance(ev.after, dict) else {}
         when = getattr(doc, _EVENT_TIMES[ev.action], None) if ev.action in _EVENT_TIMES else None
-        if ev.action in _APPROVAL_EVENTS and queue["approvals"]:
-            when = queue["approvals"].pop(0)
+        if ev.action in _APPROVAL_EVENTS:
+            kind = ev.action.split(".", 1)[1]
+            match = next((i for i, (action, _at) in enumerate(queue["approvals"]) if action == kind), None)
+            if match is not None:
+                when = queue["approvals"].pop(match)[1]
+        elif ev.action == "outgoing.version":
+            when = versions.get((doc.id, after.get("version")))
         elif ev.action == "outgoing.dispatch" and queue["dispatches"]:
             when = queue["dispatches"].pop(0)
         if when is None:
             previous = last.get(ev.object_id)
-            when = previous + timedelta(minutes=1) if previous is not None else ev.created_at
+            if previous is None:
+                when = ev.created_at
+            elif previous <= ev.created_at <= previous + timedelta(minutes=1):
+                when = ev.created_at
+            else:
+                when = previous + timedelta(minutes=1)
         last[ev.object_id] = when
+        changed = False
         if when != ev.created_at:
             ev.created_at = when
+            changed = True
+        due = None
+        if ev.action == "incoming.assign" and after.get("due_date") and doc.due_date is not None:
+            due = doc.due_date.isoformat()
+        elif ev.action == "incoming.delegate" and after.get("due_date"):
+            dues = handed_on.get((after.get("assignment"), after.get("to")))
+            if dues:
+                child_due = dues.pop(0)
+                due = child_due.isoformat() if child_due else None
+        if due is not None and due != after.get("due_date"):
+            ev.after = {**after, "due_date": due}
+            changed = True
+        if changed:
             first_changed = ev.seq if first_changed is None else min(first_changed, ev.seq)
     if first_changed is None:
         return 0

@@ -271,7 +271,9 @@ class _Demo:
         leader = u["lanhdao"] if confidentiality in ("secret", "top_secret") or rng.random() < 0.5 else u["phochanh"]
         incoming.present(doc, actor=clerk, leader_id=leader.id)
         presented_day = min(add_working_days(received, rng.choice((0, 0, 1)), self.off), self.today)
-        doc.presented_at = _stamp(presented_day, rng.randint(9, 11), rng.randint(0, 59))
+        # presented after it was registered (and its scan attached, a minute later in its history)
+        doc.presented_at = max(_stamp(presented_day, rng.randint(9, 11), rng.randint(0, 59)),
+                               doc.created_at + timedelta(minutes=rng.randint(5, 40)))
         if state == "submitted":
             return doc
         if state == "cancelled":

@@ -199,14 +199,20 @@ class _Demo:
         drafted = issued_on - timedelta(days=rng.randint(2, 7))
         doc.created_at = min(_stamp(drafted, rng.randint(8, 10), rng.randint(0, 59)), now)
         doc.issued_at = min(_stamp(issued_on, rng.randint(9, 10), rng.randint(0, 59)), now)
-        for version in db.session.scalars(sa.select(DraftVersion).where(DraftVersion.document_id == doc.id)
-                                          .order_by(DraftVersion.number)):
-            version.created_at = doc.created_at + timedelta(minutes=version.number - 1)
         actions = db.session.scalars(sa.select(ApprovalAction).where(ApprovalAction.document_id == doc.id)
                                      .order_by(ApprovalAction.id)).all()
         span = (doc.issued_at - doc.created_at) / (len(actions) + 1)
         for k, action in enumerate(actions, start=1):
             action.created_at = doc.created_at + span * k
+        # the first version a few minutes after the draft (its file's history line comes between); each
+        # later one between the return that asked for it and the submission that followed
+        returns = [a.created_at for a in actions if a.action == "return"]
+        for version in db.session.scalars(sa.select(DraftVersion).where(DraftVersion.document_id == doc.id)
+                                          .order_by(DraftVersion.number)):
+            if version.number == 1 or len(returns) < version.number - 1:
+                version.created_at = doc.created_at + timedelta(minutes=1 + version.number)
+            else:
+                version.created_at = returns[version.number - 2] + span / 2
         for r in services.recipients_of(doc):
             if r.dispatched_at is not None:
                 r.dispatched_at = min(_stamp(issued_on, rng.randint(14, 16), rng.randint(0, 59)), now)

@@ -36,6 +36,7 @@ def test_the_demo_office(app, db, tmp_path):
     passwords = _the_command(app, db, logins, result.output)
     _incoming_fills_every_state(app, db, passwords)
     _reads_like_a_real_office(db)
+    _histories_read_in_order(db)
     assert audit.verify().ok
 
 
@@ -143,3 +144,40 @@ def _reads_like_a_real_office(db):
     assert directed and all(directed[d.id] == d.directed_at for d in incoming if d.id in directed)
     issues = first("outgoing.issue")
     assert issues and all(issues[d.id] == d.issued_at for d in issued if d.id in issues)
+
+
+def _histories_read_in_order(db):
+    """A document's history read out of order ("Submitted" at 22:10 under "Version 1" at 22:12; presented
+    before it was registered) and an assignment's line said the deadline the service computed from today
+    (due 14/12/2026) while the table said the backdated one (07/10/2026)."""
+    from docflow.auth.models import User
+    from docflow.core.models import AuditEvent
+    from docflow.incoming.models import Assignment
+    from docflow.outgoing.models import DraftVersion
+    from docflow.registry.models import Document
+
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.object_type == "documents")
+                                .order_by(AuditEvent.seq)).all()
+    last, disorder = {}, []
+    for e in events:
+        before = last.get(e.object_id)
+        if before is not None and e.created_at < before.created_at:
+            disorder.append((e.object_id, before.action, before.created_at, e.action, e.created_at))
+        last[e.object_id] = e
+    assert not disorder, disorder[:5]
+
+    docs = {str(d.id): d for d in db.session.scalars(sa.select(Document))}
+    versions = {(v.document_id, v.number): v.created_at for v in db.session.scalars(sa.select(DraftVersion))}
+    usernames = dict(db.session.execute(sa.select(User.username, User.id)).all())
+    assigned = [e for e in events if e.action == "incoming.assign"]
+    handed_on = [e for e in events if e.action == "incoming.delegate"]
+    assert assigned and handed_on
+    for e in assigned:
+        assert e.after["due_date"] == docs[e.object_id].due_date.isoformat(), e.object_id
+    for e in handed_on:
+        child = db.session.scalar(sa.select(Assignment).where(Assignment.parent_id == e.after["assignment"],
+                                                              Assignment.user_id == usernames[e.after["to"]]))
+        assert e.after["due_date"] == child.due_date.isoformat(), e.object_id
+    for e in events:
+        if e.action == "outgoing.version":
+            assert e.created_at == versions[(int(e.object_id), e.after["version"])], e.object_id
