@@ -17,7 +17,7 @@ from docflow.demo.archive import demo_archive
 from docflow.demo.incoming import demo_incoming
 from docflow.demo.outgoing import demo_outgoing
 from docflow.extensions import db
-from docflow.incoming.models import Assignment
+from docflow.incoming.models import Assignment, ProgressNote
 from docflow.office import init_office
 from docflow.outgoing.models import ApprovalAction, DraftVersion, Recipient
 from docflow.registry import reference
@@ -163,6 +163,17 @@ def align_history() -> int:
             .join(User, User.id == Assignment.user_id).where(Assignment.parent_id.is_not(None))
             .order_by(Assignment.id)):
         handed_on.setdefault((parent_id, username), []).append(due)
+    # an incoming letter's handling, each kind in the order it was done: notes, opinions, hand-ons, reads
+    handling: dict[tuple, list] = {}
+    for note in db.session.scalars(sa.select(ProgressNote).order_by(ProgressNote.id)):
+        handling.setdefault((note.document_id, f"incoming.{note.kind}"), []).append(note.created_at)
+    for a in db.session.scalars(sa.select(Assignment).order_by(Assignment.id)):
+        if a.parent_id is not None:
+            handling.setdefault((a.document_id, "incoming.delegate"), []).append(a.created_at)
+        if a.role == "inform" and a.state == "done" and a.done_at is not None:
+            handling.setdefault((a.document_id, "incoming.read"), []).append(a.done_at)
+    for key in [k for k in handling if k[1] == "incoming.read"]:
+        handling[key].sort()
     events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.object_type == "documents")
                                 .order_by(AuditEvent.seq)).all()
     last: dict[str, object] = {}
@@ -185,6 +196,8 @@ def align_history() -> int:
             when = versions.get((doc.id, after.get("version")))
         elif ev.action == "outgoing.dispatch" and queue["dispatches"]:
             when = queue["dispatches"].pop(0)
+        elif handling.get((doc.id, ev.action)):
+            when = handling[(doc.id, ev.action)].pop(0)
         if when is None:
             previous = last.get(ev.object_id)
             if previous is None:

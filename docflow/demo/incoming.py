@@ -29,6 +29,7 @@ from docflow.core.text import fold
 from docflow.core.timeutil import office_tz, today, utcnow
 from docflow.extensions import db
 from docflow.incoming import services as incoming
+from docflow.incoming.models import ProgressNote
 from docflow.registry.attachments import add_attachment
 from docflow.registry.models import Document, Organization
 
@@ -296,6 +297,21 @@ class _Demo:
             a.created_at = doc.directed_at
         db.session.flush()
         primary = next(a for a in live if a.role == "primary")
+        # what follows the direction is timed in the order it is done (its history reads in that order and
+        # shows the times the tables show), never past now
+        now, cursor = utcnow(), [doc.directed_at]
+
+        def after(low_hours: float, high_hours: float) -> datetime:
+            at = cursor[0] + timedelta(hours=rng.uniform(low_hours, high_hours))
+            local = at.replace(tzinfo=UTC).astimezone(office_tz())
+            if not 7 <= local.hour < 17:  # office hours: the next morning
+                day = local.date() + timedelta(days=1) if local.hour >= 17 else local.date()
+                at = _stamp(day, 7, 30) + timedelta(minutes=rng.randint(0, 120))
+            if at > now:
+                at = cursor[0] + max((now - cursor[0]) / 3, timedelta(minutes=1))
+            cursor[0] = at.replace(microsecond=0)
+            return cursor[0]
+
         actor = None
         if primary.user_id is not None:
             actor = db.session.get(User, primary.user_id)
@@ -308,7 +324,7 @@ class _Demo:
                 child = incoming.delegate(primary, actor=head, user_id=specialist.id,
                                           note="Giao đồng chí nghiên cứu, tham mưu xử lý.")
                 child.due_date = min(child_due, due)
-                child.created_at = doc.directed_at + timedelta(hours=rng.randint(1, 20))
+                child.created_at = after(1, 20)
                 actor = specialist
             else:
                 actor = head
@@ -319,15 +335,18 @@ class _Demo:
             if a.role == "coordinate" and (finishing or rng.random() < 0.6):
                 who = db.session.get(User, a.user_id) if a.user_id else self.head_of(a.unit_id)
                 incoming.give_opinion(doc, rng.choice(OPINIONS), actor=who)
-                a.done_at = doc.directed_at + timedelta(days=rng.randint(1, 4))
+                a.done_at = after(4, 30)
+                opinion = db.session.scalar(sa.select(ProgressNote).where(ProgressNote.document_id == doc.id,
+                                                                          ProgressNote.kind == "opinion")
+                                            .order_by(ProgressNote.id.desc()).limit(1))
+                opinion.created_at = a.done_at  # the opinion's own line in the notes, not today
             elif a.role == "inform" and (finishing or rng.random() < 0.7):
                 who = db.session.get(User, a.user_id) if a.user_id else self.head_of(a.unit_id)
                 incoming.mark_read(doc, actor=who)
-                a.done_at = doc.directed_at + timedelta(hours=rng.randint(1, 30))
-        for k in range(rng.choice((0, 1, 1, 2))):
+                a.done_at = after(1, 10)
+        for _k in range(rng.choice((0, 1, 1, 2))):
             note = incoming.add_progress(doc, rng.choice(PROGRESS), actor=u_actor)
-            note_day = min(add_working_days(directed_day, 1 + 2 * k, self.off), self.today)
-            note.created_at = _stamp(note_day, rng.randint(8, 16), rng.randint(0, 59))
+            note.created_at = after(20, 60)
         if rng.random() < 0.15:
             self.maybe_attach(doc, u_actor, force=True)
         if state == "cancelled":
@@ -342,7 +361,8 @@ class _Demo:
                 unit_code = "KT" if (u_actor.unit_id == self.kt.id) else "VX"
                 reply = f"{rng.randint(100, 9999)}/UBND-{unit_code}"
             incoming.complete(doc, rng.choice(RESULTS), actor=u_actor, reply_number_symbol=reply)
-            doc.completed_at = _stamp(done_day, rng.randint(8, 17), rng.randint(0, 59))
+            # after the notes and opinions that came before it
+            doc.completed_at = max(_stamp(done_day, rng.randint(8, 17), rng.randint(0, 59)), after(1, 8))
             for a in incoming.assignments_of(doc):
                 if a.state == "done" and a.role == "primary":
                     a.done_at = doc.completed_at

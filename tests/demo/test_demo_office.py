@@ -181,3 +181,18 @@ def _histories_read_in_order(db):
     for e in events:
         if e.action == "outgoing.version":
             assert e.created_at == versions[(int(e.object_id), e.after["version"])], e.object_id
+
+    # the notes and opinions are dated as their history lines, before the letter was completed (an opinion
+    # was dated the day the demo was loaded)
+    from docflow.incoming.models import ProgressNote
+
+    notes: dict = {}
+    for note in db.session.scalars(sa.select(ProgressNote).order_by(ProgressNote.id)):
+        notes.setdefault((str(note.document_id), f"incoming.{note.kind}"), []).append(note.created_at)
+        done = docs[str(note.document_id)].completed_at
+        assert done is None or note.created_at <= done, note.document_id
+    lines: dict = {}
+    for e in events:
+        if e.action in ("incoming.progress", "incoming.opinion"):
+            lines.setdefault((e.object_id, e.action), []).append(e.created_at)
+    assert lines and lines == notes
