@@ -29,7 +29,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.orm import with_polymorphic
 
@@ -336,7 +336,11 @@ def _engine_selects(parsed: Parsed, ranked: bool, known: list[int] | None = None
             if tagged:
                 rank = sa.case((SearchIndex.symbol_norm == parsed.symbol, -1e9), else_=rank)
             cols = [SearchIndex.document_id.label("id")] + ([rank.label("rank")] if ranked else [])
-            selects.append(sa.select(*cols).where(TSV.op("@@")(tsq)))
+            # the count's ids (the rule and the filters applied) looked up by key, each row ranked: not the GIN
+            # bitmap built again (a specialist's `đất đai` + sender, 276 hits: 29 ms at 1M)
+            selects.append(sa.select(*cols).where(
+                TSV.op("@@")(tsq) if known is None else
+                SearchIndex.document_id == sa.any_(sa.bindparam("known", known, type_=ARRAY(sa.Integer)))))
     else:
         match = fts5_match(parsed)
         if match is not None:
@@ -784,7 +788,14 @@ def _index_statement(user, parsed: Parsed, args: dict):
         return None
     text = []
     tsq = pg_tsquery(engine)
-    if tsq is not None:
+    dense = False
+    if tsq is not None and _tag_driven(user, engine):
+        # the GIN bitmap of the tags alone (a restricted viewer's documents, a filter's), each of their rows
+        # tested for the words until the cap (the function form of `@@`, which no index serves): a prefix's
+        # partial match, or a phrase's every word, is not read whole for the few thousand rows the cap needs
+        words = pg_tsquery(Parsed(terms=engine.terms))
+        text.append(sa.and_(TSV.op("@@")(pg_tsquery(Parsed(tags=engine.tags))), sa.func.ts_match_vq(TSV, words)))
+    elif tsq is not None:
         # words in many documents are tested row by row in the table's order until the cap (the function form
         # of `@@`, which no index serves): the GIN bitmap of every hit is built before the first row (`thực
         # hiện`, 490k hits: ~100-300 ms), where the cap's 10,001 hits are in the first ~20k rows
@@ -1100,16 +1111,43 @@ def _dense(user, engine: Parsed) -> bool:
     the bitmap first: the hits left are few)."""
     if engine.tags or engine.symbol or not engine.positive:
         return False
+    return _within(engine, cap_for(user, engine), DENSE_ROWS)
+
+
+def _within(engine: Parsed, cap: int, rows: int) -> bool:
+    """PostgreSQL: are the cap's hits of the engine query's words (its tags aside) expected within `rows` rows,
+    by their share among the newest DENSE_SAMPLE index rows (a range of the primary key, each row's vector
+    tested: ~1 ms)? Asked once per request, query, cap and rows."""
     known = g.setdefault("search_dense", {}) if has_app_context() else {}
-    key = (tuple(engine.terms), cap_for(user, engine))
+    key = (tuple(engine.terms), cap, rows)
     if key not in known:
         top = db.session.scalar(sa.select(sa.func.max(SearchIndex.document_id))) or 0
-        sample = sa.select(sa.literal(1)).where(SearchIndex.document_id > top - DENSE_SAMPLE,
-                                                sa.func.ts_match_vq(TSV, pg_tsquery(engine))).subquery()
+        sample = sa.select(sa.literal(1)).where(SearchIndex.document_id > top - DENSE_SAMPLE, sa.func.ts_match_vq(
+            TSV, pg_tsquery(Parsed(terms=engine.terms)))).subquery()
         held = db.session.scalar(sa.select(sa.func.count()).select_from(sample)) or 0
         read = min(top, DENSE_SAMPLE)
-        known[key] = held > 0 and (key[1] + 1) * read <= DENSE_ROWS * held
+        known[key] = held > 0 and (cap + 1) * read <= rows * held
     return known[key]
+
+
+#: PostgreSQL, the count over search_index: a prefix or a phrase beside tags is tested row by row over the tags'
+#: rows (`_tag_driven`) when the cap's hits are expected within this many of them. At 1M, the KT specialist's
+#: count (ms, the GIN bitmap of words and tags -> the tags' bitmap, then row by row): `giáo*` (~3k rows) 65 -> 32,
+#: `ngân*` (~3k) 60 -> 33; `chuyển đổi*` (16.5k rows) 62 -> 49
+TAG_ROWS = 10_000
+
+
+def _tag_driven(user, engine: Parsed) -> bool:
+    """PostgreSQL: count a query holding a prefix or a phrase beside tags (a restricted viewer's, a filter's)
+    from the GIN bitmap of the tags alone, testing the words row by row? A prefix is a partial match, the
+    bitmap of every word it starts built whole (the KT specialist's `giáo*`: 73k rows, 55 ms, for 1,001), a
+    phrase's words each read whole; a tag's list is one list. Yes when the words' share (`_within`) puts the
+    cap's hits within TAG_ROWS of the tags' rows: a sample of the newest rows, so a viewer whose documents
+    are few reads them all, which is no more than their tags' list."""
+    if not engine.tags or engine.symbol or not any(
+            t.kind == "prefix" or (t.kind == "phrase" and len(t.pieces) > 1) for t in engine.positive):
+        return False
+    return _within(engine, cap_for(user, engine), TAG_ROWS)
 
 
 @contextmanager
@@ -1141,9 +1179,10 @@ def _search(user, parsed: Parsed, args: dict) -> Result:
                                  ranked=False)
     cap = cap_for(user, parsed)
     may_rank = bool(parsed) and args.get("sort", "relevance") == "relevance"
-    # SQLite: a ranked page scored apart from its hits (`_scored`) is given the count's ids as its set
-    known_upto = (RANK_CAP if may_rank and _dialect() == "sqlite" and not engine.symbol and engine.positive
-                  and _scored_terms(engine) else 0)
+    # a ranked page is given the count's ids as its set: SQLite where it is scored apart from its hits
+    # (`_scored`), PostgreSQL always (its rows looked up by key and ranked: `_engine_selects`)
+    known_upto = (RANK_CAP if may_rank and not engine.symbol and engine.positive
+                  and (_dialect() == "postgresql" or _scored_terms(engine)) else 0)
     counted = _counted(user, stmt, cap, head=end if end <= HEAD_ROWS else 0, known_upto=known_upto)
     found = sum(row[-1] for row in counted.rows)
     exact = found <= cap

@@ -30,7 +30,8 @@ QUERIES = [
     {"q": "thực hiện", "from": "{year}-01-01", "to": "{year}-06-30"}, {"q": "kế hoạch", "year": "{last_year}"},
     {"q": "giáo dục", "confidentiality": "confidential"}, {"q": "", "sort": "date"},
     {"q": "", "sort": "date", "per_page": 9, "page": 4}, {"q": "", "status": "completed", "sort": "date"},
-    {"q": "thực hiện", "sender": "Sở Tài"}, {"q": "khongcotu"},
+    {"q": "thực hiện", "sender": "Sở Tài"}, {"q": "khongcotu"}, {"q": "quy*", "year": "{last_year}"},
+    {"q": '"kế hoạch"', "urgency": "flash"},
 ]
 WHO = ("leader", "clerk", "unit_head", "specialist", "newcomer")
 
@@ -195,7 +196,8 @@ def test_the_walk_probes_the_engine_per_row_on_postgresql(app, users):
 def test_the_count_over_the_index_rows_is_the_count_over_the_documents(app, office_seeded, db, monkeypatch):
     """PostgreSQL counts and facets from search_index alone (query._index_statement: the rule and the filters
     said over the row's mirrored columns), its words tested row by row when they are in many documents
-    (`_dense`) or through the GIN bitmap otherwise: every answer is the one of the hits joined to their
+    (`_dense`; over the tags' rows beside a restricted viewer's or a filter's tags: `_tag_driven`) or through
+    the GIN bitmap otherwise: every answer is the one of the hits joined to their
     documents, for every kind of viewer and every query of the mix, under low caps and above them."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's count over search_index: SQLite's count is driven by the FTS5 hits")
@@ -215,9 +217,9 @@ def test_the_count_over_the_index_rows_is_the_count_over_the_documents(app, offi
                         g.pop("search_dense", None)
                         monkeypatch.setattr(query, "_index_statement", (lambda *a: None) if way == "joined"
                                             else index_statement)
-                        # "dense": every query it may take tested row by row; "bitmap": none
-                        monkeypatch.setattr(query, "_dense", lambda u, e, way=way: way == "dense" and not e.tags
-                                            and not e.symbol and bool(e.positive))
+                        # "dense": every query it may take tested row by row (along the primary key, or over
+                        # the tags' rows: `_dense`, `_tag_driven`); "bitmap": none
+                        monkeypatch.setattr(query, "_within", lambda e, cap, rows, way=way: way == "dense")
                         result = query.search(user, _args(params))
                         # above the cap the facets count the first cap + 1 hits each plan reads: which ones
                         # is the plan's (facets_exact False); their sum is the same
