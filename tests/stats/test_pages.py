@@ -93,6 +93,10 @@ def test_the_handling_figures_of_the_office(as_user, users, figures):
     assert {k: row[k] for k in ("assigned", "completed_on_time", "completed_late", "open", "overdue_open")} == {
         "assigned": "7", "completed_on_time": "1", "completed_late": "2", "open": "4", "overdue_open": "1"}
     assert row["on_time_rate"] == "33.3"
+    # the heading says "(%)"; the cell is the number alone, not "33,3%" under "Tỷ lệ đúng hạn (%)"
+    html = _html(as_user(users["leader"]), f"/stats/handling?year={y}")
+    shown = re.search(r'data-column="on_time_rate" data-value="33.3">(?:<a [^>]*>)?([^<]*)<', html)
+    assert shown and shown.group(1) in ("33,3", "33.3") and "(%)</th>" in html
     report = {r["label"]: r for r in tables["period-report"]}
     assert report["Total"]["received"] == "8" and report["Total"]["completed"] == "3"
 
