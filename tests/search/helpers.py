@@ -1,5 +1,9 @@
 """Builders for the search tests: documents registered and drafted through the API."""
 
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
 _n = {"i": 0}
 
 
@@ -27,3 +31,18 @@ def search(api, user, **params):
 
 def ids(api, user, **params) -> set[int]:
     return {item["id"] for item in search(api, user, per_page=200, **params)["items"]}
+
+
+@contextmanager
+def statements_said(engine):
+    """The SQL statements the engine is sent inside the block, in order (a list filled as they run)."""
+    said = []
+
+    def seen(conn, cursor, statement, *args):
+        said.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield said
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)

@@ -12,7 +12,7 @@ from docflow.registry import access
 from docflow.registry.models import Document
 from docflow.search import indexer
 from docflow.search.models import MIRRORED, SearchIndex
-from tests.search.helpers import draft, register, search
+from tests.search.helpers import draft, register, search, statements_said
 
 
 def _mirror(db, document_id: int) -> dict:
@@ -79,16 +79,8 @@ def test_postgresql_counts_from_the_index_rows_alone(app, db, api, users):
         pytest.skip("PostgreSQL's count over search_index: SQLite's is driven by the FTS5 hits")
     for i in range(3):
         register(api, users["clerk"], f"Báo cáo tiến độ giải ngân đợt {i}")
-    statements = []
-
-    def seen(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", seen)
-    try:
+    with statements_said(db.engine) as statements:
         answer = search(api, users["leader"], q="giai ngan", sort="date")
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", seen)
     assert answer["total"] == 3 and {f["key"] for f in answer["facets"]["direction"]} == {"incoming"}
     counts = [s for s in statements if "capped" in s]
     assert len(counts) == 1
@@ -99,20 +91,6 @@ def test_postgresql_counts_from_the_index_rows_alone(app, db, api, users):
     assert answer["total"] == 0
 
 
-def _statements(db, run) -> list[str]:
-    statements = []
-
-    def seen(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", seen)
-    try:
-        answer = run()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", seen)
-    return answer, statements
-
-
 def test_postgresql_counts_a_restricted_viewers_prefix_over_their_rows(app, db, api, users):
     """A prefix beside a restricted viewer's tags: the GIN bitmap of the tags alone, the words tested row by
     row (query._tag_driven), not the partial match of every word the prefix starts; the answer is the rule's."""
@@ -120,7 +98,8 @@ def test_postgresql_counts_a_restricted_viewers_prefix_over_their_rows(app, db, 
         pytest.skip("PostgreSQL's count over search_index: SQLite's is driven by the FTS5 hits")
     for i in range(3):
         register(api, users["clerk"], f"Báo cáo tiến độ giải ngân đợt {i}")
-    answer, statements = _statements(db, lambda: search(api, users["specialist"], q="giai*"))
+    with statements_said(db.engine) as statements:
+        answer = search(api, users["specialist"], q="giai*")
     assert answer["total"] == 0  # registered, not assigned: the specialist takes part in none of them
     counts = [s for s in statements if "capped" in s]
     assert len(counts) == 1
@@ -138,7 +117,8 @@ def test_postgresql_ranks_the_counted_ids_without_the_index(app, db, api, users)
     once = register(api, users["clerk"], "Báo cáo giải ngân vốn đầu tư công")
     twice = register(api, users["clerk"], "Giải ngân, giải ngân và giải ngân: đôn đốc giải ngân vốn")
     register(api, users["clerk"], "Kế hoạch tuyển dụng công chức")
-    answer, statements = _statements(db, lambda: search(api, users["leader"], q="giai ngan"))
+    with statements_said(db.engine) as statements:
+        answer = search(api, users["leader"], q="giai ngan")
     assert answer["sort"] == "relevance"
     assert [d["id"] for d in answer["items"]] == [twice["id"], once["id"]]
     ranked = [s for s in statements if "ts_rank" in s]

@@ -3,13 +3,12 @@ what the index's folding matches, read with its accents where it was written."""
 
 import re
 
-import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
 from docflow.core.text import fold
 from docflow.search import query
-from tests.search.helpers import register, search
+from tests.search.helpers import register, search, statements_said
 from tests.search.test_fold import LETTERS
 
 
@@ -76,16 +75,8 @@ def test_a_page_matched_in_the_leaders_direction_is_read_in_one_statement(app, d
         assert api(leader).post(f"/incoming/{letter['id']}/assign", json={
             "instruction": "Giao phòng rà soát quỹ đất công", "assignees": [
                 {"user_id": users["specialist"].id, "role": "primary"}]}).status_code == 200
-    statements = []
-
-    def seen(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", seen)
-    try:
+    with statements_said(db.engine) as statements:
         answer = search(api, leader, q="quỹ đất")
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", seen)
     assert answer["total"] == 3
     assert all("<mark>quỹ</mark> <mark>đất</mark>" in item["snippet"] for item in answer["items"])
     one_letter = [s for s in statements if re.search(r"FROM documents\s+WHERE documents\.id = ", s)]
