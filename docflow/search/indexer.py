@@ -288,7 +288,9 @@ END""",
 FTS5_REBUILD = ("INSERT INTO search_fts(search_fts) VALUES ('rebuild')",
                 "INSERT INTO search_fts(search_fts) VALUES ('optimize')")
 PG_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS ix_search_index_tsv ON search_index USING gin (tsv) WITH (fastupdate = off)",
+    # over the vector and its words' first letters (migration 0028: docflow_prefixed)
+    "CREATE INDEX IF NOT EXISTS ix_search_index_tsv ON search_index USING gin (docflow_prefixed(tsv)) "
+    "WITH (fastupdate = off)",
     "CREATE INDEX IF NOT EXISTS ix_search_index_symbol_trgm ON search_index USING gin (symbol_norm gin_trgm_ops)",
 )
 

@@ -237,6 +237,55 @@ def _pg_term(t: Term):
     return sa.func.phraseto_tsquery(sa.literal_column("'simple'::regconfig"), sa.literal(" ".join(t.pieces), sa.Text))
 
 
+#: PostgreSQL: what the GIN index is built over (migration 0028): the row's vector and, for each of its words
+#: longer than 2, 3 or 4 letters, those first letters as a lexeme of their own (`~xa ~xay`)
+INDEXED = sa.func.docflow_prefixed(sa.literal_column("search_index.tsv"))
+#: the prefix lengths the index holds as lexemes
+PG_PREFIXES = (2, 3, 4)
+
+
+def _pg_quoted(*lexemes: str):
+    """The tsquery of lexemes as they are (ANDed): no parser would make `~xay` or `#y2026` of text."""
+    return sa.cast(sa.literal(" & ".join(f"'{x}'" for x in lexemes), sa.Text), TSQUERY)
+
+
+def _pg_index_term(t: Term):
+    """What the GIN index is asked for a positive term: its words without positions (a phrase is the AND of
+    its words, as GIN reads it), a prefix of 2 to 4 letters as its lexeme or the word itself (`'~xay' | 'xay'`:
+    one list each, where `xay:*` merged the list of every word it starts), a longer one as a prefix still."""
+    *words, last = t.pieces
+    query = None
+    for piece in words + ([] if t.kind == "prefix" else [last]):
+        word = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), sa.literal(f"'{piece}'", sa.Text))
+        query = word if query is None else sa.func.tsquery_and(query, word)
+    if t.kind == "prefix":
+        if len(last) in PG_PREFIXES:
+            tail = sa.func.tsquery_or(_pg_quoted(f"~{last}"), sa.func.to_tsquery(
+                sa.literal_column("'simple'::regconfig"), sa.literal(f"'{last}'", sa.Text)))
+        else:
+            tail = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), sa.literal(f"'{last}':*", sa.Text))
+        query = tail if query is None else sa.func.tsquery_and(query, tail)
+    return query
+
+
+def _indexed(parsed: Parsed):
+    """PostgreSQL: the condition that reads the query's hits through the GIN index. The index is asked the
+    positive terms' words (`_pg_index_term`) and the tags; where that is not the query itself (a phrase, an
+    excluded term), each row it gives is tested for the query (its own vector, as GIN's recheck did, and
+    never the index's expression, which would be computed again for every row)."""
+    query = None
+    for t in parsed.positive:
+        term = _pg_index_term(t)
+        query = term if query is None else sa.func.tsquery_and(query, term)
+    for group in parsed.tags:
+        tags = sa.cast(sa.literal(" | ".join(f"'{t}'" for t in group), sa.Text), TSQUERY)
+        query = tags if query is None else sa.func.tsquery_and(query, tags)
+    exact = not parsed.negative and all(len(t.pieces) == 1 for t in parsed.positive)
+    if exact:
+        return INDEXED.op("@@")(query)
+    return sa.and_(INDEXED.op("@@")(query), sa.func.ts_match_vq(TSV, pg_tsquery(parsed)))
+
+
 def pg_tsquery(parsed: Parsed):
     if not parsed.positive and not parsed.tags:
         return None
@@ -339,7 +388,7 @@ def _engine_selects(parsed: Parsed, ranked: bool, known: list[int] | None = None
             # the count's ids (the rule and the filters applied) looked up by key, each row ranked: not the GIN
             # bitmap built again (a specialist's `đất đai` + sender, 276 hits: 29 ms at 1M)
             selects.append(sa.select(*cols).where(
-                TSV.op("@@")(tsq) if known is None else
+                _indexed(parsed) if known is None else
                 SearchIndex.document_id == sa.any_(sa.bindparam("known", known, type_=ARRAY(sa.Integer)))))
     else:
         match = fts5_match(parsed)
@@ -794,13 +843,13 @@ def _index_statement(user, parsed: Parsed, args: dict):
         # tested for the words until the cap (the function form of `@@`, which no index serves): a prefix's
         # partial match is not built whole for the few thousand rows the cap needs
         words = pg_tsquery(Parsed(terms=engine.terms))
-        text.append(sa.and_(TSV.op("@@")(pg_tsquery(Parsed(tags=engine.tags))), sa.func.ts_match_vq(TSV, words)))
+        text.append(sa.and_(_indexed(Parsed(tags=engine.tags)), sa.func.ts_match_vq(TSV, words)))
     elif tsq is not None:
         # words in many documents are tested row by row in the table's order until the cap (the function form
         # of `@@`, which no index serves): the GIN bitmap of every hit is built before the first row (`thực
         # hiện`, 490k hits: ~100-300 ms), where the cap's 10,001 hits are in the first ~20k rows
         dense = _dense(user, engine)
-        text.append(sa.func.ts_match_vq(TSV, tsq) if dense else TSV.op("@@")(tsq))
+        text.append(sa.func.ts_match_vq(TSV, tsq) if dense else _indexed(engine))
     exact = _symbol_cond(engine.symbol) if engine.symbol else None
     if _symbol_apart(engine, exact):
         text.append(exact)

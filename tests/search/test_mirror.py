@@ -103,7 +103,8 @@ def test_postgresql_counts_a_restricted_viewers_prefix_over_their_rows(app, db, 
     assert answer["total"] == 0  # registered, not assigned: the specialist takes part in none of them
     counts = [s for s in statements if "capped" in s]
     assert len(counts) == 1
-    assert re.search(r"search_index\.tsv @@ CAST\(%\(\w+\)s::\w+ AS TSQUERY\)\)? AND ts_match_vq", counts[0])
+    assert re.search(r"docflow_prefixed\(search_index\.tsv\) @@ CAST\(%\(\w+\)s::\w+ AS TSQUERY\)\)? AND ts_match_vq",
+                     counts[0])
     assert "ORDER BY search_index.document_id" not in counts[0]
     answer = search(api, users["leader"], q="giai*")
     assert answer["total"] == 3
