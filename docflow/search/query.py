@@ -1149,18 +1149,24 @@ def _serial_if_symbol(parsed: Parsed, args: dict, user):
 #: row by row): `thực hiện` (50%) 253 -> 38, `ngân sách` (26%) 210 -> 59, `"ngân sách nhà nước"` (19%, counted to
 #: 1,001) 112 -> 11, `giáo dục` (13%) 125 -> 110, `xây*` (12%) 125 -> 111; but `chuyển đổi số` (6%) 120 -> 244
 DENSE_ROWS = 80_000
+#: the same for a query holding a phrase: through the index its rows are the AND of its words, each row's
+#: positions then tested, which the row-by-row walk does for every row it reads. The leader's `"thực hiện chuyển
+#: đổi số"` (1.3%, counted to 1,001) walked 77k rows: 77 -> 58 ms through the index
+PHRASE_DENSE_ROWS = 40_000
 DENSE_SAMPLE = 1_000
 
 
 def _dense(user, engine: Parsed) -> bool:
     """PostgreSQL: are the engine query's words in so many documents that the count's cap of hits is
-    within DENSE_ROWS rows of the table's order? Read on the newest DENSE_SAMPLE index rows (a range of the
-    primary key, each row's vector tested: ~1 ms), once per request and query. Not for a number-symbol
+    within DENSE_ROWS rows of the table's order (PHRASE_DENSE_ROWS for a phrase)? Read on the newest
+    DENSE_SAMPLE index rows (a range of the primary key, each row's vector tested: ~1 ms), once per request
+    and query. Not for a number-symbol
     (its look-up), nor beside the tags of a filter or of a restricted viewer (their lists are intersected in
     the bitmap first: the hits left are few)."""
     if engine.tags or engine.symbol or not engine.positive:
         return False
-    return _within(engine, cap_for(user, engine), DENSE_ROWS)
+    phrase = any(t.kind == "phrase" and len(t.pieces) > 1 for t in engine.positive)
+    return _within(engine, cap_for(user, engine), PHRASE_DENSE_ROWS if phrase else DENSE_ROWS)
 
 
 def _within(engine: Parsed, cap: int, rows: int) -> bool:

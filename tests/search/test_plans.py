@@ -205,6 +205,12 @@ def test_the_count_over_the_index_rows_is_the_count_over_the_documents(app, offi
     with app.test_request_context():
         assert dense(_user(office_seeded["leader"].username), query.parse("thực hiện"))  # in half the subjects
         assert not dense(_user(office_seeded["leader"].username), query.parse("khongcotu"))
+        asked = []
+        monkeypatch.setattr(query, "_within", lambda e, cap, rows: asked.append(rows) or False)
+        for q in ("thực hiện", '"thực hiện chuyển đổi số"', "thực hiện tỉnh"):
+            dense(_user(office_seeded["leader"].username), query.parse(q))
+        # a phrase's threshold is its own: through the index its rows are tested for their positions anyway
+        assert asked == [query.DENSE_ROWS, query.PHRASE_DENSE_ROWS, query.DENSE_ROWS]
         for caps in ((query.CAP, query.RESTRICTED_CAP, query.PHRASE_CAP), (60, 25, 15)):
             monkeypatch.setattr(query, "CAP", caps[0])
             monkeypatch.setattr(query, "RESTRICTED_CAP", caps[1])
