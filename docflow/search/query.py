@@ -838,13 +838,7 @@ def _index_statement(user, parsed: Parsed, args: dict):
     text = []
     tsq = pg_tsquery(engine)
     dense = False
-    if tsq is not None and _tag_driven(user, engine):
-        # the GIN bitmap of the tags alone (a restricted viewer's documents, a filter's), each of their rows
-        # tested for the words until the cap (the function form of `@@`, which no index serves): a prefix's
-        # partial match is not built whole for the few thousand rows the cap needs
-        words = pg_tsquery(Parsed(terms=engine.terms))
-        text.append(sa.and_(_indexed(Parsed(tags=engine.tags)), sa.func.ts_match_vq(TSV, words)))
-    elif tsq is not None:
+    if tsq is not None:
         # words in many documents are tested row by row in the table's order until the cap (the function form
         # of `@@`, which no index serves): the GIN bitmap of every hit is built before the first row (`thực
         # hiện`, 490k hits: ~100-300 ms), where the cap's 10,001 hits are in the first ~20k rows
@@ -1160,9 +1154,8 @@ def _dense(user, engine: Parsed) -> bool:
     """PostgreSQL: are the engine query's words in so many documents that the count's cap of hits is
     within DENSE_ROWS rows of the table's order (PHRASE_DENSE_ROWS for a phrase)? Read on the newest
     DENSE_SAMPLE index rows (a range of the primary key, each row's vector tested: ~1 ms), once per request
-    and query. Not for a number-symbol
-    (its look-up), nor beside the tags of a filter or of a restricted viewer (their lists are intersected in
-    the bitmap first: the hits left are few)."""
+    and query. Not for a number-symbol (its look-up), nor beside the tags of a filter or of a restricted
+    viewer (their lists are intersected in the bitmap first: the hits left are few)."""
     if engine.tags or engine.symbol or not engine.positive:
         return False
     phrase = any(t.kind == "phrase" and len(t.pieces) > 1 for t in engine.positive)
@@ -1183,26 +1176,6 @@ def _within(engine: Parsed, cap: int, rows: int) -> bool:
         read = min(top, DENSE_SAMPLE)
         known[key] = held > 0 and (cap + 1) * read <= rows * held
     return known[key]
-
-
-#: PostgreSQL, the count over search_index: a prefix beside tags is tested row by row over the tags'
-#: rows (`_tag_driven`) when the cap's hits are expected within this many of them. At 1M, the KT specialist's
-#: count (ms, the GIN bitmap of words and tags -> the tags' bitmap, then row by row): `giáo*` (~3k rows) 65 -> 32,
-#: `ngân*` (~3k) 60 -> 33; `chuyển đổi*` (16.5k rows) 62 -> 49
-TAG_ROWS = 10_000
-
-
-def _tag_driven(user, engine: Parsed) -> bool:
-    """PostgreSQL: count a query holding a prefix beside tags (a restricted viewer's, a filter's) from the GIN
-    bitmap of the tags alone, testing the words row by row? A prefix is a partial match, the bitmap of every
-    word it starts built whole (the KT specialist's `giáo*`: 73k rows, 55 ms, for 1,001); a tag's list is one
-    list, ~25 ms for the KT unit's 120k rows at 1M, which is what a phrase's words cost (no gain there: the
-    specialist's `"ngân sách nhà nước"` 33 -> 37 ms). Yes when the words' share (`_within`) puts the
-    cap's hits within TAG_ROWS of the tags' rows: a sample of the newest rows, so a viewer whose documents
-    are few reads them all, which is no more than their tags' list."""
-    if not engine.tags or engine.symbol or not any(t.kind == "prefix" for t in engine.positive):
-        return False
-    return _within(engine, cap_for(user, engine), TAG_ROWS)
 
 
 @contextmanager

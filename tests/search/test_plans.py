@@ -196,8 +196,7 @@ def test_the_walk_probes_the_engine_per_row_on_postgresql(app, users):
 def test_the_count_over_the_index_rows_is_the_count_over_the_documents(app, office_seeded, db, monkeypatch):
     """PostgreSQL counts and facets from search_index alone (query._index_statement: the rule and the filters
     said over the row's mirrored columns), its words tested row by row when they are in many documents
-    (`_dense`; over the tags' rows beside a restricted viewer's or a filter's tags: `_tag_driven`) or through
-    the GIN bitmap otherwise: every answer is the one of the hits joined to their
+    (`_dense`) or through the GIN bitmap otherwise: every answer is the one of the hits joined to their
     documents, for every kind of viewer and every query of the mix, under low caps and above them."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's count over search_index: SQLite's count is driven by the FTS5 hits")
@@ -223,8 +222,8 @@ def test_the_count_over_the_index_rows_is_the_count_over_the_documents(app, offi
                         g.pop("search_dense", None)
                         monkeypatch.setattr(query, "_index_statement", (lambda *a: None) if way == "joined"
                                             else index_statement)
-                        # "dense": every query it may take tested row by row (along the primary key, or over
-                        # the tags' rows: `_dense`, `_tag_driven`); "bitmap": none
+                        # "dense": every query it may take tested row by row along the primary key
+                        # (`_dense`); "bitmap": none
                         monkeypatch.setattr(query, "_within", lambda e, cap, rows, way=way: way == "dense")
                         result = query.search(user, _args(params))
                         # above the cap the facets count the first cap + 1 hits each plan reads: which ones
