@@ -230,10 +230,24 @@ def fts5_match(parsed: Parsed) -> str | None:
     return " AND ".join(parts)
 
 
+def _simple(text: str):
+    """to_tsquery('simple', text): quoted lexemes (pieces hold only letters and digits), as the text's parser
+    made them."""
+    return sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), sa.literal(text, sa.Text))
+
+
+def _pg_lexemes(lexemes, op: str = "&"):
+    """The tsquery of lexemes as they are, joined by `op`: no parser would make `~xay` or `#y2026` of text."""
+    return sa.cast(sa.literal(f" {op} ".join(f"'{x}'" for x in lexemes), sa.Text), TSQUERY)
+
+
+def _and(query, term):
+    return term if query is None else sa.func.tsquery_and(query, term)
+
+
 def _pg_term(t: Term):
-    if t.kind == "prefix":  # pieces hold only letters and digits: quoted lexemes, the last one a prefix
-        text = " <-> ".join(f"'{p}'" for p in t.pieces) + ":*"
-        return sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), sa.literal(text, sa.Text))
+    if t.kind == "prefix":  # quoted lexemes, the last one a prefix
+        return _simple(" <-> ".join(f"'{p}'" for p in t.pieces) + ":*")
     return sa.func.phraseto_tsquery(sa.literal_column("'simple'::regconfig"), sa.literal(" ".join(t.pieces), sa.Text))
 
 
@@ -244,11 +258,6 @@ INDEXED = sa.func.docflow_prefixed(sa.literal_column("search_index.tsv"))
 PG_PREFIXES = (2, 3, 4)
 
 
-def _pg_quoted(*lexemes: str):
-    """The tsquery of lexemes as they are (ANDed): no parser would make `~xay` or `#y2026` of text."""
-    return sa.cast(sa.literal(" & ".join(f"'{x}'" for x in lexemes), sa.Text), TSQUERY)
-
-
 def _pg_index_term(t: Term):
     """What the GIN index is asked for a positive term: its words without positions (a phrase is the AND of
     its words, as GIN reads it), a prefix of 2 to 4 letters as its lexeme or the word itself (`'~xay' | 'xay'`:
@@ -256,15 +265,10 @@ def _pg_index_term(t: Term):
     *words, last = t.pieces
     query = None
     for piece in words + ([] if t.kind == "prefix" else [last]):
-        word = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), sa.literal(f"'{piece}'", sa.Text))
-        query = word if query is None else sa.func.tsquery_and(query, word)
+        query = _and(query, _simple(f"'{piece}'"))
     if t.kind == "prefix":
-        if len(last) in PG_PREFIXES:
-            tail = sa.func.tsquery_or(_pg_quoted(f"~{last}"), sa.func.to_tsquery(
-                sa.literal_column("'simple'::regconfig"), sa.literal(f"'{last}'", sa.Text)))
-        else:
-            tail = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), sa.literal(f"'{last}':*", sa.Text))
-        query = tail if query is None else sa.func.tsquery_and(query, tail)
+        query = _and(query, sa.func.tsquery_or(_pg_lexemes([f"~{last}"]), _simple(f"'{last}'"))
+                     if len(last) in PG_PREFIXES else _simple(f"'{last}':*"))
     return query
 
 
@@ -275,13 +279,10 @@ def _indexed(parsed: Parsed):
     never the index's expression, which would be computed again for every row)."""
     query = None
     for t in parsed.positive:
-        term = _pg_index_term(t)
-        query = term if query is None else sa.func.tsquery_and(query, term)
+        query = _and(query, _pg_index_term(t))
     for group in parsed.tags:
-        tags = sa.cast(sa.literal(" | ".join(f"'{t}'" for t in group), sa.Text), TSQUERY)
-        query = tags if query is None else sa.func.tsquery_and(query, tags)
-    exact = not parsed.negative and all(len(t.pieces) == 1 for t in parsed.positive)
-    if exact:
+        query = _and(query, _pg_lexemes(group, "|"))
+    if not parsed.negative and all(len(t.pieces) == 1 for t in parsed.positive):
         return INDEXED.op("@@")(query)
     return sa.and_(INDEXED.op("@@")(query), sa.func.ts_match_vq(TSV, pg_tsquery(parsed)))
 
@@ -291,12 +292,11 @@ def pg_tsquery(parsed: Parsed):
         return None
     query = None
     for t in parsed.positive:
-        query = _pg_term(t) if query is None else sa.func.tsquery_and(query, _pg_term(t))
+        query = _and(query, _pg_term(t))
     for t in parsed.negative:
         query = sa.func.tsquery_and(query, sa.func.tsquery_not(_pg_term(t)))
-    for group in parsed.tags:  # lexemes as they are (`'#y2026'`): no parser would make them of text
-        tags = sa.cast(sa.literal(" | ".join(f"'{t}'" for t in group), sa.Text), TSQUERY)
-        query = tags if query is None else sa.func.tsquery_and(query, tags)
+    for group in parsed.tags:  # lexemes as they are (`'#y2026'`)
+        query = _and(query, _pg_lexemes(group, "|"))
     return query
 
 
