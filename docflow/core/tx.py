@@ -15,6 +15,7 @@ import signal
 import sqlite3
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
 from flask import g, has_request_context, request
@@ -203,3 +204,28 @@ def _take_write_turn(info: dict, lock_path: str, timeout: float = 30.0) -> None:
 def _give_back_write_turn(info: dict) -> None:
     if info.pop("write_turn", False):
         fcntl.flock(info["write_turn_fd"], fcntl.LOCK_UN)
+
+
+# ---- statements side by side (PostgreSQL's index builds) -----------------------------------------------
+
+def side_by_side(*groups: list[str], autocommit: bool = False) -> None:
+    """PostgreSQL: each group of statements on a connection of its own, the groups at the same time (a server
+    process each: the seed builds the search's GIN index, one process's work of ~60 s at 1M, while the b-tree
+    indexes are built, and vacuums the largest tables side by side; reindex builds its two indexes so). Each
+    connection's maintenance_work_mem is 512 MB unless `autocommit` (VACUUM). The first failure is raised."""
+    db.session.commit()
+    engine = db.engine
+
+    def run(statements: list[str]) -> None:
+        options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+        with engine.connect().execution_options(**options) as conn:
+            if not autocommit:
+                conn.exec_driver_sql("SET maintenance_work_mem = '512MB'")
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+            if not autocommit:
+                conn.commit()
+
+    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+        for done in [pool.submit(run, list(group)) for group in groups]:
+            done.result()

@@ -35,7 +35,6 @@ import random
 import time
 import traceback
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from functools import lru_cache
@@ -48,13 +47,22 @@ from docflow.auth.models import Unit
 from docflow.core import audit, calendar
 from docflow.core.text import fold
 from docflow.core.timeutil import to_local, today, utcnow
+from docflow.core.tx import side_by_side
 from docflow.demo import ORGANIZATIONS, UNITS
 from docflow.extensions import db
 from docflow.incoming.models import Assignment
 from docflow.office import init_office
 from docflow.registry import access, reference
 from docflow.registry.models import Attachment, DocType, Document, Organization, Participant, Register
-from docflow.search.indexer import FTS5_REBUILD, PG_INDEXES, SQLITE_TRIGGERS, participation_tags, symbol_tags, tags
+from docflow.search.indexer import (
+    FTS5_REBUILD,
+    PG_INDEXES,
+    SQLITE_TRIGGERS,
+    participation_tags,
+    prefix_lexemes,
+    symbol_tags,
+    tags,
+)
 from docflow.search.models import MIRRORED, SearchIndex
 from docflow.stats import counters
 from docflow.stats.models import StatCount, StatDocument, StatHandling, StatUnitCount
@@ -250,6 +258,8 @@ class _Maker:
         units = {u.code: u for u in db.session.execute(sa.select(Unit.id, Unit.code, Unit.name))}
         self.units = [units[c] for c in UNIT_WEIGHTS if c in units] or list(units.values())
         self.unit_weights = list(itertools.accumulate(UNIT_WEIGHTS.get(u.code, 10) for u in self.units))
+        #: PostgreSQL's index rows hold their words' prefixes (search.indexer.prefix_lexemes); SQLite's do not
+        self.prefixes = db.session.get_bind().dialect.name == "postgresql"
 
     def subject(self, template: str, day: date) -> tuple[str, str]:
         """The subject and its folded text (folded part by part: the parts repeat, the subjects do not)."""
@@ -366,28 +376,6 @@ def _build_indexes(ddls: list[str]) -> None:
     db.session.commit()
 
 
-def _side_by_side(*groups: list[str], autocommit: bool = False) -> None:
-    """PostgreSQL: each group of statements on a connection of its own, the groups at the same time (a server
-    process each: the search's GIN index, one process's work of ~50 s at 1M, is built while the b-tree
-    indexes are, and the largest tables are vacuumed side by side). The first failure is raised."""
-    db.session.commit()
-    engine = db.engine
-
-    def run(statements: list[str]) -> None:
-        options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
-        with engine.connect().execution_options(**options) as conn:
-            if not autocommit:
-                conn.exec_driver_sql("SET maintenance_work_mem = '512MB'")
-            for statement in statements:
-                conn.exec_driver_sql(statement)
-            if not autocommit:
-                conn.commit()
-
-    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-        for done in [pool.submit(run, list(group)) for group in groups]:
-            done.result()
-
-
 def seed_documents(n: int, years: int = 1, *, seed: int = 2026, attachments: float = 0.25) -> int:
     """Add n incoming documents spread over the last `years` years, indexed for search; commits batch by
     batch. `attachments`: the share of documents with an (extracted) attachment."""
@@ -447,7 +435,7 @@ def seed_documents(n: int, years: int = 1, *, seed: int = 2026, attachments: flo
             access.participation_keys_triggers(on=True)
             db.session.commit()
             if db.session.get_bind().dialect.name == "postgresql":
-                _side_by_side(PG_INDEXES, dropped)
+                side_by_side(PG_INDEXES, dropped)
             else:
                 _build_indexes(dropped)
                 _engine_index(on=True)
@@ -469,7 +457,7 @@ def seed_documents(n: int, years: int = 1, *, seed: int = 2026, attachments: flo
         # from the heap: 75 -> 35 ms). VACUUM runs outside a transaction: on a connection of its own
         others = [t for t in (*_BULK_TABLES, "stat_counts", "stat_unit_counts") if t != "search_index"]
         # search_index, the largest with documents, on a connection of its own
-        _side_by_side(["VACUUM ANALYZE search_index"], [f"VACUUM ANALYZE {table}" for table in others],
+        side_by_side(["VACUUM ANALYZE search_index"], [f"VACUUM ANALYZE {table}" for table in others],
                       autocommit=True)
     # this process's CPU time (on SQLite the database's work too): the rate on a machine of one's own
     included = "search index and statistics" if counts is not None else "search index"
@@ -563,7 +551,7 @@ _PARTICIPANTS = _Rows(Participant.__table__, ("document_id", "unit_id", "user_id
 _ATTACHMENTS = _Rows(Attachment.__table__, ("document_id", "filename", "content_type", "size", "sha256", "text",
                                             "text_status", "created_at"))
 _INDEX = _Rows(SearchIndex.__table__, ("document_id", "body", "attachments_text", "symbol_norm", "sender_key",
-                                        "tags", *MIRRORED))
+                                        "tags", *MIRRORED, "prefixes"))
 _STAT_DOCUMENTS = _Rows(StatDocument.__table__, ("document_id", "signature"))
 _STAT_HANDLING = _Rows(StatHandling.__table__, ("document_id", "completed_on", "working_days"))
 _STAT_COUNTS = _Rows(StatCount.__table__, (*counters.CELL, "n", "electronic"))
@@ -762,9 +750,10 @@ def _draw(maker: _Maker, register_id: int, year: int, confidential: bool, chunk:
                       " ".join([tags("incoming", year, status, conf, urgency, doc_type.id, register_id, issued,
                                      received), *participation_tags((None, unit.id) for unit in units),
                                 *symbol_tags(body, text_key, own=own_symbol)]),
-                      # the document's columns the row mirrors (search.models.MIRRORED, in its order)
+                      # the document's columns the row mirrors (search.models.MIRRORED, in its order), then
+                      # (PostgreSQL) its words' prefixes
                       "incoming", doc_type.id, year, first_number + i, status, conf, urgency, register_id, org.id,
-                      issued, received))
+                      issued, received, prefix_lexemes(body, text_key) if maker.prefixes else ""))
         if counts is not None:
             counts.add(doc_id, status, conf, medium, doc_type.id, register_id, org.id, received, issued, due,
                        [unit.id for unit in units], completed_at)

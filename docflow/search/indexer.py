@@ -6,6 +6,7 @@ so both backends see the same ASCII-like words; the database's own tokenizer the
 
 import re
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from docflow.core.direct import Direct
 from docflow.core.text import fold
+from docflow.core.tx import side_by_side
 from docflow.extensions import db
 from docflow.incoming.models import Assignment
 from docflow.outgoing.models import Recipient
@@ -26,6 +28,40 @@ _UNSTORABLE = re.compile("[\x00\ue000\ue001]")
 
 def folded(*parts) -> str:
     return _UNSTORABLE.sub(" ", fold(" ".join(p for p in parts if p)))
+
+
+#: the words PostgreSQL's vector holds of a folded text (the generated `tsv`: `[^[:alnum:]]+` made spaces, then
+#: the 'simple' parser), as its parser splits them: a run of letters and digits is one word, except that digits,
+#: `e` and digits open it as a number of their own (`1e10abc`: `1e10`, `abc`)
+_PG_WORDS = re.compile(r"[0-9]+e[0-9]+|[^\W_]+")
+#: the prefix lengths the GIN index holds as lexemes (query.PG_PREFIXES asks them)
+PREFIX_LENGTHS = (2, 3, 4)
+#: PostgreSQL leaves out of a vector a word longer than 2,047 bytes (and so its prefixes)
+_PG_LONGEST_WORD = 2047
+
+
+@lru_cache(maxsize=100_000)
+def _token_prefixes(token: str) -> frozenset[str]:
+    """The prefixes of the words of one whitespace-separated piece of text (no word spans whitespace)."""
+    found = set()
+    for word in _PG_WORDS.findall(token):
+        if len(word.encode()) <= _PG_LONGEST_WORD:
+            word = word.lower()
+            found.update(f"~{word[:n]}" for n in PREFIX_LENGTHS if len(word) > n)
+    return frozenset(found)
+
+
+def prefix_lexemes(*texts: str | None) -> str:
+    """PostgreSQL: the lexemes `~` + the first 2, 3 and 4 letters of each word of the folded texts longer than
+    that (`xay dung` -> `~xa ~du ~dun`), as a vector's text (search_index.prefixes, in no order): what migration
+    0028's SQL function took from the row's vector (~56 us a row on the server), made where the text is folded
+    (~20 us a row: the pieces repeat from letter to letter). `~` is not a letter, so no word and no prefix of
+    the text can be one."""
+    pieces: set[str] = set()
+    for text in texts:
+        if text:
+            pieces.update(text.split())
+    return " ".join(frozenset().union(*map(_token_prefixes, pieces)))
 
 
 def symbol_norm(symbol: str | None) -> str | None:
@@ -201,14 +237,19 @@ def _row(doc: Document, *, new: bool = False, attachments: str | None = None) ->
     body, symbol = _body(doc, recipients, instructions), symbol_norm(doc.number_symbol)
     return {"document_id": doc.id, "body": body, "symbol_norm": symbol,
             "sender_key": folded(doc.sender_name)[:250] or None,
-            "tags": with_symbol_tags(document_tags(doc, pairs), body, attachments, symbol)}
+            "tags": with_symbol_tags(document_tags(doc, pairs), body, attachments, symbol),
+            "prefixes": prefix_lexemes(body, attachments) if _dialect() == "postgresql" else ""}
+
+
+#: the columns a document event writes (_row's); its attachments' text is kept
+_OWN_COLUMNS = ("body", "symbol_norm", "sender_key", "tags", "prefixes")
 
 
 def index_document(doc: Document, **_kwargs) -> None:
     """Receiver of the document events: (re)write the document's index row, attachments text kept."""
     if doc is None or getattr(doc, "id", None) is None:
         return
-    _write_one({**_row(doc), "attachments_text": ""}, ("body", "symbol_norm", "sender_key", "tags"))
+    _write_one({**_row(doc), "attachments_text": ""}, _OWN_COLUMNS)
 
 
 def index_registered(doc: Document, **_kwargs) -> None:
@@ -216,7 +257,7 @@ def index_registered(doc: Document, **_kwargs) -> None:
     row is built from the document alone (one statement)."""
     if doc is None or getattr(doc, "id", None) is None:
         return
-    _write_one({**_row(doc, new=True), "attachments_text": ""}, ("body", "symbol_norm", "sender_key", "tags"))
+    _write_one({**_row(doc, new=True), "attachments_text": ""}, _OWN_COLUMNS)
 
 
 def attachments_text(document_id: int) -> str:
@@ -232,7 +273,7 @@ def index_attachments(doc: Document, **_kwargs) -> None:
         return
     text = attachments_text(doc.id)
     _write_one({**_row(doc, attachments=text), "attachments_text": text},
-               ("body", "symbol_norm", "sender_key", "attachments_text", "tags"))
+               (*_OWN_COLUMNS, "attachments_text"))
 
 
 def retag(document_ids: Iterable[int]) -> None:
@@ -288,8 +329,8 @@ END""",
 FTS5_REBUILD = ("INSERT INTO search_fts(search_fts) VALUES ('rebuild')",
                 "INSERT INTO search_fts(search_fts) VALUES ('optimize')")
 PG_INDEXES = (
-    # over the vector and its words' first letters (migration 0028: docflow_prefixed)
-    "CREATE INDEX IF NOT EXISTS ix_search_index_tsv ON search_index USING gin (docflow_prefixed(tsv)) "
+    # over the vector and its words' first letters (migration 0029: docflow_prefixed)
+    "CREATE INDEX IF NOT EXISTS ix_search_index_tsv ON search_index USING gin (docflow_prefixed(tsv, prefixes)) "
     "WITH (fastupdate = off)",
     "CREATE INDEX IF NOT EXISTS ix_search_index_symbol_trgm ON search_index USING gin (symbol_norm gin_trgm_ops)",
 )
@@ -324,6 +365,7 @@ def _batch_rows(first_id: int, last_id: int) -> list[dict]:
                 Attachment.text.is_not(None)).order_by(Attachment.id)):
         files.setdefault(doc_id, []).append(text)
     rows = []
+    postgresql = _dialect() == "postgresql"
     for r in docs:
         body = folded(r.number_symbol, r.subject, r.sender_name, r.signer, r.notes, r.instruction, r.result,
                       r.cancelled_reason, *extra.get(r.id, ()))
@@ -331,6 +373,7 @@ def _batch_rows(first_id: int, last_id: int) -> list[dict]:
         rows.append({"document_id": r.id, "body": body, "attachments_text": text, "symbol_norm": symbol,
                      "sender_key": folded(r.sender_name)[:250] or None,
                      "tags": with_symbol_tags(document_tags(r, parts.get(r.id, ())), body, text, symbol),
+                     "prefixes": prefix_lexemes(body, text) if postgresql else "",
                      **{name: getattr(r, name) for name in MIRRORED}})
     return rows
 
@@ -338,7 +381,7 @@ def _batch_rows(first_id: int, last_id: int) -> list[dict]:
 #: reindex's upsert of one row, run for each row of a batch (executemany), per dialect
 _REINDEX_UPSERTS: dict[str, Direct] = {}
 #: (the mirrored columns too: the rows are the documents' as read, as the triggers would write them)
-_REINDEXED = ("body", "attachments_text", "symbol_norm", "sender_key", "tags", *MIRRORED)
+_REINDEXED = ("body", "attachments_text", "symbol_norm", "sender_key", "tags", "prefixes", *MIRRORED)
 
 
 def _reindex_upsert() -> Direct:
@@ -395,10 +438,10 @@ def reindex(batch_size: int = 5000, progress: Callable[[int], None] | None = Non
                 conn().exec_driver_sql(statement)
             for ddl in SQLITE_TRIGGERS:
                 conn().exec_driver_sql(ddl)
+            db.session.commit()
         else:
-            for ddl in PG_INDEXES:
-                conn().exec_driver_sql(ddl)
-        db.session.commit()
+            # the GIN index over the words and the pg_trgm index over the symbols, each by a server process
+            side_by_side(*([ddl] for ddl in PG_INDEXES))
     return written
 
 

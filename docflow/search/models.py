@@ -8,6 +8,7 @@ by triggers, PostgreSQL a stored `tsv` column with a GIN index and a pg_trgm ind
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from docflow.core.timeutil import utcnow
@@ -31,6 +32,12 @@ class SearchIndex(db.Model):
     #: the filters' values as words no query can name (indexer.tags: `#y2026 #dincoming #sassigned ...`),
     #: asked of the engine beside the words so that a filter narrows the hits inside the full-text index
     tags: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    #: PostgreSQL: the first 2, 3 and 4 letters of each word of the body and the attachments' text longer than
+    #: that, as position-less lexemes (`~xa ~xay ~xayd`: indexer.prefix_lexemes), which the GIN index holds
+    #: beside the words (migration 0029: `docflow_prefixed(tsv, prefixes)`), so that a prefix is one list; never
+    #: read row by row. SQLite: empty (FTS5 has its own prefix index)
+    prefixes: Mapped[str] = mapped_column(sa.Text().with_variant(TSVECTOR(), "postgresql"), default="",
+                                          server_default="")
     # The document's columns that the visibility rule, the filters and the facets read, copied into its row
     # (MIRRORED; migration 0027) so that PostgreSQL counts and facets a result set from this table alone
     # (query._index_statement) instead of joining each hit to `documents`. Kept by triggers: the row's

@@ -46,7 +46,7 @@ from docflow.outgoing.models import Recipient
 from docflow.registry import access
 from docflow.registry.access import OFFICE_WIDE_ROLES, visible_filter
 from docflow.registry.models import Attachment, DocType, Document, Participant
-from docflow.search.indexer import own_texts, symbol_key, symbol_norm, symbol_tags, tag
+from docflow.search.indexer import PREFIX_LENGTHS, own_texts, symbol_key, symbol_norm, symbol_tags, tag
 from docflow.search.models import SearchIndex
 
 #: the documents' date order, walked for a large result set (migration 0008); within a year, for a search
@@ -251,11 +251,12 @@ def _pg_term(t: Term):
     return sa.func.phraseto_tsquery(sa.literal_column("'simple'::regconfig"), sa.literal(" ".join(t.pieces), sa.Text))
 
 
-#: PostgreSQL: what the GIN index is built over (migration 0028): the row's vector and, for each of its words
-#: longer than 2, 3 or 4 letters, those first letters as a lexeme of their own (`~xa ~xay`)
-INDEXED = sa.func.docflow_prefixed(sa.literal_column("search_index.tsv"))
+#: PostgreSQL: what the GIN index is built over (migrations 0028 and 0029): the row's vector and, for each of its
+#: words longer than 2, 3 or 4 letters, those first letters as a lexeme of their own (`~xa ~xay`, the row's
+#: `prefixes`, written by the indexer)
+INDEXED = sa.func.docflow_prefixed(sa.literal_column("search_index.tsv"), sa.literal_column("search_index.prefixes"))
 #: the prefix lengths the index holds as lexemes
-PG_PREFIXES = (2, 3, 4)
+PG_PREFIXES = PREFIX_LENGTHS
 
 
 def _pg_index_term(t: Term):

@@ -172,15 +172,15 @@ def test_a_large_seed_builds_the_full_text_index_in_one_segment(db, users, monke
 
 def test_a_large_seed_leaves_every_index_as_the_migrations_made_it(db, users, monkeypatch):
     """PostgreSQL: a large seed drops the seeded tables' indexes and builds them again at its end, the search's
-    (its GIN over the words and their first letters, migration 0028) beside the others on connections of their
-    own (seed._side_by_side): afterwards every index is there, defined as before."""
+    (its GIN over the words and their first letters, migration 0029) beside the others on connections of their
+    own (core.tx.side_by_side): afterwards every index is there, defined as before."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's index builds: SQLite's seed builds its indexes in its own connection")
     query = sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
                     "AND tablename IN :tables").bindparams(sa.bindparam("tables", expanding=True))
     tables = {"tables": list(seed._BULK_TABLES)}
     before = dict(db.session.execute(query, tables).all())
-    assert "docflow_prefixed(tsv)" in before["ix_search_index_tsv"]
+    assert "docflow_prefixed(tsv, prefixes)" in before["ix_search_index_tsv"]
     monkeypatch.setattr(seed, "REBUILD_FROM", 1)
     assert seed.seed_documents(N, 2, seed=5, attachments=0.5) == N
     assert dict(db.session.execute(query, tables).all()) == before

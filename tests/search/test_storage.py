@@ -7,6 +7,7 @@ search round 9)."""
 import pytest
 import sqlalchemy as sa
 
+from docflow.search.indexer import prefix_lexemes
 from tests.search.helpers import ids, register
 
 #: an attachment's text of 600 distinct words: a vector of ~10 kB, a row well over PostgreSQL's 2 kB threshold
@@ -21,9 +22,11 @@ def test_a_long_rows_vector_is_kept_in_the_row(app, db, api, users):
         "WHERE attrelid = 'search_index'::regclass AND attname = 'tsv'")).one()
     assert (storage, compression) == ("m", "l")
     letter = register(api, users["clerk"], "Báo cáo kèm phụ lục dài")
-    # as the extraction job writes an attachment's text (indexer.set_attachments_text): the row is written anew
-    db.session.execute(sa.text("UPDATE search_index SET attachments_text = :text WHERE document_id = :id"),
-                       {"text": LONG_TEXT, "id": letter["id"]})
+    # as the extraction job writes an attachment's text (indexer.index_attachments): the row is written anew
+    body = db.session.scalar(sa.text("SELECT body FROM search_index WHERE document_id = :id"), {"id": letter["id"]})
+    db.session.execute(sa.text("UPDATE search_index SET attachments_text = :text, prefixes = CAST(:prefixes AS tsvector) "
+                               "WHERE document_id = :id"),
+                       {"text": LONG_TEXT, "prefixes": prefix_lexemes(body, LONG_TEXT), "id": letter["id"]})
     db.session.commit()
     size, kept = db.session.execute(sa.text(
         "SELECT pg_column_size(tsv), pg_column_compression(tsv) FROM search_index WHERE document_id = :id"),
