@@ -367,6 +367,27 @@ def _drop_secondary_indexes() -> list[str]:
     return [ddl for _name, ddl in found]
 
 
+def _drop_foreign_keys() -> list[str]:
+    """PostgreSQL: drop the seeded tables' foreign keys; returns the statements that add them again, those of
+    search_index last (the search's GIN index is built meanwhile, on a connection of its own). Each row that
+    COPY writes has each of its keys checked by a query of its own (the constraint's trigger, which also locks
+    the row it finds): a fifth of the server's work in a large seed, where adding a key again checks every
+    row in one join."""
+    query = sa.text("SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
+                    "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE k.contype = 'f' AND n.nspname = current_schema() AND c.relname IN :tables "
+                    "ORDER BY c.relname = 'search_index', c.relname, k.conname")
+    found = db.session.execute(query.bindparams(sa.bindparam("tables", expanding=True)),
+                               {"tables": list(_BULK_TABLES)}).all()
+    quote = db.session.connection().dialect.identifier_preparer.quote
+    adds: dict[str, list[str]] = {}
+    for table, name, definition in found:
+        db.session.execute(sa.text(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}"))
+        adds.setdefault(table, []).append(f"ADD CONSTRAINT {quote(name)} {definition}")
+    db.session.commit()
+    return [f"ALTER TABLE {quote(table)} {', '.join(clauses)}" for table, clauses in adds.items()]
+
+
 def _build_indexes(ddls: list[str]) -> None:
     conn = db.session.connection()
     if conn.dialect.name == "postgresql":
@@ -398,6 +419,8 @@ def seed_documents(n: int, years: int = 1, *, seed: int = 2026, attachments: flo
     if rebuild:
         _engine_index(on=False)
         dropped = _drop_secondary_indexes()
+        if db.session.get_bind().dialect.name == "postgresql":
+            dropped += _drop_foreign_keys()  # added again after the indexes, by the same connection
         # the participant rows' keys (registry.models.ParticipationKey) are filled in one statement at the end
         access.participation_keys_triggers(on=False)
         db.session.commit()

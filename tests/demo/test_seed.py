@@ -170,17 +170,43 @@ def test_a_large_seed_builds_the_full_text_index_in_one_segment(db, users, monke
         db.session.commit()
 
 
-def test_a_large_seed_leaves_every_index_as_the_migrations_made_it(db, users, monkeypatch):
-    """PostgreSQL: a large seed drops the seeded tables' indexes and builds them again at its end, the search's
-    (its GIN over the words and their first letters, migration 0029) beside the others on connections of their
-    own (core.tx.side_by_side): afterwards every index is there, defined as before."""
+def test_a_large_seed_leaves_every_index_and_key_as_the_migrations_made_them(db, users, monkeypatch):
+    """PostgreSQL: a large seed drops the seeded tables' indexes and foreign keys and makes them again at its
+    end, the search's indexes (its GIN over the words and their first letters, migration 0029) beside the others
+    on connections of their own (core.tx.side_by_side): afterwards every index and key is there, defined as
+    before, and the keys hold (a document's delete cascades to its rows; a row naming no document is refused)."""
     if db.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's index builds: SQLite's seed builds its indexes in its own connection")
-    query = sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-                    "AND tablename IN :tables").bindparams(sa.bindparam("tables", expanding=True))
+        pytest.skip("PostgreSQL's index builds and foreign keys: SQLite's seed builds its indexes in its own "
+                    "connection and keeps its keys")
     tables = {"tables": list(seed._BULK_TABLES)}
-    before = dict(db.session.execute(query, tables).all())
-    assert "docflow_prefixed(tsv, prefixes)" in before["ix_search_index_tsv"]
+    indexes = sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                      "AND tablename IN :tables").bindparams(sa.bindparam("tables", expanding=True))
+    keys = sa.text("SELECT k.conname, c.relname, pg_get_constraintdef(k.oid), k.convalidated FROM pg_constraint k "
+                   "JOIN pg_class c ON c.oid = k.conrelid WHERE k.contype = 'f' AND c.relname IN :tables"
+                   ).bindparams(sa.bindparam("tables", expanding=True))
+
+    def made() -> tuple[dict, set]:
+        return dict(db.session.execute(indexes, tables).all()), set(db.session.execute(keys, tables).all())
+
+    before = made()
+    assert "docflow_prefixed(tsv, prefixes)" in before[0]["ix_search_index_tsv"]
+    assert ("fk_search_index_document_id_documents", "search_index",
+            "FOREIGN KEY (document_id) REFERENCES documents(id) ON DELETE CASCADE", True) in before[1]
+    dropped = []
+    real_drop = seed._drop_foreign_keys
+    monkeypatch.setattr(seed, "_drop_foreign_keys", lambda: dropped.extend(real_drop()) or dropped)
     monkeypatch.setattr(seed, "REBUILD_FROM", 1)
     assert seed.seed_documents(N, 2, seed=5, attachments=0.5) == N
-    assert dict(db.session.execute(query, tables).all()) == before
+    assert dropped and dropped[-1].startswith("ALTER TABLE search_index ADD CONSTRAINT")  # the seed did drop them
+    assert made() == before
+
+    doc_id = db.session.scalar(sa.select(sa.func.max(Document.id)))
+    with pytest.raises(sa.exc.IntegrityError):  # the key is enforced again
+        with db.session.begin_nested():
+            db.session.execute(sa.text("UPDATE search_index SET document_id = :gone WHERE document_id = :id"),
+                               {"gone": doc_id + 1000, "id": doc_id})
+    db.session.rollback()
+    db.session.execute(sa.delete(Document).where(Document.id == doc_id))
+    assert db.session.scalar(sa.text("SELECT count(*) FROM search_index WHERE document_id = :id"),
+                             {"id": doc_id}) == 0
+    db.session.rollback()
