@@ -260,6 +260,40 @@ def test_reindex_command(app, api, users, docs):
 
 
 
+def test_reindex_reads_ahead_beside_its_writes_and_a_failure_stops_it_whole(api, users, db, docs, monkeypatch):
+    """reindex reads and folds each batch in a thread of its own, the next one while it writes the last
+    (indexer._read_ahead; on SQLite the thread reads beside the writer, core.tx.reading_context); a failure
+    there stops reindex, and the engine's own index comes back (SQLite's triggers, PostgreSQL's GIN indexes)."""
+    import threading
+
+    real, readers = indexer._batch_rows, []
+
+    def batch_rows(first, last):
+        readers.append(threading.current_thread() is threading.main_thread())
+        return real(first, last)
+
+    monkeypatch.setattr(indexer, "_batch_rows", batch_rows)
+    assert indexer.reindex(batch_size=1) == 4
+    assert len(readers) >= 4 and not any(readers)  # every batch read off the writing thread
+    assert ids(api, users["leader"], q="dong nai") == {docs["dongnai"], docs["dong"]}
+
+    def failing(first, last):
+        if readers:
+            raise RuntimeError("the disk is gone")
+        readers.append(first)
+        return real(first, last)
+
+    readers.clear()
+    monkeypatch.setattr(indexer, "_batch_rows", failing)
+    with pytest.raises(RuntimeError, match="the disk is gone"):
+        indexer.reindex(batch_size=1)
+    monkeypatch.setattr(indexer, "_batch_rows", real)
+    found = register(api, users["clerk"], "Sau khi lập lại chỉ mục thất bại")  # indexed by the engine's own
+    assert ids(api, users["leader"], q="chi muc that bai") == {found["id"]}
+    assert indexer.reindex() == 5
+    assert ids(api, users["leader"], q="dong nai") == {docs["dongnai"], docs["dong"]}
+
+
 def test_reindex_leaves_sqlites_full_text_index_in_one_segment(api, users, db):
     """SQLite: 'rebuild' writes a segment each time its in-memory buffer fills (a dozen at 1M), and a row's
     probe looks each word up in every segment; reindex merges them ('optimize'). The buffer is made tiny
