@@ -6,8 +6,7 @@ What a request does before it writes and what is left once it has committed only
 `reading()` makes the next transactions begin deferred, `writing()` ends such a read transaction so
 that the next one takes the write lock, and `reads_only()` marks the phase after the commit. So
 the writers' lock is held only while the request changes rows, not while it authenticates or
-serialises its answer. Outside requests (the CLI, jobs) transactions take the write lock, but for
-those of a `reading_context()` (a thread that reads beside a writer). On PostgreSQL this changes nothing.
+serialises its answer. On PostgreSQL this changes nothing.
 """
 
 import fcntl
@@ -16,12 +15,10 @@ import signal
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import sqlalchemy as sa
-from flask import Flask, g, has_app_context, has_request_context, request
+from flask import g, has_request_context, request
 
 from docflow.core.backup import restrict_sqlite_files
 from docflow.extensions import db
@@ -44,16 +41,6 @@ def reads_first(view):
     the token's read transaction ending before the view begins (see docflow/api/auth.py)."""
     view.reads_first = True
     return view
-
-
-@contextmanager
-def reading_context(app: Flask) -> Iterator[None]:
-    """An app context (for a thread of its own) whose transactions only read: on SQLite they begin deferred,
-    without the writers' turn, so that they go on beside the writer that started the thread (reindex reads
-    its next batch so) instead of waiting for its commits."""
-    with app.app_context():
-        g.db_write = False
-        yield
 
 
 def writing() -> None:
@@ -139,7 +126,7 @@ def tune_sqlite(engine) -> None:
         if has_request_context():
             write = g.get("db_write", request.method not in ("GET", "HEAD", "OPTIONS"))
         else:
-            write = g.get("db_write", True) if has_app_context() else True  # False: reading_context()
+            write = True
         if write and lock_path:
             _take_write_turn(conn.connection.info, lock_path)
         statement = "BEGIN IMMEDIATE" if write else "BEGIN"

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from docflow.core.direct import Direct
 from docflow.core.text import fold
-from docflow.core.tx import reading_context, side_by_side
+from docflow.core.tx import side_by_side
 from docflow.extensions import db
 from docflow.incoming.models import Assignment
 from docflow.outgoing.models import Recipient
@@ -445,17 +445,21 @@ def reindex(batch_size: int = 5000, progress: Callable[[int], None] | None = Non
 
 
 def _read_ahead(spans: list[tuple[int, int]]) -> Iterator[tuple[tuple[int, int], list[dict]]]:
-    """Each span of ids with its index rows, the next span's rows read and folded by a thread of its own (its
-    own app context, session and connection; on SQLite a reader beside the writer) while the caller writes
-    these: the folding is Python's work and the upsert the database's, so they overlap (PostgreSQL 1M: about
-    half of reindex's time was each). At most one batch is read ahead; a failure in either is raised here,
-    after the thread has stopped."""
+    """Each span of ids with its index rows. PostgreSQL: the next span's rows are read and folded by a thread
+    of its own (its own app context, session and connection) while the caller writes these: the folding is
+    Python's work and the upsert the server's, so they overlap (at 1M each was about half of reindex's time).
+    At most one batch is read ahead; a failure in either is raised here, after the thread has stopped.
+    SQLite: read here, batch after batch (its writes are this process's own work: a thread gained nothing)."""
+    if _dialect() != "postgresql":
+        for span in spans:
+            yield span, _batch_rows(*span)
+        return
     if not spans:
         return
     app = current_app._get_current_object()
 
     def read(span: tuple[int, int]) -> list[dict]:
-        with reading_context(app):
+        with app.app_context():
             try:
                 return _batch_rows(*span)
             finally:

@@ -67,27 +67,3 @@ def test_a_rollback_after_writing_gives_the_lock_back_and_keeps_nothing(app, db,
     db.session.expire_all()
     assert db.session.get(User, clerk_id).full_name != "Không lưu"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == count
-
-
-def test_a_reading_context_reads_beside_a_writer_outside_requests(app, db, users):
-    """Outside requests (the CLI) a transaction takes the writers' lock; one of a `reading_context()` (reindex's
-    read-ahead thread) begins deferred and reads the last committed rows while another holds that lock."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from docflow.auth.models import User
-
-    path = _sqlite_path(db)
-    db.session.execute(sa.update(User).where(User.id == users["clerk"].id).values(full_name="Đang ghi"))
-    assert _locked(path)  # this CLI-like transaction holds the lock (BEGIN IMMEDIATE)
-
-    def read() -> tuple[int, bool]:
-        with tx.reading_context(app):
-            count = db.session.scalar(sa.select(sa.func.count()).select_from(User))
-            names = set(db.session.scalars(sa.select(User.full_name)))
-            db.session.rollback()
-            return count, "Đang ghi" in names
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        assert pool.submit(read).result(timeout=10) == (len(users), False)  # not the uncommitted write
-    db.session.rollback()
-    assert not _locked(path)
