@@ -15,7 +15,9 @@ import signal
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from flask import g, has_request_context, request
@@ -97,6 +99,26 @@ def commit_keeping_loaded() -> None:
 #: the OS, 54 ms with 64 MB. A pooled connection keeps its cache between requests until another connection
 #: writes (WAL).
 SQLITE_CACHE_KIB = 65_536
+#: the cache while one read passes once over far more pages than that (`passing_over`)
+SQLITE_PASS_CACHE_KIB = 8_192
+
+
+@contextmanager
+def passing_over() -> Iterator[None]:
+    """SQLite: while the session reads rows once, far more of them than its connection's cache holds (a year's
+    XLSX of 200,000 entries), that cache keeps SQLITE_PASS_CACHE_KIB of pages, not SQLITE_CACHE_KIB: the 64 MB
+    would fill with pages read once and add themselves to the process (at 1M a year's XLSX peaked at 201 MB,
+    143 with 8 MB), then is set back (it fills again as requests need it). PostgreSQL: nothing."""
+    conn = db.session.connection()
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.dbapi_connection  # the same connection after the session lets it go
+    raw.execute(f"PRAGMA cache_size=-{SQLITE_PASS_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
 
 
 def tune_sqlite(engine) -> None:
@@ -212,7 +234,8 @@ def side_by_side(*groups: list[str], autocommit: bool = False) -> None:
     """PostgreSQL: each group of statements on a connection of its own, the groups at the same time (a server
     process each: the seed builds the search's GIN index, one process's work of ~60 s at 1M, while the b-tree
     indexes are built, and vacuums the largest tables side by side; reindex builds its two indexes so). Each
-    connection's maintenance_work_mem is 512 MB unless `autocommit` (VACUUM). The first failure is raised."""
+    connection's maintenance_work_mem is 512 MB unless `autocommit` (VACUUM). Each statement commits on its own
+    (its locks held no longer than it runs); a failure ends its group, and the first is raised."""
     db.session.commit()
     engine = db.engine
 
@@ -223,8 +246,8 @@ def side_by_side(*groups: list[str], autocommit: bool = False) -> None:
                 conn.exec_driver_sql("SET maintenance_work_mem = '512MB'")
             for statement in statements:
                 conn.exec_driver_sql(statement)
-            if not autocommit:
-                conn.commit()
+                if not autocommit:
+                    conn.commit()  # each its own: a failure keeps what was built before it
 
     with ThreadPoolExecutor(max_workers=len(groups)) as pool:
         for done in [pool.submit(run, list(group)) for group in groups]:

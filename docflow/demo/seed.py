@@ -367,12 +367,11 @@ def _drop_secondary_indexes() -> list[str]:
     return [ddl for _name, ddl in found]
 
 
-def _drop_foreign_keys() -> list[str]:
-    """PostgreSQL: drop the seeded tables' foreign keys; returns the statements that add them again, those of
-    search_index last (the search's GIN index is built meanwhile, on a connection of its own). Each row that
-    COPY writes has each of its keys checked by a query of its own (the constraint's trigger, which also locks
-    the row it finds): a fifth of the server's work in a large seed, where adding a key again checks every
-    row in one join."""
+def _drop_foreign_keys() -> list[tuple[str, str, str]]:
+    """PostgreSQL: drop the seeded tables' foreign keys; returns them, (table, name, definition), for
+    `_foreign_keys_back`. Each row that COPY writes has each of its keys checked by a query of its own (the
+    constraint's trigger, which also locks the row it finds): a fifth of the server's work in a large seed,
+    where checking a key over every row at the end is one join."""
     query = sa.text("SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
                     "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
                     "WHERE k.contype = 'f' AND n.nspname = current_schema() AND c.relname IN :tables "
@@ -380,12 +379,21 @@ def _drop_foreign_keys() -> list[str]:
     found = db.session.execute(query.bindparams(sa.bindparam("tables", expanding=True)),
                                {"tables": list(_BULK_TABLES)}).all()
     quote = db.session.connection().dialect.identifier_preparer.quote
-    adds: dict[str, list[str]] = {}
-    for table, name, definition in found:
+    for table, name, _definition in found:
         db.session.execute(sa.text(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}"))
-        adds.setdefault(table, []).append(f"ADD CONSTRAINT {quote(name)} {definition}")
     db.session.commit()
-    return [f"ALTER TABLE {quote(table)} {', '.join(clauses)}" for table, clauses in adds.items()]
+    return [tuple(row) for row in found]
+
+
+def _foreign_keys_back(keys: list[tuple[str, str, str]]) -> list[str]:
+    """Add the dropped keys again NOT VALID (at once: from now on they hold for every row written) and return
+    the statements that validate them, each a join over the table's rows, search_index's last (it waits for
+    the search's GIN index, built meanwhile). Should a validation fail, its key stays, enforced, not valid."""
+    quote = db.session.connection().dialect.identifier_preparer.quote
+    for table, name, definition in keys:
+        db.session.execute(sa.text(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition} NOT VALID"))
+    db.session.commit()
+    return [f"ALTER TABLE {quote(table)} VALIDATE CONSTRAINT {quote(name)}" for table, name, _definition in keys]
 
 
 def _build_indexes(ddls: list[str]) -> None:
@@ -415,12 +423,13 @@ def seed_documents(n: int, years: int = 1, *, seed: int = 2026, attachments: flo
         # stay in memory at 1M rows instead of being read back and written out batch after batch
         db.session.connection().exec_driver_sql("PRAGMA cache_size = -262144")
     dropped: list[str] = []
+    keys: list[tuple[str, str, str]] = []
     first_id = (db.session.scalar(sa.select(sa.func.max(Document.id))) or 0) + 1
     if rebuild:
         _engine_index(on=False)
         dropped = _drop_secondary_indexes()
         if db.session.get_bind().dialect.name == "postgresql":
-            dropped += _drop_foreign_keys()  # added again after the indexes, by the same connection
+            keys = _drop_foreign_keys()
         # the participant rows' keys (registry.models.ParticipationKey) are filled in one statement at the end
         access.participation_keys_triggers(on=False)
         db.session.commit()
@@ -458,7 +467,8 @@ def seed_documents(n: int, years: int = 1, *, seed: int = 2026, attachments: flo
             access.participation_keys_triggers(on=True)
             db.session.commit()
             if db.session.get_bind().dialect.name == "postgresql":
-                side_by_side(PG_INDEXES, dropped)
+                # the keys validated by the b-trees' connection once its indexes are built
+                side_by_side(PG_INDEXES, dropped + _foreign_keys_back(keys))
             else:
                 _build_indexes(dropped)
                 _engine_index(on=True)

@@ -274,3 +274,29 @@ def test_the_books_are_in_the_menu_of_who_may_open_them(client, users):
             assert (f'href="{path}"' in html) is shown, (role, path)
             if shown:
                 assert c.get(path).status_code == 200
+
+
+def test_the_xlsx_reads_its_rows_through_a_small_sqlite_cache_then_sets_it_back(login_as, client, users, books, db,
+                                                                                monkeypatch):
+    """SQLite: a year's rows are read once, so while the XLSX is written the connection's page cache is small
+    (core.tx.passing_over: at 1M the 64 MB cache was a third of the download's peak memory); afterwards the
+    connection's own size is back for the requests that follow."""
+    from docflow.core import tx
+    from docflow.registry import books as book_module
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's page cache: PostgreSQL's is the server's")
+    seen, real = {}, book_module.write_xlsx_to
+
+    def write(book, title, out):
+        raw = db.session.connection().connection.dbapi_connection
+        seen["during"] = raw.execute("PRAGMA cache_size").fetchone()[0]
+        seen["raw"] = raw
+        return real(book, title, out)
+
+    monkeypatch.setattr(book_module, "write_xlsx_to", write)
+    login_as(users["clerk"])
+    ws = _sheet(client.get("/books/incoming.xlsx", query_string=_query(books)))
+    assert [r[3] for r in _rows(ws)] == ["10/BTC-A", "12/BNV-B"]  # the rows, as without it
+    assert seen["during"] == -tx.SQLITE_PASS_CACHE_KIB
+    assert seen["raw"].execute("PRAGMA cache_size").fetchone()[0] == -tx.SQLITE_CACHE_KIB
